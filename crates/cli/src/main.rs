@@ -1,0 +1,54 @@
+//! The `tierank` command-line tool: parses arguments, shows progress, calls the libraries.
+//!
+//! Exit codes: 0 on success, 2 when the input or the arguments are wrong (nothing is
+//! written), 1 when something else failed.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd_generate;
+mod cmd_rank;
+mod cmd_stats;
+mod util;
+
+/// tierank: find the few people genuinely close to a person, and compare ways of doing it.
+#[derive(Debug, Parser)]
+#[command(name = "tierank", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a synthetic social network with a planted ground truth of close ties.
+    Generate(cmd_generate::Args),
+    /// Print the realism report of a dataset (and write it as JSON).
+    Stats(cmd_stats::Args),
+    /// Rank targets' friends by closeness under one or more heuristics.
+    Rank(cmd_rank::Args),
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => cmd_generate::run(args),
+        Command::Stats(args) => cmd_stats::run(args),
+        Command::Rank(args) => cmd_rank::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<util::BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

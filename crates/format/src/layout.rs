@@ -1,0 +1,109 @@
+//! File and directory names inside a dataset directory.
+//!
+//! ```text
+//! DATASET/
+//!   manifest.json              written last; its presence marks a complete dataset
+//!   persons.parquet            optional
+//!   ties.parquet               required: undirected friendships
+//!   events/part-00000.parquet  required unless ties.parquet has a `weight` column
+//!   groups.parquet             optional
+//!   group_members.parquet      optional
+//!   truth/closeness.parquet    optional ground truth, one row per directed tie
+//!   truth/persons.parquet      optional latent person attributes (generator only)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+/// Manifest file name.
+pub const MANIFEST: &str = "manifest.json";
+/// Persons file name.
+pub const PERSONS: &str = "persons.parquet";
+/// Ties file name.
+pub const TIES: &str = "ties.parquet";
+/// Directory holding event parts.
+pub const EVENTS_DIR: &str = "events";
+/// Groups file name.
+pub const GROUPS: &str = "groups.parquet";
+/// Group membership file name.
+pub const GROUP_MEMBERS: &str = "group_members.parquet";
+/// Directory holding the ground truth, kept apart so it is never read by accident.
+pub const TRUTH_DIR: &str = "truth";
+/// Ground-truth closeness file name, inside [`TRUTH_DIR`].
+pub const CLOSENESS: &str = "closeness.parquet";
+/// Latent person attributes (household, workplace, account type), inside [`TRUTH_DIR`].
+pub const TRUTH_PERSONS: &str = "persons.parquet";
+
+/// Name of the `index`-th events part: `part-00042.parquet`.
+pub fn events_part_name(index: usize) -> String {
+    format!("part-{index:05}.parquet")
+}
+
+/// Paths of a dataset rooted at one directory.
+#[derive(Debug, Clone)]
+pub struct DatasetPaths {
+    root: PathBuf,
+}
+
+impl DatasetPaths {
+    /// Paths relative to `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    /// The dataset directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `manifest.json`.
+    pub fn manifest(&self) -> PathBuf {
+        self.root.join(MANIFEST)
+    }
+    /// `persons.parquet`.
+    pub fn persons(&self) -> PathBuf {
+        self.root.join(PERSONS)
+    }
+    /// `ties.parquet`.
+    pub fn ties(&self) -> PathBuf {
+        self.root.join(TIES)
+    }
+    /// `events/`.
+    pub fn events_dir(&self) -> PathBuf {
+        self.root.join(EVENTS_DIR)
+    }
+    /// `groups.parquet`.
+    pub fn groups(&self) -> PathBuf {
+        self.root.join(GROUPS)
+    }
+    /// `group_members.parquet`.
+    pub fn group_members(&self) -> PathBuf {
+        self.root.join(GROUP_MEMBERS)
+    }
+    /// `truth/closeness.parquet`.
+    pub fn closeness(&self) -> PathBuf {
+        self.root.join(TRUTH_DIR).join(CLOSENESS)
+    }
+    /// `truth/persons.parquet`.
+    pub fn truth_persons(&self) -> PathBuf {
+        self.root.join(TRUTH_DIR).join(TRUTH_PERSONS)
+    }
+    /// The event part files present on disk, sorted by name. Empty if `events/` is missing.
+    ///
+    /// # Errors
+    /// Fails if `events/` exists but cannot be listed.
+    pub fn event_parts(&self) -> Result<Vec<PathBuf>, crate::FormatError> {
+        let dir = self.events_dir();
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut parts = Vec::new();
+        let entries = std::fs::read_dir(&dir).map_err(|e| crate::FormatError::io(&dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| crate::FormatError::io(&dir, e))?;
+            let path = entry.path();
+            if path.extension().is_some_and(|ext| ext == "parquet") {
+                parts.push(path);
+            }
+        }
+        parts.sort();
+        Ok(parts)
+    }
+}

@@ -1,0 +1,85 @@
+//! The tierank dataset contract.
+//!
+//! A *dataset* is a directory of Parquet files; this crate is the single place that says
+//! what lives where and with which columns and types. The generator (`tierank-datagen`)
+//! writes it, the engine (`tierank-io`) reads it, and users who bring their own data
+//! export to it. `docs/data-model.md` is the human-readable version of this crate.
+//!
+//! # Crate layout
+//! - [`layout`]: file and directory names inside a dataset.
+//! - [`schema`]: column names and Arrow schemas of every file, including engine outputs.
+//! - [`enums`]: the closed vocabularies stored as dictionary-encoded strings
+//!   ([`Channel`], [`Relation`], [`AccountType`]).
+//! - [`manifest`]: `manifest.json`, file checksums.
+//! - [`atomic`]: write-to-temporary-then-rename helpers, so an interrupted run never leaves
+//!   output that looks complete.
+//! - [`writer`]: the Parquet writer settings every tierank output uses.
+
+pub mod atomic;
+pub mod enums;
+pub mod layout;
+pub mod manifest;
+pub mod schema;
+pub mod writer;
+
+pub use enums::{AccountType, Channel, Relation};
+
+/// A person as the outside world knows them: an arbitrary signed 64-bit id.
+///
+/// Ids carry no meaning; the generator draws them at random from the positive 63-bit range.
+pub type PersonId = i64;
+
+/// Version of the on-disk layout written to every manifest. Bump on any breaking change
+/// to a file name, column name or column type.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The version of tierank itself, recorded in manifests and audit files.
+pub const TIERANK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Errors raised while writing or checking dataset files.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// An I/O operation on `path` failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory involved.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The output location is not usable (exists and is not empty, say).
+    #[error("{path}: {reason}")]
+    Output {
+        /// The output path.
+        path: std::path::PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A Parquet or Arrow operation failed on `path`.
+    #[error("{path}: {message}")]
+    Parquet {
+        /// The file involved.
+        path: std::path::PathBuf,
+        /// The library's message.
+        message: String,
+    },
+    /// `manifest.json` could not be parsed or serialised.
+    #[error("{path}: invalid manifest: {message}")]
+    Manifest {
+        /// The manifest file.
+        path: std::path::PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl FormatError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Column names and Arrow schemas of every file tierank reads or writes.
+//!
+//! Conventions, chosen so pandas, polars, DuckDB and Spark read every file without casts:
+//! person and group ids are `Int64`; timestamps are `Timestamp(Millisecond, "UTC")`;
+//! closed vocabularies are `Dictionary(Int8, Utf8)`; measures are `Float64`.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// The timestamp type of every time column.
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+}
+
+/// The type of every dictionary-encoded string column.
+pub fn dictionary_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
+}
+
+/// Column names, grouped by file. Readers look columns up by these names, never by position.
+pub mod col {
+    /// `persons.parquet` and `truth/persons.parquet`, and target lists: the person id.
+    pub const PERSON_ID: &str = "person_id";
+    /// `persons.parquet`: region code.
+    pub const REGION: &str = "region";
+    /// `persons.parquet`: age band, e.g. `"25-34"`.
+    pub const AGE_BAND: &str = "age_band";
+    /// `persons.parquet`: when the account was created.
+    pub const JOINED_AT: &str = "joined_at";
+    /// `truth/persons.parquet`: household id.
+    pub const HOUSEHOLD_ID: &str = "household_id";
+    /// `truth/persons.parquet`: workplace id (null when none).
+    pub const WORKPLACE_ID: &str = "workplace_id";
+    /// `truth/persons.parquet`: school id (null when none).
+    pub const SCHOOL_ID: &str = "school_id";
+    /// `truth/persons.parquet`: [`crate::AccountType`].
+    pub const ACCOUNT_TYPE: &str = "account_type";
+    /// `truth/persons.parquet`: relative activity level (1.0 = typical).
+    pub const ACTIVITY: &str = "activity";
+
+    /// `ties.parquet` and `events`: one endpoint (the sender, for events).
+    pub const SRC: &str = "src";
+    /// `ties.parquet` and `events`: the other endpoint (the receiver, for events).
+    pub const DST: &str = "dst";
+    /// `ties.parquet`: when the friendship was formed (may be before the window).
+    pub const FORMED_AT: &str = "formed_at";
+    /// `ties.parquet` (user data only): an aggregated, non-negative tie weight.
+    pub const WEIGHT: &str = "weight";
+
+    /// `events`: [`crate::Channel`].
+    pub const CHANNEL: &str = "channel";
+    /// `events`: when it happened.
+    pub const TS: &str = "ts";
+    /// `events`: call duration in seconds or transfer amount; null otherwise.
+    pub const VALUE: &str = "value";
+    /// `events`, `groups`, `group_members`: the group chat (null for non-group events).
+    pub const GROUP_ID: &str = "group_id";
+
+    /// `groups.parquet`: what the group is about (`family`, `work`, `school`, `interest`, `neighbourhood`).
+    pub const GROUP_KIND: &str = "kind";
+    /// `groups.parquet`: when the group was created.
+    pub const CREATED_AT: &str = "created_at";
+
+    /// `truth/closeness.parquet`: the person whose circle this row describes.
+    pub const EGO: &str = "ego";
+    /// `truth/closeness.parquet` and rankings: the friend being described or ranked.
+    pub const ALTER: &str = "alter";
+    /// `truth/closeness.parquet`: Dunbar layer 1 (innermost) .. 5, or 6 for other friends.
+    pub const LAYER: &str = "layer";
+    /// `truth/closeness.parquet`: [`crate::Relation`].
+    pub const RELATION: &str = "relation";
+    /// `truth/closeness.parquet`: latent closeness of `alter` to `ego`, in `[0, 1]`.
+    pub const CLOSENESS: &str = "closeness";
+
+    /// Rankings: the person whose contacts are ranked.
+    pub const TARGET: &str = "target";
+    /// Rankings: the heuristic's command-line name.
+    pub const HEURISTIC: &str = "heuristic";
+    /// Rankings: 1-based rank within (target, heuristic).
+    pub const RANK: &str = "rank";
+    /// Rankings: the heuristic's score (higher is closer).
+    pub const SCORE: &str = "score";
+}
+
+/// The outermost Dunbar layer number used for "every other friend".
+pub const OUTSIDE_LAYERS: i8 = 6;
+
+fn schema(fields: Vec<Field>) -> SchemaRef {
+    Arc::new(Schema::new(fields))
+}
+
+/// `persons.parquet`: observable attributes only (nothing that reveals closeness).
+pub fn persons() -> SchemaRef {
+    schema(vec![
+        Field::new(col::PERSON_ID, DataType::Int64, false),
+        Field::new(col::REGION, DataType::Int32, false),
+        Field::new(col::AGE_BAND, dictionary_type(), false),
+        Field::new(col::JOINED_AT, timestamp_type(), false),
+    ])
+}
+
+/// `truth/persons.parquet`: latent attributes the generator used (ground truth).
+pub fn truth_persons() -> SchemaRef {
+    schema(vec![
+        Field::new(col::PERSON_ID, DataType::Int64, false),
+        Field::new(col::HOUSEHOLD_ID, DataType::Int64, false),
+        Field::new(col::WORKPLACE_ID, DataType::Int64, true),
+        Field::new(col::SCHOOL_ID, DataType::Int64, true),
+        Field::new(col::ACCOUNT_TYPE, dictionary_type(), false),
+        Field::new(col::ACTIVITY, DataType::Float64, false),
+    ])
+}
+
+/// `ties.parquet` as the generator writes it: one row per undirected friendship.
+pub fn ties() -> SchemaRef {
+    schema(vec![
+        Field::new(col::SRC, DataType::Int64, false),
+        Field::new(col::DST, DataType::Int64, false),
+        Field::new(col::FORMED_AT, timestamp_type(), true),
+    ])
+}
+
+/// `ties.parquet` for users with aggregated data: a `weight` column and no events.
+pub fn weighted_ties() -> SchemaRef {
+    schema(vec![
+        Field::new(col::SRC, DataType::Int64, false),
+        Field::new(col::DST, DataType::Int64, false),
+        Field::new(col::WEIGHT, DataType::Float64, false),
+    ])
+}
+
+/// `events/part-NNNNN.parquet`: one row per interaction.
+pub fn events() -> SchemaRef {
+    schema(vec![
+        Field::new(col::SRC, DataType::Int64, false),
+        Field::new(col::DST, DataType::Int64, false),
+        Field::new(col::CHANNEL, dictionary_type(), false),
+        Field::new(col::TS, timestamp_type(), false),
+        Field::new(col::VALUE, DataType::Float64, true),
+        Field::new(col::GROUP_ID, DataType::Int64, true),
+    ])
+}
+
+/// `groups.parquet`.
+pub fn groups() -> SchemaRef {
+    schema(vec![
+        Field::new(col::GROUP_ID, DataType::Int64, false),
+        Field::new(col::GROUP_KIND, dictionary_type(), false),
+        Field::new(col::CREATED_AT, timestamp_type(), false),
+    ])
+}
+
+/// `group_members.parquet`.
+pub fn group_members() -> SchemaRef {
+    schema(vec![
+        Field::new(col::GROUP_ID, DataType::Int64, false),
+        Field::new(col::PERSON_ID, DataType::Int64, false),
+    ])
+}
+
+/// `truth/closeness.parquet`: one row per directed tie (ego, alter).
+pub fn closeness() -> SchemaRef {
+    schema(vec![
+        Field::new(col::EGO, DataType::Int64, false),
+        Field::new(col::ALTER, DataType::Int64, false),
+        Field::new(col::LAYER, DataType::Int8, false),
+        Field::new(col::RELATION, dictionary_type(), false),
+        Field::new(col::CLOSENESS, DataType::Float64, false),
+    ])
+}
+
+/// Output of `tierank rank`: long format, one row per (target, heuristic, rank).
+pub fn rankings() -> SchemaRef {
+    schema(vec![
+        Field::new(col::TARGET, DataType::Int64, false),
+        Field::new(col::HEURISTIC, dictionary_type(), false),
+        Field::new(col::RANK, DataType::Int32, false),
+        Field::new(col::ALTER, DataType::Int64, false),
+        Field::new(col::SCORE, DataType::Float64, false),
+    ])
+}
