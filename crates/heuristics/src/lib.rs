@@ -117,6 +117,9 @@ pub struct Scratch {
     pub buf_c: Vec<f64>,
     /// Per-friend index lists (e.g. common neighbours as positions).
     pub lists: Vec<Vec<u32>>,
+    /// Reserved for `combo`: one component's scores, kept apart from the buffers above
+    /// because the components use those themselves.
+    pub combo_part: Vec<f64>,
 }
 
 impl Scratch {
