@@ -120,6 +120,9 @@ pub struct Scratch {
     /// Reserved for `combo`: one component's scores, kept apart from the buffers above
     /// because the components use those themselves.
     pub combo_part: Vec<f64>,
+    /// Reserved for the `learned` heuristic of `tierank-eval`: one component's scores. Kept
+    /// apart from `combo_part` because a learned model may contain `combo` as a component.
+    pub learned_part: Vec<f64>,
 }
 
 impl Scratch {
