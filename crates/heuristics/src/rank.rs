@@ -1,1 +1,315 @@
-//! The parallel ranking driver.
+//! The parallel ranking driver: many targets, many heuristics, bounded top-k.
+//!
+//! Targets are processed in chunks of [`RankOptions::chunk_size`]; within a chunk they run
+//! in parallel on the rayon pool, each worker with its own [`Scratch`] and buffers, and the
+//! chunk's rows are handed to the caller in target order before the next chunk starts. A
+//! caller can therefore stream rows to disk with memory bounded by one chunk, and the rows
+//! are the same, in the same order, at any thread count: every (target, heuristic) result is
+//! a pure function of the graph, and rayon's indexed `collect` keeps input order.
+//!
+//! Order within one (target, heuristic): score descending, then friend [`NodeId`] ascending.
+//! Dense ids follow person-id order, so equal scores are ordered by person id.
+
+use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use tierank_graph::{Graph, NodeId};
+
+use crate::{Heuristic, Scratch};
+
+/// Default number of targets per chunk.
+pub const DEFAULT_CHUNK_SIZE: usize = 4096;
+
+/// How often (in targets) a worker reports progress.
+const PROGRESS_EVERY: u64 = 64;
+
+/// Options of [`rank_targets`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankOptions {
+    /// Targets per chunk handed to the callback (at least 1).
+    pub chunk_size: usize,
+}
+
+impl Default for RankOptions {
+    fn default() -> Self {
+        Self {
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        }
+    }
+}
+
+/// The rows of one chunk of targets, column by column, in output order: by target (in the
+/// order given), then heuristic (in the order given), then rank.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RankedChunk {
+    /// Position of the chunk's first target in the target list.
+    pub first_target: usize,
+    /// Number of targets in the chunk (targets without friends produce no rows).
+    pub num_targets: usize,
+    /// The target of each row.
+    pub target: Vec<NodeId>,
+    /// Index of the heuristic in the list passed to [`rank_targets`].
+    pub heuristic: Vec<u8>,
+    /// Rank, 1-based.
+    pub rank: Vec<u32>,
+    /// The ranked friend.
+    pub alter: Vec<NodeId>,
+    /// The friend's score.
+    pub score: Vec<f64>,
+}
+
+impl RankedChunk {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.target.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.target.is_empty()
+    }
+
+    fn append(&mut self, other: &mut TargetRows) {
+        self.target.append(&mut other.target);
+        self.heuristic.append(&mut other.heuristic);
+        self.rank.append(&mut other.rank);
+        self.alter.append(&mut other.alter);
+        self.score.append(&mut other.score);
+    }
+}
+
+/// What [`rank_targets`] did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RankSummary {
+    /// Targets processed.
+    pub targets: u64,
+    /// Rows produced.
+    pub rows: u64,
+    /// Per heuristic (in the order given): its name and the thread time spent scoring and
+    /// selecting, summed over all workers (so it can exceed the wall time).
+    pub heuristic_time: Vec<(String, Duration)>,
+}
+
+/// The rows of one target, and the time each heuristic took on it.
+#[derive(Debug, Default)]
+struct TargetRows {
+    target: Vec<NodeId>,
+    heuristic: Vec<u8>,
+    rank: Vec<u32>,
+    alter: Vec<NodeId>,
+    score: Vec<f64>,
+    nanos: Vec<u64>,
+}
+
+/// Per-worker working memory.
+#[derive(Debug, Default)]
+struct Worker {
+    scratch: Scratch,
+    scores: Vec<f64>,
+    selected: Vec<(NodeId, f64)>,
+}
+
+/// The output order: score descending, then node id ascending.
+#[inline]
+fn order(a: &(NodeId, f64), b: &(NodeId, f64)) -> Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+/// Makes a score safe for a total order: `-0.0` becomes `0.0` (so equal scores tie) and NaN,
+/// which a correct heuristic never produces, ranks last as `-∞`.
+#[inline]
+fn canonical(s: f64) -> f64 {
+    if s.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        s + 0.0
+    }
+}
+
+/// The `k` best friends by `scores` (aligned with `neighbors`), best first: score
+/// descending, then node id ascending. Fewer than `k` when there are fewer friends.
+///
+/// `O(d + k log k)`: a linear-time selection of the `k` best, then a sort of those only.
+///
+/// # Panics
+/// When `scores` and `neighbors` differ in length.
+pub fn top_k(scores: &[f64], neighbors: &[NodeId], k: usize) -> Vec<(NodeId, f64)> {
+    let mut out = Vec::new();
+    top_k_into(scores, neighbors, k, &mut out);
+    out
+}
+
+/// [`top_k`] into a reusable buffer (cleared first).
+///
+/// # Panics
+/// When `scores` and `neighbors` differ in length.
+pub fn top_k_into(scores: &[f64], neighbors: &[NodeId], k: usize, out: &mut Vec<(NodeId, f64)>) {
+    assert_eq!(
+        scores.len(),
+        neighbors.len(),
+        "one score per friend is the Heuristic contract"
+    );
+    out.clear();
+    if k == 0 {
+        return;
+    }
+    out.extend(
+        neighbors
+            .iter()
+            .zip(scores)
+            .map(|(&v, &s)| (v, canonical(s))),
+    );
+    if out.len() > k {
+        out.select_nth_unstable_by(k - 1, order);
+        out.truncate(k);
+    }
+    out.sort_unstable_by(order);
+}
+
+fn rank_one(
+    graph: &Graph,
+    target: NodeId,
+    heuristics: &[Box<dyn Heuristic>],
+    k: usize,
+    worker: &mut Worker,
+) -> TargetRows {
+    let mut rows = TargetRows {
+        nanos: vec![0; heuristics.len()],
+        ..TargetRows::default()
+    };
+    let friends = graph.neighbors(target);
+    if friends.is_empty() {
+        return rows;
+    }
+    let per_target = k.min(friends.len()) * heuristics.len();
+    rows.target.reserve_exact(per_target);
+    rows.heuristic.reserve_exact(per_target);
+    rows.rank.reserve_exact(per_target);
+    rows.alter.reserve_exact(per_target);
+    rows.score.reserve_exact(per_target);
+    for (index, h) in heuristics.iter().enumerate() {
+        let start = Instant::now();
+        h.score(graph, target, &mut worker.scratch, &mut worker.scores);
+        top_k_into(&worker.scores, friends, k, &mut worker.selected);
+        rows.nanos[index] = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let index = u8::try_from(index).expect("at most 256 heuristics (checked by rank_targets)");
+        for (rank, &(alter, score)) in (1u32..).zip(&worker.selected) {
+            rows.target.push(target);
+            rows.heuristic.push(index);
+            rows.rank.push(rank);
+            rows.alter.push(alter);
+            rows.score.push(score);
+        }
+    }
+    rows
+}
+
+/// Ranks the friends of every target under every heuristic, keeping the top `k` of each.
+///
+/// Chunks of targets are ranked in parallel (on the current rayon pool) and passed to
+/// `on_chunk` in target order; `progress` receives the number of targets done so far (from
+/// any thread, possibly slightly out of order, and exactly `targets.len()` last).
+///
+/// # Errors
+/// The first error `on_chunk` returns; ranking stops there.
+///
+/// # Panics
+/// When `k == 0`, when more than 256 heuristics are given (their index is stored as `u8`),
+/// when a target is out of range or a heuristic breaks its contract (wrong number of scores).
+pub fn rank_targets<E>(
+    graph: &Graph,
+    targets: &[NodeId],
+    heuristics: &[Box<dyn Heuristic>],
+    k: usize,
+    opts: &RankOptions,
+    mut on_chunk: impl FnMut(RankedChunk) -> Result<(), E>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RankSummary, E> {
+    assert!(k > 0, "k must be at least 1");
+    assert!(heuristics.len() <= 256, "at most 256 heuristics");
+    let chunk_size = opts.chunk_size.max(1);
+    let done = AtomicU64::new(0);
+    let mut nanos = vec![0u64; heuristics.len()];
+    let mut rows = 0u64;
+    for (chunk_index, chunk_targets) in targets.chunks(chunk_size).enumerate() {
+        let per_target: Vec<TargetRows> = chunk_targets
+            .par_iter()
+            .map_init(Worker::default, |worker, &target| {
+                let result = rank_one(graph, target, heuristics, k, worker);
+                let now = done.fetch_add(1, AtomicOrdering::Relaxed) + 1;
+                if now % PROGRESS_EVERY == 0 {
+                    progress(now);
+                }
+                result
+            })
+            .collect();
+        let mut chunk = RankedChunk {
+            first_target: chunk_index * chunk_size,
+            num_targets: chunk_targets.len(),
+            ..RankedChunk::default()
+        };
+        let total: usize = per_target.iter().map(|r| r.target.len()).sum();
+        chunk.target.reserve_exact(total);
+        chunk.heuristic.reserve_exact(total);
+        chunk.rank.reserve_exact(total);
+        chunk.alter.reserve_exact(total);
+        chunk.score.reserve_exact(total);
+        for mut r in per_target {
+            for (sum, n) in nanos.iter_mut().zip(&r.nanos) {
+                *sum = sum.saturating_add(*n);
+            }
+            chunk.append(&mut r);
+        }
+        rows += chunk.len() as u64;
+        on_chunk(chunk)?;
+        progress(done.load(AtomicOrdering::Relaxed));
+    }
+    log::debug!(
+        "ranked {} targets under {} heuristics: {rows} rows",
+        targets.len(),
+        heuristics.len()
+    );
+    Ok(RankSummary {
+        targets: targets.len() as u64,
+        rows,
+        heuristic_time: heuristics
+            .iter()
+            .zip(nanos)
+            .map(|(h, n)| (h.name().to_owned(), Duration::from_nanos(n)))
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_k_orders_by_score_then_id() {
+        let ids: Vec<NodeId> = (0..6).map(NodeId).collect();
+        let scores = [1.0, 3.0, 1.0, -0.0, 3.0, 0.0];
+        assert_eq!(
+            top_k(&scores, &ids, 4),
+            vec![
+                (NodeId(1), 3.0),
+                (NodeId(4), 3.0),
+                (NodeId(0), 1.0),
+                (NodeId(2), 1.0)
+            ]
+        );
+        // -0.0 and 0.0 tie and are ordered by id.
+        let all = top_k(&scores, &ids, 10);
+        assert_eq!(all[4].0, NodeId(3));
+        assert_eq!(all[5].0, NodeId(5));
+        assert!(top_k(&scores, &ids, 0).is_empty());
+    }
+
+    #[test]
+    fn nan_ranks_last() {
+        let ids: Vec<NodeId> = (0..3).map(NodeId).collect();
+        let got = top_k(&[f64::NAN, -5.0, 2.0], &ids, 3);
+        assert_eq!(got[2].0, NodeId(0));
+    }
+}
