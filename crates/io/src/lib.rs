@@ -1,1 +1,31 @@
-//! See the crate description in Cargo.toml.
+//! Reads tierank datasets (Parquet) into a [`tierank_graph::Graph`] and reads or writes the
+//! small files the engine commands share.
+//!
+//! # Crate layout
+//! - [`load_graph`]: a dataset directory into an immutable [`Graph`](tierank_graph::Graph),
+//!   with a [`LoadReport`] of what was read, dropped and how long each phase took.
+//! - [`read_person_ids`] and [`resolve_targets`]: target lists (Parquet or CSV).
+//! - [`read_truth`]: the planted ground truth, for evaluation.
+//! - [`RankingsWriter`]: the streaming, atomic writer of `tierank rank`'s output.
+//! - [`IoError`]: every failure, naming file, column and row where there is one.
+//!
+//! The dataset contract (file names, columns, types) lives in `tierank_format`; this crate
+//! accepts a little more than the contract where widening is lossless (Int32 ids, Float32
+//! weights, timestamps in any unit), so that user exports from pandas, polars, DuckDB or
+//! Spark load without casts.
+
+mod columns;
+mod error;
+mod load;
+mod rankings;
+mod targets;
+mod truth;
+
+pub use error::IoError;
+pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph};
+pub use rankings::{RankingRows, RankingsWriter};
+pub use targets::{UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};
+pub use truth::{Truth, read_truth};
+
+/// Conversion of a loaded graph to and from petgraph, re-exported for convenience.
+pub use tierank_graph::interop;

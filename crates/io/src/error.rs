@@ -1,0 +1,147 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+use tierank_format::FormatError;
+use tierank_graph::GraphError;
+
+/// Errors raised while reading a dataset or writing an engine output.
+///
+/// Every variant that concerns a file names it; value errors also name the column and the
+/// row (0-based index of the row within the file, as pandas and polars number rows).
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// A required file or directory does not exist.
+    #[error("{}: {what}", path.display())]
+    Missing {
+        /// The missing path.
+        path: PathBuf,
+        /// What was expected there.
+        what: String,
+    },
+    /// An operating-system I/O error on `path`.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Parquet or Arrow library failed on `path` (corrupt file, not Parquet, ...).
+    #[error("{}: cannot read or write Parquet: {message}", path.display())]
+    Parquet {
+        /// The file involved.
+        path: PathBuf,
+        /// The library's message.
+        message: String,
+    },
+    /// A required column is absent.
+    #[error("{}: missing column '{column}' (columns found: {})", path.display(), found.join(", "))]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The required column.
+        column: String,
+        /// The columns the file has.
+        found: Vec<String>,
+    },
+    /// A column has a type that cannot be read as the contract's type.
+    #[error("{}: column '{column}' has type {found}, expected {expected}", path.display())]
+    WrongType {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// What the contract accepts.
+        expected: String,
+        /// The type found.
+        found: String,
+    },
+    /// One value is unusable: null, NaN, negative, not an integer, an unknown channel, ...
+    #[error("{}: column '{column}', row {row}: {reason}", path.display())]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// 0-based row index within the file (data rows, the CSV header not counted).
+        row: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Some target ids are not people of the graph.
+    #[error(
+        "{count} target person id(s) are not in the graph (first: {})",
+        first.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    UnknownTargets {
+        /// Number of distinct unknown ids.
+        count: usize,
+        /// The first unknown ids in input order (at most 5).
+        first: Vec<i64>,
+    },
+    /// The target list is empty.
+    #[error("the target list is empty")]
+    EmptyTargets,
+    /// Input that is dropped and counted by default, refused because `strict` was asked for.
+    #[error(
+        "{}: {count} {what} (first at row {first_row}); refused in strict mode",
+        path.display()
+    )]
+    Strict {
+        /// The file holding the first offending row.
+        path: PathBuf,
+        /// What was found ("self-loops", "duplicate ties", "events between non-friends").
+        what: String,
+        /// How many offending rows, over the whole dataset.
+        count: u64,
+        /// 0-based row index of the first offending row within `path`.
+        first_row: u64,
+    },
+    /// A file type this crate cannot read (by extension).
+    #[error("{}: unsupported file type (expected .parquet or .csv)", path.display())]
+    UnsupportedFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Rows handed to a writer are inconsistent (a caller bug, not a user error).
+    #[error("invalid output rows: {reason}")]
+    InvalidRows {
+        /// What is inconsistent.
+        reason: String,
+    },
+    /// The loaded parts do not form a valid graph.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// A dataset-contract operation failed.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+}
+
+impl IoError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Wraps a Parquet or Arrow error with the path it concerns.
+    pub fn parquet(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
+        Self::Parquet {
+            path: path.into(),
+            message: err.to_string(),
+        }
+    }
+
+    /// Whether the error is the user's input (exit code 2 in the CLI) rather than a
+    /// failure of the machine (disk, permissions) or a bug.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(
+            self,
+            Self::Io { .. } | Self::InvalidRows { .. } | Self::Format(_)
+        )
+    }
+}

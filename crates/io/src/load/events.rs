@@ -1,0 +1,629 @@
+//! Decoding and aggregating `events/*.parquet` into per-directed-tie features.
+//!
+//! # Determinism
+//! Every row group is a task; tasks run in parallel on the caller's rayon pool, each
+//! streaming its row group in batches (so at most one row group per thread is decoded at a
+//! time). Events are folded into accumulators keyed by (CSR slot, channel), held in shards by
+//! sender range, each behind a mutex. Every fold is exactly associative and commutative:
+//! counts and day bitsets are integers, first/last are min/max, and the two sums are kept
+//! in fixed point (`i128`): a value contributes `round(value · 2^32)` and a decayed term
+//! `round(2^(-(end - t)/half_life) · 2^94)`. Each term is a function of its own event only,
+//! so the sums, and the `f32` stored from them, are the same whatever the order of the
+//! events, the part files, the row groups or the threads. The quantum (2^-32 for values,
+//! 2^-94 for decayed terms) is far below `f32` precision of any sum it contributes to.
+//!
+//! Values must not exceed 2^53 (9·10^15 seconds or currency units), so that no sum of up to
+//! `u32::MAX` events can overflow.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use tierank_format::Channel;
+use tierank_format::enums::{CHANNEL_COUNT, UnknownValue};
+use tierank_format::schema::col;
+use tierank_graph::interactions::InteractionParts;
+use tierank_graph::{ChannelStats, Csr, IdMap, NodeId, TieSummary, TimeWindow};
+
+use super::LoadOptions;
+use crate::IoError;
+use crate::columns::{
+    ColumnAt, ParquetSource, check_float, check_int, check_measure, check_string, check_timestamp,
+    dict_strings, f64_values, i64_values, timestamps_ms,
+};
+
+const DAY_MS: i64 = 86_400_000;
+const VALUE_FRAC_BITS: i32 = 32;
+const DECAY_FRAC_BITS: i32 = 94;
+/// Largest accepted event value (see the module documentation).
+pub(crate) const MAX_VALUE: f64 = 9_007_199_254_740_992.0; // 2^53
+/// Number of accumulator shards; a power of two well above any thread count we run, so
+/// that threads rarely wait on the same lock.
+const SHARDS: usize = 256;
+
+/// The event part files of `dir`, sorted by name; hidden files (temporaries) are skipped.
+/// A missing directory has no parts.
+pub(super) fn list_parts(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut parts = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| IoError::io(dir, e))? {
+        let entry = entry.map_err(|e| IoError::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if !name.starts_with('.')
+            && path.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
+            parts.push(path);
+        }
+    }
+    parts.sort();
+    Ok(parts)
+}
+
+/// What happened to the event rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct EventCounts {
+    pub rows: u64,
+    pub aggregated: u64,
+    pub non_friends: u64,
+    pub self_events: u64,
+    pub unknown_person: u64,
+    /// (task, row in file) of the first event between non-friends or to oneself.
+    first_refusable: Option<(usize, u64)>,
+}
+
+impl EventCounts {
+    fn add(&mut self, other: &Self) {
+        self.rows += other.rows;
+        self.aggregated += other.aggregated;
+        self.non_friends += other.non_friends;
+        self.self_events += other.self_events;
+        self.unknown_person += other.unknown_person;
+        self.first_refusable = match (self.first_refusable, other.first_refusable) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// The result of [`aggregate`].
+pub(super) struct Outcome {
+    /// `None` when the parts hold no rows.
+    pub parts: Option<InteractionParts>,
+    pub counts: EventCounts,
+    pub window_seconds: f64,
+    pub events_seconds: f64,
+    pub finalise_seconds: f64,
+}
+
+/// One row group of one part.
+struct Task<'a> {
+    source: &'a ParquetSource,
+    row_group: usize,
+    row0: u64,
+    has_value: bool,
+}
+
+/// Opens every part and checks its columns.
+fn open_parts(parts: &[PathBuf]) -> Result<Vec<(ParquetSource, bool)>, IoError> {
+    parts
+        .par_iter()
+        .map(|path| {
+            let source = ParquetSource::open(path)?;
+            let at = |column| ColumnAt {
+                path,
+                column,
+                row0: 0,
+            };
+            check_int(at(col::SRC), source.require(col::SRC)?)?;
+            check_int(at(col::DST), source.require(col::DST)?)?;
+            check_string(at(col::CHANNEL), source.require(col::CHANNEL)?)?;
+            check_timestamp(at(col::TS), source.require(col::TS)?)?;
+            // `value` is null for most channels; an export without the column has none.
+            let has_value = match source.optional(col::VALUE) {
+                Some(ty) => {
+                    check_float(at(col::VALUE), ty)?;
+                    true
+                }
+                None => false,
+            };
+            Ok((source, has_value))
+        })
+        .collect()
+}
+
+/// Runs `f` on every task in parallel; returns the results in task order, or the error of
+/// the first failing task in task order (the same error at any thread count). Tasks after a
+/// known failure are skipped, tasks before it always run.
+fn run_tasks<T: Send>(
+    tasks: &[Task<'_>],
+    f: impl Fn(usize, &Task<'_>) -> Result<T, IoError> + Sync,
+) -> Result<Vec<T>, IoError> {
+    let first_failed = AtomicUsize::new(usize::MAX);
+    let results: Vec<Option<Result<T, IoError>>> = tasks
+        .par_iter()
+        .enumerate()
+        .map(|(i, task)| {
+            if i > first_failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            let result = f(i, task);
+            if result.is_err() {
+                first_failed.fetch_min(i, Ordering::Relaxed);
+            }
+            Some(result)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Some(Ok(v)) => out.push(v),
+            Some(Err(e)) => return Err(e),
+            None => unreachable!("a task is skipped only after an earlier task failed"),
+        }
+    }
+    Ok(out)
+}
+
+/// Earliest and latest event time of one task, with the row of the latest.
+fn task_window(task: &Task<'_>) -> Result<Option<(i64, i64, u64)>, IoError> {
+    let path = task.source.path();
+    let mut row0 = task.row0;
+    let mut acc: Option<(i64, i64, u64)> = None;
+    for batch in task.source.reader(&[col::TS], Some(vec![task.row_group]))? {
+        let batch = batch.map_err(|e| IoError::parquet(path, e))?;
+        let at = ColumnAt {
+            path,
+            column: col::TS,
+            row0,
+        };
+        for (i, &t) in timestamps_ms(at, at.of(&batch)?)?.iter().enumerate() {
+            let row = row0 + i as u64;
+            acc = Some(match acc {
+                None => (t, t, row),
+                Some((lo, hi, hi_row)) => {
+                    if t > hi {
+                        (lo.min(t), t, row)
+                    } else {
+                        (lo.min(t), hi, hi_row)
+                    }
+                }
+            });
+        }
+        row0 += batch.num_rows() as u64;
+    }
+    Ok(acc)
+}
+
+/// A fast hasher for integer keys (Fx-style multiply); keys are CSR slot numbers, not
+/// attacker-chosen strings, so DoS-resistant hashing buys nothing here.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Shard = HashMap<u64, Acc, BuildHasherDefault<KeyHasher>>;
+
+/// Running aggregate of one (directed tie, channel).
+#[derive(Debug, Clone)]
+struct Acc {
+    count: u32,
+    value_fx: i128,
+    decayed_fx: i128,
+    first_ms: i64,
+    last_ms: i64,
+    /// Bit `d` set when there was an event on UTC day `first_day + d` of the window.
+    days: Box<[u64]>,
+}
+
+/// One event that survived the id and friendship checks.
+#[derive(Debug, Clone, Copy)]
+struct Contribution {
+    key: u64,
+    ts_ms: i64,
+    value_fx: i128,
+    decayed_fx: i128,
+}
+
+/// The window, as days and the decay reference.
+#[derive(Debug, Clone, Copy)]
+struct Calendar {
+    window: TimeWindow,
+    first_day: i64,
+    day_words: usize,
+    half_life_ms: f64,
+}
+
+impl Calendar {
+    fn day(&self, ts_ms: i64) -> usize {
+        (ts_ms.div_euclid(DAY_MS) - self.first_day) as usize
+    }
+}
+
+fn shard_of(u: NodeId, num_nodes: usize) -> usize {
+    (u.index() as u128 * SHARDS as u128 / num_nodes.max(1) as u128) as usize
+}
+
+/// Reads the event parts and aggregates them into [`InteractionParts`].
+pub(super) fn aggregate(
+    parts: &[PathBuf],
+    ids: &IdMap,
+    csr: &Csr,
+    opts: &LoadOptions,
+) -> Result<Outcome, IoError> {
+    let t = Instant::now();
+    let sources = open_parts(parts)?;
+    let mut tasks = Vec::new();
+    for (source, has_value) in &sources {
+        let starts = source.row_group_starts();
+        for (rg, &row0) in starts[..source.num_row_groups()].iter().enumerate() {
+            tasks.push(Task {
+                source,
+                row_group: rg,
+                row0,
+                has_value: *has_value,
+            });
+        }
+    }
+
+    // Phase 3: the window.
+    let windows = run_tasks(&tasks, |_, task| task_window(task))?;
+    let mut lo_hi: Option<(i64, i64, usize, u64)> = None;
+    for (i, w) in windows.into_iter().enumerate() {
+        if let Some((lo, hi, hi_row)) = w {
+            lo_hi = Some(match lo_hi {
+                None => (lo, hi, i, hi_row),
+                Some((l, h, hi_task, r)) => {
+                    if hi > h {
+                        (l.min(lo), hi, i, hi_row)
+                    } else {
+                        (l.min(lo), h, hi_task, r)
+                    }
+                }
+            });
+        }
+    }
+    let window_seconds = t.elapsed().as_secs_f64();
+    let Some((start_ms, end_ms, hi_task, hi_row)) = lo_hi else {
+        log::warn!("the event parts hold no rows: loading without interaction features");
+        return Ok(Outcome {
+            parts: None,
+            counts: EventCounts::default(),
+            window_seconds,
+            events_seconds: 0.0,
+            finalise_seconds: 0.0,
+        });
+    };
+    if end_ms - start_ms > i64::from(u32::MAX) * 1000 {
+        return Err(IoError::BadValue {
+            path: tasks[hi_task].source.path().to_owned(),
+            column: col::TS.into(),
+            row: hi_row,
+            reason: format!(
+                "events span {} days, more than the supported 136 years",
+                (end_ms - start_ms) / DAY_MS
+            ),
+        });
+    }
+    let window = TimeWindow { start_ms, end_ms };
+    let first_day = start_ms.div_euclid(DAY_MS);
+    let num_days = (end_ms.div_euclid(DAY_MS) - first_day + 1) as usize;
+    let cal = Calendar {
+        window,
+        first_day,
+        day_words: num_days.div_ceil(64),
+        half_life_ms: opts.half_life_ms as f64,
+    };
+    log::info!(
+        "event window: {} days ({} .. {} ms) from {} row groups in {:.3} s",
+        num_days,
+        start_ms,
+        end_ms,
+        tasks.len(),
+        window_seconds
+    );
+
+    // Phase 4: aggregate.
+    let t = Instant::now();
+    let shards: Vec<Mutex<Shard>> = (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect();
+    let per_task = run_tasks(&tasks, |i, task| {
+        aggregate_task(i, task, ids, csr, &cal, &shards)
+    })?;
+    let mut counts = EventCounts::default();
+    for c in &per_task {
+        counts.add(c);
+    }
+    let events_seconds = t.elapsed().as_secs_f64();
+    log::info!(
+        "aggregated {} of {} events in {:.3} s ({:.0} rows/s)",
+        counts.aggregated,
+        counts.rows,
+        events_seconds,
+        counts.rows as f64 / events_seconds.max(1e-9)
+    );
+    if counts.non_friends + counts.self_events + counts.unknown_person > 0 {
+        log::warn!(
+            "ignored {} event(s) between non-friends, {} to oneself, {} naming unknown people",
+            counts.non_friends,
+            counts.self_events,
+            counts.unknown_person
+        );
+    }
+    if opts.strict
+        && let Some((task, row)) = counts.first_refusable
+    {
+        return Err(IoError::Strict {
+            path: tasks[task].source.path().to_owned(),
+            what: "event(s) between people who are not friends (or to oneself)".into(),
+            count: counts.non_friends + counts.self_events,
+            first_row: row,
+        });
+    }
+
+    // Phase 5: finalise.
+    let t = Instant::now();
+    let parts = finalise(shards, csr, &cal, opts.half_life_ms);
+    let finalise_seconds = t.elapsed().as_secs_f64();
+    Ok(Outcome {
+        parts: Some(parts),
+        counts,
+        window_seconds,
+        events_seconds,
+        finalise_seconds,
+    })
+}
+
+fn parse_channels(values: &arrow::array::StringArray) -> Vec<Result<Channel, UnknownValue>> {
+    values
+        .iter()
+        .map(|s| s.unwrap_or("").parse::<Channel>())
+        .collect()
+}
+
+fn aggregate_task(
+    task_index: usize,
+    task: &Task<'_>,
+    ids: &IdMap,
+    csr: &Csr,
+    cal: &Calendar,
+    shards: &[Mutex<Shard>],
+) -> Result<EventCounts, IoError> {
+    let path = task.source.path();
+    let mut counts = EventCounts::default();
+    let mut columns = vec![col::SRC, col::DST, col::CHANNEL, col::TS];
+    if task.has_value {
+        columns.push(col::VALUE);
+    }
+    let mut buffers: Vec<Vec<Contribution>> = vec![Vec::new(); SHARDS];
+    let mut row0 = task.row0;
+    for batch in task.source.reader(&columns, Some(vec![task.row_group]))? {
+        let batch = batch.map_err(|e| IoError::parquet(path, e))?;
+        let at = |column| ColumnAt { path, column, row0 };
+        let src = i64_values(at(col::SRC), at(col::SRC).of(&batch)?)?;
+        let dst = i64_values(at(col::DST), at(col::DST).of(&batch)?)?;
+        let ch_at = at(col::CHANNEL);
+        let channels = dict_strings(ch_at, ch_at.of(&batch)?)?;
+        let parsed = parse_channels(&channels.values);
+        let ts = timestamps_ms(at(col::TS), at(col::TS).of(&batch)?)?;
+        let values = if task.has_value {
+            let v_at = at(col::VALUE);
+            let values = f64_values(v_at, v_at.of(&batch)?)?;
+            for (i, v) in values.iter().enumerate() {
+                if let Some(v) = *v {
+                    check_measure(v_at, i, v)?;
+                    if v > MAX_VALUE {
+                        return Err(v_at.bad(i, format!("value {v} exceeds 2^53")));
+                    }
+                }
+            }
+            Some(values)
+        } else {
+            None
+        };
+        for i in 0..batch.num_rows() {
+            let channel = match &parsed[channels.keys[i] as usize] {
+                Ok(c) => *c,
+                Err(e) => return Err(ch_at.bad(i, e.to_string())),
+            };
+            counts.rows += 1;
+            let (Some(u), Some(v)) = (ids.dense(src[i]), ids.dense(dst[i])) else {
+                counts.unknown_person += 1;
+                continue;
+            };
+            let row = row0 + i as u64;
+            if u == v {
+                counts.self_events += 1;
+                counts.first_refusable.get_or_insert((task_index, row));
+                continue;
+            }
+            let Some(slot) = csr.slot(u, v) else {
+                counts.non_friends += 1;
+                counts.first_refusable.get_or_insert((task_index, row));
+                continue;
+            };
+            counts.aggregated += 1;
+            let value = values.as_ref().and_then(|v| v[i]).unwrap_or(0.0);
+            let age = (cal.window.end_ms - ts[i]) as f64;
+            let decayed = (-age / cal.half_life_ms).exp2();
+            buffers[shard_of(u, csr.num_nodes())].push(Contribution {
+                key: slot as u64 * CHANNEL_COUNT as u64 + channel.index() as u64,
+                ts_ms: ts[i],
+                value_fx: (value * 2f64.powi(VALUE_FRAC_BITS)).round() as i128,
+                decayed_fx: (decayed * 2f64.powi(DECAY_FRAC_BITS)).round() as i128,
+            });
+        }
+        for (s, buffer) in buffers.iter_mut().enumerate() {
+            if buffer.is_empty() {
+                continue;
+            }
+            let mut shard = shards[s].lock().unwrap_or_else(|e| e.into_inner());
+            for c in buffer.drain(..) {
+                fold(&mut shard, c, cal);
+            }
+        }
+        row0 += batch.num_rows() as u64;
+    }
+    Ok(counts)
+}
+
+fn fold(shard: &mut Shard, c: Contribution, cal: &Calendar) {
+    let acc = shard.entry(c.key).or_insert_with(|| Acc {
+        count: 0,
+        value_fx: 0,
+        decayed_fx: 0,
+        first_ms: c.ts_ms,
+        last_ms: c.ts_ms,
+        days: vec![0u64; cal.day_words].into_boxed_slice(),
+    });
+    // A count beyond u32::MAX events on one tie and channel saturates.
+    acc.count = acc.count.saturating_add(1);
+    acc.value_fx += c.value_fx;
+    acc.decayed_fx += c.decayed_fx;
+    acc.first_ms = acc.first_ms.min(c.ts_ms);
+    acc.last_ms = acc.last_ms.max(c.ts_ms);
+    let d = cal.day(c.ts_ms);
+    acc.days[d / 64] |= 1 << (d % 64);
+}
+
+/// Per-shard output, concatenated in shard (= sender) order.
+#[derive(Default)]
+struct ShardOut {
+    senders: Vec<NodeId>,
+    alters: Vec<NodeId>,
+    summaries: Vec<TieSummary>,
+    channel_counts: Vec<u8>,
+    channels: Vec<ChannelStats>,
+}
+
+fn offset_s(cal: &Calendar, ts_ms: i64) -> u32 {
+    // The window check bounds every offset by u32::MAX seconds.
+    u32::try_from((ts_ms - cal.window.start_ms) / 1000).unwrap_or(u32::MAX)
+}
+
+fn finalise(
+    shards: Vec<Mutex<Shard>>,
+    csr: &Csr,
+    cal: &Calendar,
+    half_life_ms: i64,
+) -> InteractionParts {
+    let outs: Vec<ShardOut> = shards
+        .into_par_iter()
+        .map(|m| {
+            let shard = m.into_inner().unwrap_or_else(|e| e.into_inner());
+            let mut entries: Vec<(u64, Acc)> = shard.into_iter().collect();
+            entries.sort_unstable_by_key(|e| e.0);
+            let mut out = ShardOut::default();
+            let mut union = vec![0u64; cal.day_words];
+            let mut i = 0;
+            while i < entries.len() {
+                let slot = entries[i].0 / CHANNEL_COUNT as u64;
+                let mut j = i;
+                union.iter_mut().for_each(|w| *w = 0);
+                let mut summary = TieSummary::default();
+                while j < entries.len() && entries[j].0 / CHANNEL_COUNT as u64 == slot {
+                    let (key, acc) = &entries[j];
+                    let channel = (key % CHANNEL_COUNT as u64) as u8;
+                    for (u, d) in union.iter_mut().zip(acc.days.iter()) {
+                        *u |= d;
+                    }
+                    summary.count = summary.count.saturating_add(acc.count);
+                    summary.channel_mask |= 1 << channel;
+                    out.channels.push(ChannelStats {
+                        count: acc.count,
+                        value_sum: (acc.value_fx as f64 / 2f64.powi(VALUE_FRAC_BITS)) as f32,
+                        decayed: (acc.decayed_fx as f64 / 2f64.powi(DECAY_FRAC_BITS)) as f32,
+                        first_s: offset_s(cal, acc.first_ms),
+                        last_s: offset_s(cal, acc.last_ms),
+                        active_days: count_bits(&acc.days),
+                        channel,
+                    });
+                    j += 1;
+                }
+                summary.active_days = count_bits(&union);
+                summary.active_weeks = count_weeks(&union);
+                let slot = slot as usize;
+                let sender = csr.offsets().partition_point(|&o| o <= slot as u64) - 1;
+                out.senders.push(NodeId(sender as u32));
+                out.alters.push(csr.target(slot));
+                out.summaries.push(summary);
+                out.channel_counts.push((j - i) as u8);
+                i = j;
+            }
+            out
+        })
+        .collect();
+
+    let num_nodes = csr.num_nodes();
+    let active: usize = outs.iter().map(|o| o.alters.len()).sum();
+    let records: usize = outs.iter().map(|o| o.channels.len()).sum();
+    let mut parts = InteractionParts {
+        window: cal.window,
+        half_life_ms,
+        node_offsets: vec![0; num_nodes + 1],
+        alters: Vec::with_capacity(active),
+        summaries: Vec::with_capacity(active),
+        chan_offsets: Vec::with_capacity(active + 1),
+        channels: Vec::with_capacity(records),
+    };
+    parts.chan_offsets.push(0);
+    for out in outs {
+        for (k, &sender) in out.senders.iter().enumerate() {
+            parts.node_offsets[sender.index() + 1] += 1;
+            let last = *parts.chan_offsets.last().expect("starts with 0");
+            parts
+                .chan_offsets
+                .push(last + u64::from(out.channel_counts[k]));
+        }
+        parts.alters.extend_from_slice(&out.alters);
+        parts.summaries.extend_from_slice(&out.summaries);
+        parts.channels.extend_from_slice(&out.channels);
+    }
+    for u in 0..num_nodes {
+        parts.node_offsets[u + 1] += parts.node_offsets[u];
+    }
+    parts
+}
+
+fn count_bits(words: &[u64]) -> u16 {
+    // The window check bounds the number of days by 49,711, below u16::MAX.
+    u16::try_from(words.iter().map(|w| w.count_ones()).sum::<u32>()).unwrap_or(u16::MAX)
+}
+
+/// Distinct 7-day blocks (counted from the window's first UTC day) with any set day.
+fn count_weeks(words: &[u64]) -> u16 {
+    let mut weeks = 0u32;
+    let mut last_week = usize::MAX;
+    for (w, &word) in words.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            let day = w * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if day / 7 != last_week {
+                last_week = day / 7;
+                weeks += 1;
+            }
+        }
+    }
+    u16::try_from(weeks).unwrap_or(u16::MAX)
+}

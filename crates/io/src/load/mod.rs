@@ -1,0 +1,282 @@
+//! Loading a dataset directory into an immutable [`Graph`].
+//!
+//! Phases, each timed and logged at `info`:
+//! 1. **ties**: `ties.parquet` (and `persons.parquet` when present), row groups decoded in
+//!    parallel; person ids mapped to dense ids in ascending person-id order.
+//! 2. **csr**: the symmetric friendship structure; self-loops and repeated friendships are
+//!    dropped and counted (refused with [`LoadOptions::strict`]).
+//! 3. **window**: the earliest and latest event time, from the `ts` column only.
+//! 4. **events**: every row group of `events/*.parquet` decoded in parallel and folded into
+//!    per-(directed tie, channel) accumulators sharded by sender (see [`events`]).
+//! 5. **finalise**: the accumulators into the sparse [`Interactions`] arrays.
+
+mod events;
+mod ties;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use tierank_format::layout::DatasetPaths;
+use tierank_graph::{Csr, Graph, IdMap, Interactions, NodeId, TimeWindow};
+
+use crate::IoError;
+
+/// Default half-life of the recency-decayed sums: one week, the scale on which contact
+/// rhythms repeat (Roth et al. 2010 use decays of days to weeks).
+pub const DEFAULT_HALF_LIFE_MS: i64 = 7 * 86_400_000;
+
+/// How to load a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Half-life of [`tierank_graph::ChannelStats::decayed`], in milliseconds.
+    pub half_life_ms: i64,
+    /// Refuse self-loops, duplicate ties, and events between people who are not friends,
+    /// instead of dropping and counting them.
+    pub strict: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            half_life_ms: DEFAULT_HALF_LIFE_MS,
+            strict: false,
+        }
+    }
+}
+
+/// Wall-clock seconds spent in each load phase.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PhaseSeconds {
+    /// Reading ties (and persons) and mapping ids.
+    pub ties: f64,
+    /// Building the friendship CSR and slot weights.
+    pub csr: f64,
+    /// Finding the event window.
+    pub window: f64,
+    /// Decoding and aggregating events.
+    pub events: f64,
+    /// Building the interaction arrays and the graph.
+    pub finalise: f64,
+    /// The whole load.
+    pub total: f64,
+}
+
+/// What [`load_graph`] read, dropped and built.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LoadReport {
+    /// Every file read, in reading order.
+    pub files_read: Vec<PathBuf>,
+    /// Rows of `ties.parquet`.
+    pub tie_rows: u64,
+    /// Ties from a person to themselves, dropped.
+    pub self_loops: u64,
+    /// Repeated friendships (in either orientation), dropped; the first row's weight is kept.
+    pub duplicate_ties: u64,
+    /// Rows of `persons.parquet` (0 when absent).
+    pub person_rows: u64,
+    /// People without any friendship (listed only in `persons.parquet`).
+    pub isolated_people: u64,
+    /// Number of `events/*.parquet` parts.
+    pub event_files: usize,
+    /// Rows of all event parts.
+    pub event_rows: u64,
+    /// Events folded into the interaction features.
+    pub events_aggregated: u64,
+    /// Events between two known people who are not friends, ignored.
+    pub events_between_non_friends: u64,
+    /// Events from a person to themselves, ignored.
+    pub events_self: u64,
+    /// Events naming a person who appears in no tie and not in `persons.parquet`, ignored.
+    pub events_unknown_person: u64,
+    /// Whether interaction features were loaded (at least one event row).
+    pub has_events: bool,
+    /// Whether `ties.parquet` had a `weight` column.
+    pub has_weights: bool,
+    /// The event window, when there were events.
+    pub window: Option<TimeWindow>,
+    /// People in the graph.
+    pub num_nodes: usize,
+    /// Undirected friendships in the graph.
+    pub num_edges: usize,
+    /// Directed ties with at least one aggregated event.
+    pub active_directed_ties: usize,
+    /// (Directed tie, channel) records.
+    pub channel_records: usize,
+    /// Heap bytes held by the graph.
+    pub graph_heap_bytes: usize,
+    /// `graph_heap_bytes` per directed tie (two per friendship); 0 for a graph without ties.
+    pub bytes_per_directed_tie: f64,
+    /// Time per phase.
+    pub seconds: PhaseSeconds,
+}
+
+/// Loads the dataset in `dir` into an immutable [`Graph`].
+///
+/// The nodes are every person in `ties.parquet` plus, when present, everyone in
+/// `persons.parquet` (so that people without friends can be targets). Weights come from a
+/// `weight` column of `ties.parquet`; interaction features from `events/*.parquet`. A
+/// dataset with neither loads as topology only.
+///
+/// The result is identical at any rayon thread count and however the events are split into
+/// part files and row groups: sums are accumulated in exact fixed point (see [`events`]).
+///
+/// # Errors
+/// [`IoError::Missing`] when `dir` or `ties.parquet` is absent; [`IoError::MissingColumn`],
+/// [`IoError::WrongType`], [`IoError::BadValue`] for malformed files; [`IoError::Strict`]
+/// for dropped input when `opts.strict`; [`IoError::Graph`] for more than `u32::MAX` people.
+pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport), IoError> {
+    let total = Instant::now();
+    if opts.half_life_ms <= 0 {
+        return Err(IoError::InvalidRows {
+            reason: format!("half-life must be positive, got {} ms", opts.half_life_ms),
+        });
+    }
+    if !dir.is_dir() {
+        return Err(IoError::Missing {
+            path: dir.to_owned(),
+            what: "dataset directory not found (it must hold ties.parquet, and events/*.parquet \
+                   or a weight column in ties.parquet)"
+                .into(),
+        });
+    }
+    let paths = DatasetPaths::new(dir);
+    let ties_path = paths.ties();
+    if !ties_path.is_file() {
+        return Err(IoError::Missing {
+            path: ties_path,
+            what: "required file not found: ties.parquet with Int64 columns src, dst \
+                   (and optionally a numeric weight column)"
+                .into(),
+        });
+    }
+    let mut report = LoadReport::default();
+
+    // Phase 1: ties and persons.
+    let t = Instant::now();
+    let tie_rows = ties::read_ties(&ties_path)?;
+    report.files_read.push(ties_path.clone());
+    report.tie_rows = tie_rows.src.len() as u64;
+    report.has_weights = tie_rows.weight.is_some();
+    let persons_path = paths.persons();
+    let persons = if persons_path.is_file() {
+        let ids = ties::read_persons(&persons_path)?;
+        report.files_read.push(persons_path);
+        report.person_rows = ids.len() as u64;
+        ids
+    } else {
+        Vec::new()
+    };
+    let mut all = Vec::with_capacity(tie_rows.src.len() * 2 + persons.len());
+    all.extend_from_slice(&tie_rows.src);
+    all.extend_from_slice(&tie_rows.dst);
+    all.extend_from_slice(&persons);
+    drop(persons);
+    let ids = IdMap::from_unsorted(all)?;
+    let edges = ties::dense_edges(&ids, &tie_rows);
+    report.seconds.ties = t.elapsed().as_secs_f64();
+    log::info!(
+        "read {} tie rows and {} person rows ({} people) in {:.3} s",
+        report.tie_rows,
+        report.person_rows,
+        ids.len(),
+        report.seconds.ties
+    );
+
+    // Phase 2: CSR and weights.
+    let t = Instant::now();
+    if opts.strict {
+        ties::refuse_dropped_ties(&ties_path, &edges)?;
+    }
+    let (csr, stats) = Csr::from_edges(ids.len(), &edges)?;
+    report.self_loops = stats.self_loops;
+    report.duplicate_ties = stats.duplicates;
+    let weights = tie_rows
+        .weight
+        .as_deref()
+        .map(|w| ties::slot_weights(&csr, &edges, w));
+    drop(edges);
+    drop(tie_rows);
+    report.isolated_people = (0..csr.num_nodes())
+        .filter(|&u| csr.degree(NodeId(u as u32)) == 0)
+        .count() as u64;
+    report.seconds.csr = t.elapsed().as_secs_f64();
+    if report.self_loops + report.duplicate_ties > 0 {
+        log::warn!(
+            "dropped {} self-loop(s) and {} duplicate tie(s) from {}",
+            report.self_loops,
+            report.duplicate_ties,
+            ties_path.display()
+        );
+    }
+    log::info!(
+        "built CSR: {} people, {} friendships in {:.3} s",
+        csr.num_nodes(),
+        csr.num_edges(),
+        report.seconds.csr
+    );
+
+    // Phases 3-5: events.
+    let parts = events::list_parts(&paths.events_dir())?;
+    report.event_files = parts.len();
+    let interactions = if parts.is_empty() {
+        if weights.is_none() {
+            log::warn!(
+                "{} has no event parts and ties.parquet has no weight column: loading the \
+                 friendship topology only",
+                paths.events_dir().display()
+            );
+        }
+        None
+    } else {
+        let outcome = events::aggregate(&parts, &ids, &csr, opts)?;
+        report.files_read.extend(parts.iter().cloned());
+        report.event_rows = outcome.counts.rows;
+        report.events_aggregated = outcome.counts.aggregated;
+        report.events_between_non_friends = outcome.counts.non_friends;
+        report.events_self = outcome.counts.self_events;
+        report.events_unknown_person = outcome.counts.unknown_person;
+        report.seconds.window = outcome.window_seconds;
+        report.seconds.events = outcome.events_seconds;
+        report.seconds.finalise = outcome.finalise_seconds;
+        outcome.parts
+    };
+    let t = Instant::now();
+    let interactions = match interactions {
+        Some(parts) => {
+            report.window = Some(parts.window);
+            Some(Interactions::try_from_parts(ids.len(), parts)?)
+        }
+        None => None,
+    };
+    report.has_events = interactions.is_some();
+    let graph = Graph::try_new(ids, csr, weights, interactions)?;
+    report.seconds.finalise += t.elapsed().as_secs_f64();
+
+    report.num_nodes = graph.num_nodes();
+    report.num_edges = graph.num_edges();
+    if let Some(inter) = graph.interactions() {
+        report.active_directed_ties = inter.num_active_ties();
+        report.channel_records = inter.num_channel_records();
+    }
+    report.graph_heap_bytes = graph.heap_bytes();
+    let directed = graph.csr().num_directed_edges();
+    report.bytes_per_directed_tie = if directed == 0 {
+        0.0
+    } else {
+        report.graph_heap_bytes as f64 / directed as f64
+    };
+    report.seconds.total = total.elapsed().as_secs_f64();
+    log::info!(
+        "loaded {}: {} people, {} friendships, {} active directed ties, {} channel records; \
+         {} heap bytes ({:.1} per directed tie) in {:.3} s",
+        dir.display(),
+        report.num_nodes,
+        report.num_edges,
+        report.active_directed_ties,
+        report.channel_records,
+        report.graph_heap_bytes,
+        report.bytes_per_directed_tie,
+        report.seconds.total
+    );
+    Ok((graph, report))
+}

@@ -1,0 +1,227 @@
+//! The rankings output of `tierank rank`, written as a stream and published atomically.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, DictionaryArray, Float64Array, Int8Array, Int32Array, Int64Array, StringArray,
+};
+use arrow::datatypes::{Int8Type, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use tempfile::NamedTempFile;
+use tierank_format::schema;
+
+use crate::IoError;
+
+/// A chunk of ranking rows, column by column (all columns the same length).
+///
+/// Rows are one per (target, heuristic, rank); within a (target, heuristic) ranks are 1-based
+/// and equal scores are ordered by ascending alter person id (the ranking code's contract).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RankingRows {
+    /// The target's person id.
+    pub target: Vec<i64>,
+    /// Index into the heuristic names given to [`RankingsWriter::create`].
+    pub heuristic: Vec<u8>,
+    /// 1-based rank.
+    pub rank: Vec<i32>,
+    /// The ranked friend's person id.
+    pub alter: Vec<i64>,
+    /// The heuristic's score (higher is closer).
+    pub score: Vec<f64>,
+}
+
+impl RankingRows {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.target.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.target.is_empty()
+    }
+
+    /// Removes every row, keeping the allocations for the next chunk.
+    pub fn clear(&mut self) {
+        self.target.clear();
+        self.heuristic.clear();
+        self.rank.clear();
+        self.alter.clear();
+        self.score.clear();
+    }
+
+    /// Appends one row.
+    pub fn push(&mut self, target: i64, heuristic: u8, rank: i32, alter: i64, score: f64) {
+        self.target.push(target);
+        self.heuristic.push(heuristic);
+        self.rank.push(rank);
+        self.alter.push(alter);
+        self.score.push(score);
+    }
+}
+
+/// Streams ranking rows into a Parquet file that appears at its final path only on
+/// [`RankingsWriter::finish`].
+///
+/// Rows go to a hidden temporary file beside the target; the Parquet writer flushes a row
+/// group every [`tierank_format::writer::ROW_GROUP_ROWS`] rows, so memory stays bounded
+/// however many targets are ranked. Dropping the writer without `finish` (an error, a
+/// panic, Ctrl-C unwinding) removes the temporary file and leaves nothing at the target.
+pub struct RankingsWriter {
+    path: PathBuf,
+    names: Arc<StringArray>,
+    schema: SchemaRef,
+    writer: ArrowWriter<std::fs::File>,
+    tmp: NamedTempFile,
+    rows: u64,
+}
+
+impl std::fmt::Debug for RankingsWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RankingsWriter")
+            .field("path", &self.path)
+            .field("tmp", &self.tmp.path())
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RankingsWriter {
+    /// Starts writing the rankings file `path` for the given heuristics (by command-line name).
+    ///
+    /// # Errors
+    /// [`IoError::InvalidRows`] for more than 127 heuristic names (the dictionary key is
+    /// Int8); [`IoError::Io`] when the temporary file cannot be created beside `path`.
+    pub fn create(path: &Path, heuristic_names: &[String]) -> Result<Self, IoError> {
+        if heuristic_names.len() > i8::MAX as usize {
+            return Err(IoError::InvalidRows {
+                reason: format!(
+                    "{} heuristic names exceed the Int8 dictionary limit of {}",
+                    heuristic_names.len(),
+                    i8::MAX
+                ),
+            });
+        }
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| IoError::io(&parent, e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "rankings".to_owned());
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}.tmp-"))
+            .tempfile_in(&parent)
+            .map_err(|e| IoError::io(&parent, e))?;
+        let file = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| IoError::io(tmp.path(), e))?;
+        let schema = schema::rankings();
+        let writer = ArrowWriter::try_new(
+            file,
+            Arc::clone(&schema),
+            Some(tierank_format::writer::properties()),
+        )
+        .map_err(|e| IoError::parquet(path, e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            names: Arc::new(StringArray::from_iter_values(heuristic_names)),
+            schema,
+            writer,
+            tmp,
+            rows: 0,
+        })
+    }
+
+    /// Appends rows.
+    ///
+    /// # Errors
+    /// [`IoError::InvalidRows`] when the columns differ in length or a heuristic index is not
+    /// one of the names given at creation; [`IoError::Parquet`] when writing fails.
+    pub fn write(&mut self, rows: &RankingRows) -> Result<(), IoError> {
+        let n = rows.len();
+        let lens = [
+            rows.heuristic.len(),
+            rows.rank.len(),
+            rows.alter.len(),
+            rows.score.len(),
+        ];
+        if lens.iter().any(|&l| l != n) {
+            return Err(IoError::InvalidRows {
+                reason: format!(
+                    "column lengths differ: target {n}, heuristic {}, rank {}, alter {}, score {}",
+                    lens[0], lens[1], lens[2], lens[3]
+                ),
+            });
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        if let Some(&h) = rows
+            .heuristic
+            .iter()
+            .find(|&&h| usize::from(h) >= self.names.len())
+        {
+            return Err(IoError::InvalidRows {
+                reason: format!(
+                    "heuristic index {h} but only {} names were given",
+                    self.names.len()
+                ),
+            });
+        }
+        let keys = Int8Array::from_iter_values(rows.heuristic.iter().map(|&h| h as i8));
+        let heuristic =
+            DictionaryArray::<Int8Type>::try_new(keys, Arc::clone(&self.names) as ArrayRef)
+                .map_err(|e| IoError::InvalidRows {
+                    reason: e.to_string(),
+                })?;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(rows.target.clone())),
+            Arc::new(heuristic),
+            Arc::new(Int32Array::from(rows.rank.clone())),
+            Arc::new(Int64Array::from(rows.alter.clone())),
+            Arc::new(Float64Array::from(rows.score.clone())),
+        ];
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| {
+            IoError::InvalidRows {
+                reason: e.to_string(),
+            }
+        })?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| IoError::parquet(&self.path, e))?;
+        self.rows += n as u64;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Closes the file, syncs it, and renames it into place; returns the number of rows.
+    ///
+    /// # Errors
+    /// [`IoError::Parquet`] or [`IoError::Io`]; the temporary file is then removed.
+    pub fn finish(self) -> Result<u64, IoError> {
+        let Self {
+            path,
+            writer,
+            tmp,
+            rows,
+            ..
+        } = self;
+        writer.close().map_err(|e| IoError::parquet(&path, e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| IoError::io(&path, e))?;
+        tmp.persist(&path)
+            .map_err(|e| IoError::io(&path, e.error))?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,162 @@
+//! The planted ground truth, `truth/closeness.parquet`, read only by evaluation.
+
+use std::path::Path;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Int8Type, Int16Type, Int32Type};
+use tierank_format::Relation;
+use tierank_format::layout::DatasetPaths;
+use tierank_format::schema::col;
+
+use crate::IoError;
+use crate::columns::{
+    ColumnAt, ParquetSource, check_float, check_int, check_string, dict_strings, f64_values,
+    i64_values,
+};
+
+/// Ground truth: one row per directed tie (ego, alter), in file order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Truth {
+    /// The person whose circle the row describes.
+    pub ego: Vec<i64>,
+    /// The friend.
+    pub alter: Vec<i64>,
+    /// Dunbar layer 1 (innermost) ..= 5, or 6 for other friends.
+    pub layer: Vec<i8>,
+    /// Planted relation type.
+    pub relation: Vec<Relation>,
+    /// Latent closeness in `[0, 1]`.
+    pub closeness: Vec<f64>,
+}
+
+impl Truth {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ego.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ego.is_empty()
+    }
+}
+
+const LAYER_EXPECTED: &str = "Int8 (or Int16, Int32)";
+
+/// Reads `truth/closeness.parquet` of a dataset.
+///
+/// Returns `Ok(None)` when the file is absent (user datasets have no truth).
+///
+/// # Errors
+/// Missing or wrongly typed columns, nulls, layers outside `1..=6`, unknown relation strings,
+/// and closeness outside `[0, 1]` or NaN, each naming file, column and row.
+pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
+    let path = DatasetPaths::new(dataset_dir).closeness();
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let source = ParquetSource::open(&path)?;
+    let at = |column: &'static str| ColumnAt {
+        path: &path,
+        column,
+        row0: 0,
+    };
+    check_int(at(col::EGO), source.require(col::EGO)?)?;
+    check_int(at(col::ALTER), source.require(col::ALTER)?)?;
+    let layer_type = source.require(col::LAYER)?;
+    if !matches!(
+        layer_type,
+        DataType::Int8 | DataType::Int16 | DataType::Int32
+    ) {
+        return Err(at(col::LAYER).wrong_type(LAYER_EXPECTED, layer_type));
+    }
+    check_string(at(col::RELATION), source.require(col::RELATION)?)?;
+    check_float(at(col::CLOSENESS), source.require(col::CLOSENESS)?)?;
+
+    let mut truth = Truth::default();
+    let columns = [
+        col::EGO,
+        col::ALTER,
+        col::LAYER,
+        col::RELATION,
+        col::CLOSENESS,
+    ];
+    source.for_each_batch(&columns, |batch, row0| {
+        let at = |column: &'static str| ColumnAt {
+            path: &path,
+            column,
+            row0,
+        };
+        let ego = at(col::EGO);
+        truth
+            .ego
+            .extend_from_slice(&i64_values(ego, ego.of(batch)?)?);
+        let alter = at(col::ALTER);
+        truth
+            .alter
+            .extend_from_slice(&i64_values(alter, alter.of(batch)?)?);
+
+        let layer_at = at(col::LAYER);
+        let layer = layer_at.of(batch)?;
+        if layer.null_count() > 0 {
+            let i = (0..layer.len()).find(|&i| layer.is_null(i)).unwrap_or(0);
+            return Err(layer_at.bad(i, "null value"));
+        }
+        let widened: Vec<i64> = match layer.data_type() {
+            DataType::Int8 => layer
+                .as_primitive::<Int8Type>()
+                .values()
+                .iter()
+                .map(|&v| i64::from(v))
+                .collect(),
+            DataType::Int16 => layer
+                .as_primitive::<Int16Type>()
+                .values()
+                .iter()
+                .map(|&v| i64::from(v))
+                .collect(),
+            DataType::Int32 => layer
+                .as_primitive::<Int32Type>()
+                .values()
+                .iter()
+                .map(|&v| i64::from(v))
+                .collect(),
+            other => return Err(layer_at.wrong_type(LAYER_EXPECTED, other)),
+        };
+        for (i, v) in widened.into_iter().enumerate() {
+            match i8::try_from(v) {
+                Ok(l) if (1..=tierank_format::schema::OUTSIDE_LAYERS).contains(&l) => {
+                    truth.layer.push(l);
+                }
+                _ => return Err(layer_at.bad(i, format!("layer {v} is outside 1..=6"))),
+            }
+        }
+
+        let rel_at = at(col::RELATION);
+        let strings = dict_strings(rel_at, rel_at.of(batch)?)?;
+        let mut parsed = Vec::with_capacity(strings.values.len());
+        for s in strings.values.iter() {
+            parsed.push(s.unwrap_or("").parse::<Relation>());
+        }
+        for (i, &k) in strings.keys.iter().enumerate() {
+            match &parsed[k as usize] {
+                Ok(r) => truth.relation.push(*r),
+                Err(e) => return Err(rel_at.bad(i, e.to_string())),
+            }
+        }
+
+        let clo_at = at(col::CLOSENESS);
+        for (i, v) in f64_values(clo_at, clo_at.of(batch)?)?
+            .into_iter()
+            .enumerate()
+        {
+            match v {
+                None => return Err(clo_at.bad(i, "null value")),
+                Some(c) if (0.0..=1.0).contains(&c) => truth.closeness.push(c),
+                Some(c) => return Err(clo_at.bad(i, format!("closeness {c} is outside [0, 1]"))),
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Some(truth))
+}
