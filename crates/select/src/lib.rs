@@ -1,1 +1,123 @@
-//! See the crate description in Cargo.toml.
+//! Audience selection: ranking says who is close to a target; selection decides who is
+//! actually shown a notice about them, under a policy, respecting opt-outs, and leaving an
+//! audit trail that can be checked by rerunning.
+//!
+//! Every wrong pick shows a stranger someone's personal information, so selection is
+//! conservative by construction: people on the exclusion list are never selected under any
+//! policy, a minimum amount of direct evidence can be required, and the expected number of
+//! wrongly shown people is reported whenever a calibration is available.
+//!
+//! # Crate layout
+//! - [`Policy`]: `top-k:K`, `threshold:X`, `coverage:P`, `probability:P`,
+//!   `budget:B[,cap:C]`, parsed from and written to strings.
+//! - [`Calibration`]: the score → probability map the evaluation crate provides.
+//! - [`ExclusionSet`] and [`minimize`]: opt-outs, and strict data minimisation.
+//! - [`select`]: the selection, with [`SelectOptions`], returning a [`Selection`] of
+//!   [`AudienceRow`]s and an [`ExposureSummary`].
+//! - [`AuditRecord`] and [`verify`]: the audit file and the comparison with a rerun.
+//!
+//! The exact rule of every policy, the exposure formulas and the audit fields are in
+//! `docs/selection.md`.
+
+mod audit;
+mod calibration;
+mod consent;
+mod policy;
+mod select;
+
+pub use audit::{
+    AUDIT_VERSION, AuditCounts, AuditParameters, AuditRecord, Difference, FileDigest, verify,
+};
+pub use calibration::Calibration;
+pub use consent::{ExclusionSet, minimize};
+pub use policy::{POLICY_FORMS, Policy, PolicyError};
+pub use select::{
+    AudienceRow, ConsentSummary, ExposureSummary, REASON_STRUCTURE, SelectOptions, Selection,
+    TargetExposure, select,
+};
+
+use tierank_format::PersonId;
+
+/// Errors raised by selection.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    /// The policy needs calibrated probabilities and none was given.
+    #[error(
+        "policy '{policy}' needs a calibrated probability per score, and no calibration is \
+         available for this heuristic (run the evaluation to fit one)"
+    )]
+    CalibrationRequired {
+        /// The policy, in canonical form.
+        policy: String,
+    },
+    /// `min_evidence > 0` on a graph without interaction events.
+    #[error(
+        "--min-evidence {min_evidence} counts interaction events, but this dataset has none \
+         (no events/*.parquet): nobody could ever be selected; use --min-evidence 0"
+    )]
+    MinEvidenceWithoutEvents {
+        /// The requested minimum.
+        min_evidence: u32,
+    },
+    /// A target's dense id is not in the graph.
+    #[error("target node {node} out of range (graph has {nodes} nodes)")]
+    TargetOutOfRange {
+        /// The dense id.
+        node: u32,
+        /// Number of nodes.
+        nodes: usize,
+    },
+    /// A target appears twice, which would send its audience every notice twice.
+    #[error("target {person} appears more than once in the targets")]
+    DuplicateTarget {
+        /// The target's person id.
+        person: PersonId,
+    },
+    /// The heuristic configuration is invalid.
+    #[error(transparent)]
+    Heuristic(#[from] tierank_heuristics::HeuristicError),
+    /// The heuristic did not write one score per friend.
+    #[error(
+        "heuristic '{heuristic}' wrote {got} scores for the {expected} friends of target {target}"
+    )]
+    ScoreCount {
+        /// The heuristic.
+        heuristic: String,
+        /// The target's person id.
+        target: PersonId,
+        /// Number of friends.
+        expected: usize,
+        /// Number of scores.
+        got: usize,
+    },
+    /// The heuristic wrote a NaN or infinite score.
+    #[error("heuristic '{heuristic}' scored friend {person} of target {target} as {score}")]
+    NonFiniteScore {
+        /// The heuristic.
+        heuristic: String,
+        /// The target's person id.
+        target: PersonId,
+        /// The friend's person id.
+        person: PersonId,
+        /// The score.
+        score: f64,
+    },
+    /// The calibration returned something that is not a probability.
+    #[error(
+        "calibration maps score {score} (friend {person} of target {target}) to {probability}, \
+         which is not in [0, 1]"
+    )]
+    InvalidProbability {
+        /// The target's person id.
+        target: PersonId,
+        /// The friend's person id.
+        person: PersonId,
+        /// The score.
+        score: f64,
+        /// What the calibration returned.
+        probability: f64,
+    },
+    /// The minimised graph could not be built.
+    #[error("strict minimisation: {0}")]
+    Graph(#[from] tierank_graph::GraphError),
+}

@@ -1,0 +1,554 @@
+//! The selection itself: score each target's friends, filter by consent and evidence, apply
+//! the policy, and summarise the exposure.
+
+use std::cmp::Ordering;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tierank_format::enums::CHANNEL_COUNT;
+use tierank_format::{Channel, PersonId};
+use tierank_graph::{Graph, NodeId};
+use tierank_heuristics::{Heuristic, HeuristicConfig, Scratch, pair_weight};
+
+use crate::consent::{ExclusionSet, minimize};
+use crate::{Calibration, Policy, SelectError};
+
+/// The reason given for a selection made without any interaction between the two people.
+pub const REASON_STRUCTURE: &str = "structure";
+
+/// Everything selection needs besides the graph, the targets, the heuristic and the policy.
+pub struct SelectOptions<'a> {
+    /// People who opted out; never selected.
+    pub excluded: ExclusionSet,
+    /// Also remove the excluded people's ties and interactions before scoring (see
+    /// [`minimize`]), so their data is not evidence about anyone else.
+    pub strict_minimization: bool,
+    /// Minimum number of interactions, both directions together, between the target and a
+    /// selected friend. 0 disables the check.
+    pub min_evidence: u32,
+    /// The heuristic's calibration, if one was fitted.
+    pub calibration: Option<&'a dyn Calibration>,
+    /// Channel weights for the coverage policy's interaction weight and for the reason.
+    pub config: &'a HeuristicConfig,
+}
+
+impl std::fmt::Debug for SelectOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SelectOptions")
+            .field("excluded", &self.excluded)
+            .field("strict_minimization", &self.strict_minimization)
+            .field("min_evidence", &self.min_evidence)
+            .field("calibrated", &self.calibration.is_some())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// One notice: `person` is shown a notice about `target`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceRow {
+    /// The target's person id.
+    pub target: PersonId,
+    /// The selected friend's person id.
+    pub person: PersonId,
+    /// Position among this target's selected people by descending score, from 1 (ties by
+    /// person id). Counted among the selected only, so a gap never reveals that someone
+    /// above was withheld.
+    pub rank: u32,
+    /// The heuristic's score.
+    pub score: f64,
+    /// The calibrated probability of closeness, when a calibration was given.
+    pub probability: Option<f64>,
+    /// The main evidence: the channel with the largest channel-weighted number of events
+    /// between the two people, both directions together (`call`, `message`, ...), or
+    /// [`REASON_STRUCTURE`] when they have no events.
+    pub reason: String,
+}
+
+/// The exposure of one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetExposure {
+    /// The target's person id.
+    pub target: PersonId,
+    /// Notices about this target.
+    pub notices: u64,
+    /// Distinct people shown a notice about this target (equal to `notices`: a person is
+    /// selected at most once per target).
+    pub people_reached: u64,
+    /// `Σ (1 − p)` over this target's selected people, when calibrated: the expected number
+    /// of people who are not close but see the notice.
+    pub expected_collateral: Option<f64>,
+}
+
+/// How many people see what, per target and in total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ExposureSummary {
+    /// One entry per target, in input order.
+    pub per_target: Vec<TargetExposure>,
+    /// Total notices.
+    pub notices: u64,
+    /// Distinct people shown at least one notice.
+    pub people_reached: u64,
+    /// `Σ (1 − p)` over all notices, when calibrated.
+    pub expected_collateral: Option<f64>,
+}
+
+/// What the exclusion list did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ConsentSummary {
+    /// Distinct person ids listed.
+    pub listed: u64,
+    /// Listed ids not in the graph (the CLI warns with this count).
+    pub unknown: u64,
+    /// Listed ids in the graph.
+    pub excluded_in_graph: u64,
+    /// Notices to excluded people that the same policy would have sent without the
+    /// exclusion list (on the unminimised graph, with the same minimum evidence).
+    pub excluded_would_have_been_selected: u64,
+    /// [`ExclusionSet::canonical_sha256`].
+    pub canonical_sha256: String,
+}
+
+/// The result of [`select`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Selection {
+    /// Notices sorted by (target input order, rank).
+    pub rows: Vec<AudienceRow>,
+    /// Exposure figures.
+    pub exposure: ExposureSummary,
+    /// Consent figures.
+    pub consent: ConsentSummary,
+}
+
+/// One friend of a target, as seen by the policies.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    node: NodeId,
+    score: f64,
+    /// Expected closeness for the budget policy: the probability, else the normalised score.
+    value: f64,
+    probability: Option<f64>,
+    /// Interaction weight (coverage only; 0 otherwise).
+    weight: f64,
+    excluded: bool,
+    enough_evidence: bool,
+}
+
+/// What one target contributes before any global step.
+struct TargetPass {
+    /// Per-target policies: the chosen; budget: the eligible pool.
+    chosen: Vec<Candidate>,
+    /// Budget: the pool without the exclusion list (None when nobody is excluded).
+    counterfactual_pool: Option<Vec<Candidate>>,
+    /// Per-target policies: excluded people the policy would have chosen.
+    excluded_would_have_been_selected: u64,
+}
+
+/// Chooses who is shown a notice about each target.
+///
+/// For every target, its friends are scored with `heuristic` (on the minimised graph under
+/// strict minimisation), friends who opted out or have fewer than `min_evidence`
+/// interactions with the target are removed, and `policy` picks among the rest. Targets are
+/// processed in parallel; the result does not depend on the thread count (ties by person id).
+///
+/// # Errors
+/// - [`SelectError::CalibrationRequired`] for `probability:P` without a calibration;
+/// - [`SelectError::MinEvidenceWithoutEvents`] for `min_evidence > 0` on a graph without events;
+/// - [`SelectError::TargetOutOfRange`] / [`SelectError::DuplicateTarget`] for bad targets;
+/// - [`SelectError::Heuristic`] for an invalid configuration;
+/// - [`SelectError::ScoreCount`], [`SelectError::NonFiniteScore`],
+///   [`SelectError::InvalidProbability`] when the heuristic or calibration breaks its contract.
+pub fn select(
+    graph: &Graph,
+    targets: &[NodeId],
+    heuristic: &dyn Heuristic,
+    policy: &Policy,
+    opts: &SelectOptions<'_>,
+) -> Result<Selection, SelectError> {
+    check_inputs(graph, targets, policy, opts)?;
+    let minimized = if opts.strict_minimization && !opts.excluded.is_empty() {
+        Some(minimize(graph, opts.excluded.nodes())?)
+    } else {
+        None
+    };
+    let actual = minimized.as_ref().unwrap_or(graph);
+    let ctx = Context {
+        actual,
+        original: graph,
+        heuristic,
+        policy,
+        opts,
+    };
+
+    let passes: Vec<Result<TargetPass, SelectError>> = targets
+        .par_iter()
+        .map_init(
+            || (Scratch::new(), Vec::new()),
+            |(scratch, out), &t| ctx.target_pass(t, scratch, out),
+        )
+        .collect();
+    // Report the first failing target in input order, whatever the scheduling.
+    let passes = passes.into_iter().collect::<Result<Vec<_>, _>>()?;
+
+    let (chosen, would_have): (Vec<Vec<Candidate>>, u64) = match *policy {
+        Policy::Budget { budget, cap } => {
+            let pools: Vec<&[Candidate]> = passes.iter().map(|p| p.chosen.as_slice()).collect();
+            let chosen = greedy(&pools, budget, cap, graph.num_nodes());
+            let would_have = if opts.excluded.is_empty() {
+                0
+            } else {
+                let cf: Vec<&[Candidate]> = passes
+                    .iter()
+                    .map(|p| p.counterfactual_pool.as_deref().unwrap_or(&[]))
+                    .collect();
+                greedy(&cf, budget, cap, graph.num_nodes())
+                    .iter()
+                    .flatten()
+                    .filter(|c| c.excluded)
+                    .count() as u64
+            };
+            (chosen, would_have)
+        }
+        _ => {
+            let would_have = passes
+                .iter()
+                .map(|p| p.excluded_would_have_been_selected)
+                .sum();
+            (passes.into_iter().map(|p| p.chosen).collect(), would_have)
+        }
+    };
+
+    let selection = assemble(actual, targets, chosen, opts, would_have);
+    log::info!(
+        "selected {} notices reaching {} people for {} targets under {policy} ({} excluded people would have been selected)",
+        selection.exposure.notices,
+        selection.exposure.people_reached,
+        targets.len(),
+        would_have
+    );
+    Ok(selection)
+}
+
+fn check_inputs(
+    graph: &Graph,
+    targets: &[NodeId],
+    policy: &Policy,
+    opts: &SelectOptions<'_>,
+) -> Result<(), SelectError> {
+    opts.config.validate()?;
+    if matches!(policy, Policy::Probability(_)) && opts.calibration.is_none() {
+        return Err(SelectError::CalibrationRequired {
+            policy: policy.to_string(),
+        });
+    }
+    if opts.min_evidence > 0 && graph.interactions().is_none() {
+        return Err(SelectError::MinEvidenceWithoutEvents {
+            min_evidence: opts.min_evidence,
+        });
+    }
+    let mut seen: Vec<NodeId> = Vec::with_capacity(targets.len());
+    for &t in targets {
+        if t.index() >= graph.num_nodes() {
+            return Err(SelectError::TargetOutOfRange {
+                node: t.0,
+                nodes: graph.num_nodes(),
+            });
+        }
+        seen.push(t);
+    }
+    seen.sort_unstable();
+    if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
+        return Err(SelectError::DuplicateTarget {
+            person: graph.person(w[0]),
+        });
+    }
+    Ok(())
+}
+
+struct Context<'a> {
+    /// The graph selection reads: minimised under strict minimisation.
+    actual: &'a Graph,
+    /// The graph as given, for the counterfactual without the exclusion list.
+    original: &'a Graph,
+    heuristic: &'a dyn Heuristic,
+    policy: &'a Policy,
+    opts: &'a SelectOptions<'a>,
+}
+
+impl Context<'_> {
+    fn target_pass(
+        &self,
+        t: NodeId,
+        scratch: &mut Scratch,
+        out: &mut Vec<f64>,
+    ) -> Result<TargetPass, SelectError> {
+        let cands = self.candidates(self.actual, t, scratch, out)?;
+        let excluding = !self.opts.excluded.is_empty();
+        // Without minimisation the counterfactual reads the same scores; with it, the
+        // original graph's.
+        let counterfactual = match (excluding, std::ptr::eq(self.actual, self.original)) {
+            (false, _) => None,
+            (true, true) => Some(cands.clone()),
+            (true, false) => Some(self.candidates(self.original, t, scratch, out)?),
+        };
+        let eligible: Vec<Candidate> = cands
+            .into_iter()
+            .filter(|c| c.enough_evidence && !c.excluded)
+            .collect();
+        let cf_pool: Option<Vec<Candidate>> =
+            counterfactual.map(|c| c.into_iter().filter(|c| c.enough_evidence).collect());
+        match self.policy {
+            Policy::Budget { .. } => Ok(TargetPass {
+                chosen: eligible.into_iter().filter(|c| c.value > 0.0).collect(),
+                counterfactual_pool: cf_pool
+                    .map(|p| p.into_iter().filter(|c| c.value > 0.0).collect()),
+                excluded_would_have_been_selected: 0,
+            }),
+            policy => Ok(TargetPass {
+                chosen: choose(policy, eligible),
+                counterfactual_pool: None,
+                excluded_would_have_been_selected: cf_pool.map_or(0, |p| {
+                    choose(policy, p).iter().filter(|c| c.excluded).count() as u64
+                }),
+            }),
+        }
+    }
+
+    /// Scores `t`'s friends on `graph` and annotates them; one entry per friend.
+    fn candidates(
+        &self,
+        graph: &Graph,
+        t: NodeId,
+        scratch: &mut Scratch,
+        out: &mut Vec<f64>,
+    ) -> Result<Vec<Candidate>, SelectError> {
+        let friends = graph.neighbors(t);
+        self.heuristic.score(graph, t, scratch, out);
+        let name = || self.heuristic.name().to_owned();
+        if out.len() != friends.len() {
+            return Err(SelectError::ScoreCount {
+                heuristic: name(),
+                target: graph.person(t),
+                expected: friends.len(),
+                got: out.len(),
+            });
+        }
+        if let Some(i) = out.iter().position(|s| !s.is_finite()) {
+            return Err(SelectError::NonFiniteScore {
+                heuristic: name(),
+                target: graph.person(t),
+                person: graph.person(friends[i]),
+                score: out[i],
+            });
+        }
+        // Normalised score: divide by the largest, after shifting so the lowest is >= 0.
+        let lo = out.iter().copied().fold(0.0_f64, f64::min);
+        let hi = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let span = hi - lo;
+        let first_slot = graph.csr().slots(t).start;
+        let inter = graph.interactions();
+        let coverage = matches!(self.policy, Policy::Coverage(_));
+        let mut cands = Vec::with_capacity(friends.len());
+        for (i, (&v, &score)) in friends.iter().zip(out.iter()).enumerate() {
+            let probability = match self.opts.calibration {
+                None => None,
+                Some(c) => {
+                    let p = c.probability(score);
+                    if !(0.0..=1.0).contains(&p) {
+                        return Err(SelectError::InvalidProbability {
+                            target: graph.person(t),
+                            person: graph.person(v),
+                            score,
+                            probability: p,
+                        });
+                    }
+                    Some(p)
+                }
+            };
+            let normalised = if span > 0.0 { (score - lo) / span } else { 0.0 };
+            let evidence = inter.map_or(0u64, |inter| {
+                [inter.tie(t, v), inter.tie(v, t)]
+                    .iter()
+                    .flatten()
+                    .map(|a| u64::from(a.summary.count))
+                    .sum()
+            });
+            cands.push(Candidate {
+                node: v,
+                score,
+                value: probability.unwrap_or(normalised),
+                probability,
+                weight: if coverage {
+                    pair_weight(graph, self.opts.config, t, first_slot + i)
+                } else {
+                    0.0
+                },
+                excluded: self.opts.excluded.contains(v),
+                enough_evidence: evidence >= u64::from(self.opts.min_evidence),
+            });
+        }
+        Ok(cands)
+    }
+}
+
+/// Descending score, ties by person id (dense ids follow person-id order).
+fn by_score(a: &Candidate, b: &Candidate) -> Ordering {
+    b.score.total_cmp(&a.score).then(a.node.cmp(&b.node))
+}
+
+/// Applies a per-target policy to the eligible friends of one target.
+fn choose(policy: &Policy, mut pool: Vec<Candidate>) -> Vec<Candidate> {
+    match *policy {
+        Policy::TopK(k) => {
+            pool.sort_by(by_score);
+            pool.truncate(usize::try_from(k).unwrap_or(usize::MAX));
+            pool
+        }
+        Policy::Threshold(x) => pool.into_iter().filter(|c| c.score >= x).collect(),
+        Policy::Probability(p) => pool
+            .into_iter()
+            .filter(|c| c.probability.is_some_and(|q| q >= p))
+            .collect(),
+        Policy::Coverage(percent) => {
+            pool.retain(|c| c.weight > 0.0);
+            pool.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.node.cmp(&b.node)));
+            // Summed in the same order as the walk, so at 100% the last prefix equals it exactly.
+            let total: f64 = pool.iter().map(|c| c.weight).sum();
+            let goal = percent / 100.0 * total;
+            let mut cumulative = 0.0;
+            let mut take = 0;
+            for c in &pool {
+                if cumulative >= goal {
+                    break;
+                }
+                cumulative += c.weight;
+                take += 1;
+            }
+            pool.truncate(take);
+            pool
+        }
+        // The budget is global; `select` never calls this for it.
+        Policy::Budget { .. } => Vec::new(),
+    }
+}
+
+/// The greedy budget allocation: walk every (target, friend) pair by descending value (ties
+/// by target input order, then person id) and keep it while the budget lasts and the
+/// person is under the cap. Returns the chosen per target.
+fn greedy(
+    pools: &[&[Candidate]],
+    budget: u64,
+    cap: Option<u32>,
+    num_nodes: usize,
+) -> Vec<Vec<Candidate>> {
+    let mut items: Vec<(usize, &Candidate)> = pools
+        .iter()
+        .enumerate()
+        .flat_map(|(ti, pool)| pool.iter().map(move |c| (ti, c)))
+        .collect();
+    items.sort_by(|a, b| {
+        b.1.value
+            .total_cmp(&a.1.value)
+            .then(a.0.cmp(&b.0))
+            .then(a.1.node.cmp(&b.1.node))
+    });
+    let mut received = vec![0u32; num_nodes];
+    let mut chosen = vec![Vec::new(); pools.len()];
+    let mut sent = 0u64;
+    for (ti, c) in items {
+        if sent >= budget {
+            break;
+        }
+        let r = &mut received[c.node.index()];
+        if cap.is_some_and(|cap| *r >= cap) {
+            continue;
+        }
+        *r += 1;
+        sent += 1;
+        chosen[ti].push(*c);
+    }
+    chosen
+}
+
+/// The main evidence between `t` and `v`: see [`AudienceRow::reason`].
+fn reason(graph: &Graph, config: &HeuristicConfig, t: NodeId, v: NodeId) -> &'static str {
+    let Some(inter) = graph.interactions() else {
+        return REASON_STRUCTURE;
+    };
+    let mut per = [(0.0_f64, 0u64); CHANNEL_COUNT];
+    for tie in [inter.tie(t, v), inter.tie(v, t)].iter().flatten() {
+        for c in tie.channels {
+            let i = usize::from(c.channel);
+            per[i].0 += config.channel_weights[i] * f64::from(c.count);
+            per[i].1 += u64::from(c.count);
+        }
+    }
+    let mut best: Option<usize> = None;
+    for (i, &(w, n)) in per.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        // Strictly greater keeps the lower channel code on ties.
+        if best.is_none_or(|b| (w, n) > per[b]) {
+            best = Some(i);
+        }
+    }
+    best.and_then(Channel::from_index)
+        .map_or(REASON_STRUCTURE, Channel::as_str)
+}
+
+fn assemble(
+    graph: &Graph,
+    targets: &[NodeId],
+    chosen: Vec<Vec<Candidate>>,
+    opts: &SelectOptions<'_>,
+    would_have: u64,
+) -> Selection {
+    let calibrated = opts.calibration.is_some();
+    let mut rows = Vec::new();
+    let mut per_target = Vec::with_capacity(targets.len());
+    let mut reached: Vec<NodeId> = Vec::new();
+    let mut collateral_total = 0.0;
+    for (&t, mut picks) in targets.iter().zip(chosen) {
+        picks.sort_by(by_score);
+        let mut collateral = 0.0;
+        for (i, c) in picks.iter().enumerate() {
+            collateral += c.probability.map_or(0.0, |p| 1.0 - p);
+            reached.push(c.node);
+            rows.push(AudienceRow {
+                target: graph.person(t),
+                person: graph.person(c.node),
+                rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                score: c.score,
+                probability: c.probability,
+                reason: reason(graph, opts.config, t, c.node).to_owned(),
+            });
+        }
+        collateral_total += collateral;
+        per_target.push(TargetExposure {
+            target: graph.person(t),
+            notices: picks.len() as u64,
+            people_reached: picks.len() as u64,
+            expected_collateral: calibrated.then_some(collateral),
+        });
+    }
+    reached.sort_unstable();
+    reached.dedup();
+    let excluded = &opts.excluded;
+    Selection {
+        exposure: ExposureSummary {
+            per_target,
+            notices: rows.len() as u64,
+            people_reached: reached.len() as u64,
+            expected_collateral: calibrated.then_some(collateral_total),
+        },
+        rows,
+        consent: ConsentSummary {
+            listed: excluded.listed() as u64,
+            unknown: excluded.unknown().len() as u64,
+            excluded_in_graph: excluded.nodes().len() as u64,
+            excluded_would_have_been_selected: would_have,
+            canonical_sha256: excluded.canonical_sha256().to_owned(),
+        },
+    }
+}
