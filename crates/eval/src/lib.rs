@@ -1,1 +1,121 @@
-//! See the crate description in Cargo.toml.
+//! Evaluation of tie-strength heuristics against a planted ground truth: the library behind
+//! `tierank compare`.
+//!
+//! # Crate layout
+//! - [`sample`]: the seeded, degree-stratified choice of targets ([`stratified_sample`]).
+//! - [`truth`]: [`TruthIndex`], the planted layers, relations and closeness aligned with the
+//!   graph's friend lists.
+//! - [`metrics`]: one small pure function per metric (precision, recall, exposure, NDCG,
+//!   average precision, AUC, Kendall's tau-b, Jaccard), each documenting its formula.
+//! - [`evaluate()`]: ranks the targets under every heuristic (plus the oracle), computes
+//!   per-target metrics, aggregates them with bootstrap confidence intervals per stratum,
+//!   and measures agreement between heuristics and their wall time.
+//! - [`learned`]: an L2-regularised logistic regression over heuristic scores and tie
+//!   features ([`train_learned`]), saved as a [`LearnedModel`] and ranked as a heuristic
+//!   ([`LearnedHeuristic`]); plus a monotone [`Calibrator`] from score to probability.
+//!
+//! Everything here is deterministic: the same inputs and seeds give identical results at any
+//! thread count (work is collected in target order; the bootstrap uses a counter-based RNG),
+//! except the wall times, which are measurements.
+//!
+//! `docs/comparing.md` explains every number for readers of the report.
+
+mod bootstrap;
+pub mod evaluate;
+pub mod learned;
+pub mod metrics;
+mod rng;
+pub mod sample;
+pub mod truth;
+
+pub use evaluate::{
+    AgreementRow, EvalOptions, Evaluation, Metric, MetricRow, ORACLE, PerTargetRow, Stratum,
+    TargetInfo, TimingRow, evaluate,
+};
+pub use learned::{
+    Calibrator, LearnedHeuristic, LearnedModel, LearnedOptions, TieFeatureSet, train_learned,
+};
+pub use sample::{DegreeBucket, Sample, split_train_test, stratified_sample};
+pub use truth::{TruthIndex, TruthTie};
+
+/// Errors raised by evaluation and by learned models.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The truth columns do not have one entry per row each.
+    #[error("truth columns differ in length (ego, alter, layer, relation, closeness): {lengths:?}")]
+    TruthColumns {
+        /// Lengths of the five columns.
+        lengths: Vec<usize>,
+    },
+    /// A truth row holds an impossible value.
+    #[error("truth row {row} (ego {ego}, alter {alter}): {reason}")]
+    InvalidTruth {
+        /// Zero-based row.
+        row: usize,
+        /// The ego's person id.
+        ego: i64,
+        /// The alter's person id.
+        alter: i64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An option is out of range.
+    #[error("invalid option {name}: {reason}")]
+    InvalidOption {
+        /// The option.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A target is not a node of the graph.
+    #[error("target node {node} is out of range (graph has {nodes} nodes)")]
+    TargetOutOfRange {
+        /// The dense id.
+        node: u32,
+        /// Number of nodes.
+        nodes: usize,
+    },
+    /// A heuristic broke its contract of one score per friend.
+    #[error(
+        "heuristic '{heuristic}' wrote {scores} scores for person {person}, who has {friends} friends"
+    )]
+    ScoreCount {
+        /// The heuristic.
+        heuristic: String,
+        /// The target's person id.
+        person: i64,
+        /// Scores written.
+        scores: usize,
+        /// The target's degree.
+        friends: usize,
+    },
+    /// The training targets hold no usable example (no friend, or only one class).
+    #[error("cannot train: {reason}")]
+    Training {
+        /// Why.
+        reason: String,
+    },
+    /// A model file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The model file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A model file is not a valid model.
+    #[error("{path}: invalid learned model: {reason}")]
+    Model {
+        /// The model file (empty when parsed from memory).
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file could not be written atomically.
+    #[error(transparent)]
+    Format(#[from] tierank_format::FormatError),
+    /// A component heuristic of a model cannot be built for this graph.
+    #[error(transparent)]
+    Heuristic(#[from] tierank_heuristics::HeuristicError),
+}

@@ -1,0 +1,954 @@
+//! A learned combination of heuristics: L2-regularised logistic regression over per-target
+//! normalised heuristic scores and tie features, usable by `rank` as the heuristic `learned`.
+//!
+//! # Model
+//! For a target `u` and friend `v`, the features are
+//! - every component heuristic's score, min–max normalised over `u`'s friends
+//!   (`(s − min) / (max − min)`, 0 when all of `u`'s friends score alike), so that scales as
+//!   different as days, event counts and fractions become comparable, exactly as `combo`
+//!   does;
+//! - tie features ([`TieFeatureSet`]): `log1p` of both degrees, of the tie weight, of the
+//!   event count per channel in each direction and of the active days in each direction, and
+//!   the number of channels used in each direction.
+//!
+//! Each feature is standardised with the training mean and standard deviation (a constant
+//! feature keeps standard deviation 1 and gets coefficient 0), and
+//! `P(relevant) = σ(b + Σ_j β_j z_j)`. The fit minimises the mean log loss plus
+//! `(λ/2) ||β||²` (the intercept is not penalised) by Newton's method (IRLS) with step
+//! halving and a fixed iteration budget, summing in a fixed order so that the same data give
+//! the same bits at any thread count.
+//!
+//! The [`LearnedHeuristic`] scores a friend by the predicted log-odds, which ranks like the
+//! probability but keeps resolution at the extremes. The [`Calibrator`] stored with the model
+//! maps that score to an empirical probability of being relevant, fitted on the training
+//! targets.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tierank_format::Channel;
+use tierank_graph::{Graph, NodeId};
+use tierank_heuristics::{
+    CostClass, Heuristic, HeuristicConfig, Needs, Scratch, build, pair_weight,
+};
+
+use crate::EvalError;
+use crate::truth::TruthIndex;
+
+/// Name of the learned heuristic on the command line.
+pub const LEARNED: &str = "learned";
+/// Version of the model file layout.
+pub const MODEL_FORMAT: u32 = 1;
+/// Default L2 penalty on the standardised coefficients.
+pub const DEFAULT_L2: f64 = 1e-3;
+/// Default Newton iteration budget; IRLS converges in well under 20 on tie data.
+pub const DEFAULT_MAX_ITERATIONS: usize = 30;
+/// Rows per partial sum: fixed, so the order of floating-point sums never depends on
+/// thread count.
+const CHUNK_ROWS: usize = 2048;
+/// Upper bound of tie features (2 degrees + weight + 2 × 6 channels + 2 days + 2 channel counts).
+const MAX_TIE_FEATURES: usize = 19;
+
+/// Which tie features a model uses, by the input they need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TieFeatureSet {
+    /// `log1p` of the target's and of the friend's degree.
+    Topology,
+    /// Topology, plus `log1p` of the tie weight (user weight, or channel-weighted volume in
+    /// both directions).
+    Weights,
+    /// Weights, plus per-channel event counts and active days in each direction and the
+    /// number of channels used in each direction.
+    Events,
+}
+
+impl TieFeatureSet {
+    /// The richest set the graph supports.
+    pub fn for_graph(graph: &Graph) -> Self {
+        if graph.interactions().is_some() {
+            TieFeatureSet::Events
+        } else if graph.weights().is_some() {
+            TieFeatureSet::Weights
+        } else {
+            TieFeatureSet::Topology
+        }
+    }
+
+    /// What input the set needs.
+    pub fn needs(self) -> Needs {
+        match self {
+            TieFeatureSet::Topology => Needs::Topology,
+            TieFeatureSet::Weights => Needs::Weights,
+            TieFeatureSet::Events => Needs::Events,
+        }
+    }
+
+    /// The features' names, in model order.
+    pub fn names(self) -> Vec<String> {
+        let mut names = vec![
+            "log1p_target_degree".to_owned(),
+            "log1p_friend_degree".to_owned(),
+        ];
+        if self >= TieFeatureSet::Weights {
+            names.push("log1p_weight".to_owned());
+        }
+        if self >= TieFeatureSet::Events {
+            for c in Channel::ALL {
+                names.push(format!("log1p_out_{c}"));
+                names.push(format!("log1p_in_{c}"));
+            }
+            for n in [
+                "log1p_out_active_days",
+                "log1p_in_active_days",
+                "out_channels",
+                "in_channels",
+            ] {
+                names.push(n.to_owned());
+            }
+        }
+        names
+    }
+
+    /// Writes the features of the `i`-th friend of `target` into `out[..names().len()]`.
+    fn compute(
+        self,
+        graph: &Graph,
+        config: &HeuristicConfig,
+        target: NodeId,
+        i: usize,
+        out: &mut [f64; MAX_TIE_FEATURES],
+    ) {
+        let v = graph.neighbors(target)[i];
+        out[0] = (graph.degree(target) as f64).ln_1p();
+        out[1] = (graph.degree(v) as f64).ln_1p();
+        if self < TieFeatureSet::Weights {
+            return;
+        }
+        let slot = graph.csr().slots(target).start + i;
+        out[2] = pair_weight(graph, config, target, slot).ln_1p();
+        if self < TieFeatureSet::Events {
+            return;
+        }
+        let inter = graph.interactions();
+        let sent = inter.and_then(|x| x.tie(target, v));
+        let received = inter.and_then(|x| x.tie(v, target));
+        for c in Channel::ALL {
+            let count = |t: &Option<tierank_graph::TieActivity<'_>>| {
+                t.as_ref()
+                    .and_then(|t| t.channel(*c))
+                    .map_or(0.0, |s| f64::from(s.count))
+            };
+            out[3 + 2 * c.index()] = count(&sent).ln_1p();
+            out[4 + 2 * c.index()] = count(&received).ln_1p();
+        }
+        let base = 3 + 2 * Channel::ALL.len();
+        out[base] = sent
+            .map_or(0.0, |t| f64::from(t.summary.active_days))
+            .ln_1p();
+        out[base + 1] = received
+            .map_or(0.0, |t| f64::from(t.summary.active_days))
+            .ln_1p();
+        out[base + 2] = sent.map_or(0.0, |t| f64::from(t.summary.channels_used()));
+        out[base + 3] = received.map_or(0.0, |t| f64::from(t.summary.channels_used()));
+    }
+}
+
+/// Min–max normalises scores in place over one target's friends; all equal → all 0.
+fn min_max(scores: &mut [f64]) {
+    let (lo, hi) = scores
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &s| {
+            (lo.min(s), hi.max(s))
+        });
+    let span = hi - lo;
+    for s in scores.iter_mut() {
+        *s = if span > 0.0 && span.is_finite() {
+            (*s - lo) / span
+        } else {
+            0.0
+        };
+    }
+}
+
+/// A monotone map from a score to the probability that the friend is relevant: isotonic
+/// regression (pool-adjacent-violators, Ayer et al. 1955) of the relevance labels on the
+/// scores of the training examples.
+///
+/// The fit is a step function over blocks of scores. A score between two blocks gets the
+/// lower block's probability, and a score outside the training range the nearest block's:
+/// when the estimate decides who sees someone's information, the conservative side is the
+/// smaller probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibrator {
+    /// Smallest training score of each block, strictly increasing.
+    pub block_start: Vec<f64>,
+    /// Fraction of relevant examples in each block, non-decreasing.
+    pub probability: Vec<f64>,
+    /// Training examples per block.
+    pub examples: Vec<u64>,
+}
+
+impl Calibrator {
+    /// Fits the isotonic regression of `labels` on `scores`. Non-finite scores are ignored.
+    ///
+    /// # Errors
+    /// [`EvalError::Training`] when no finite score is given or the lengths differ.
+    pub fn fit(scores: &[f64], labels: &[bool]) -> Result<Self, EvalError> {
+        if scores.len() != labels.len() {
+            return Err(EvalError::Training {
+                reason: format!("{} scores for {} labels", scores.len(), labels.len()),
+            });
+        }
+        let mut pairs: Vec<(f64, bool)> = scores
+            .iter()
+            .copied()
+            .zip(labels.iter().copied())
+            .filter(|p| p.0.is_finite())
+            .collect();
+        if pairs.is_empty() {
+            return Err(EvalError::Training {
+                reason: "no finite score to calibrate".into(),
+            });
+        }
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // Blocks: (start score, positives, examples).
+        let mut blocks: Vec<(f64, u64, u64)> = Vec::new();
+        for (s, y) in pairs {
+            match blocks.last_mut() {
+                Some(last) if last.0 == s => {
+                    last.1 += u64::from(y);
+                    last.2 += 1;
+                }
+                _ => blocks.push((s, u64::from(y), 1)),
+            }
+            // Pool while the previous block's rate exceeds the last one's.
+            while blocks.len() >= 2 {
+                let (b, a) = (blocks[blocks.len() - 1], blocks[blocks.len() - 2]);
+                if (a.1 as f64) * (b.2 as f64) > (b.1 as f64) * (a.2 as f64) {
+                    blocks.pop();
+                    let last = blocks.last_mut().expect("two blocks");
+                    last.1 += b.1;
+                    last.2 += b.2;
+                } else {
+                    break;
+                }
+            }
+        }
+        Ok(Self {
+            block_start: blocks.iter().map(|b| b.0).collect(),
+            probability: blocks.iter().map(|b| b.1 as f64 / b.2 as f64).collect(),
+            examples: blocks.iter().map(|b| b.2).collect(),
+        })
+    }
+
+    /// Fits a calibration of `heuristic` on `targets`: every friend of every target is an
+    /// example, relevant when its planted layer is `<= relevant_layer`.
+    ///
+    /// # Errors
+    /// As [`Calibrator::fit`].
+    pub fn fit_heuristic(
+        graph: &Graph,
+        targets: &[NodeId],
+        heuristic: &dyn Heuristic,
+        truth: &TruthIndex,
+        relevant_layer: i8,
+    ) -> Result<Self, EvalError> {
+        let per_target: Vec<(Vec<f64>, Vec<bool>)> = targets
+            .par_iter()
+            .map_init(Scratch::new, |scratch, &t| {
+                let mut out = Vec::new();
+                heuristic.score(graph, t, scratch, &mut out);
+                let labels = truth
+                    .layers_of(graph, t)
+                    .map(|l| l <= relevant_layer)
+                    .collect();
+                (out, labels)
+            })
+            .collect();
+        let scores: Vec<f64> = per_target
+            .iter()
+            .flat_map(|p| p.0.iter().copied())
+            .collect();
+        let labels: Vec<bool> = per_target
+            .iter()
+            .flat_map(|p| p.1.iter().copied())
+            .collect();
+        Self::fit(&scores, &labels)
+    }
+
+    /// The calibrated probability for `score`: the probability of the last block starting at
+    /// or below it (the first block's for a lower score). Monotone non-decreasing, in `[0, 1]`;
+    /// NaN maps to the first block.
+    pub fn probability(&self, score: f64) -> f64 {
+        let i = self.block_start.partition_point(|&s| s <= score);
+        self.probability[i.saturating_sub(1)]
+    }
+}
+
+/// Options of [`train_learned`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnedOptions {
+    /// A friend is a positive example when its planted layer is `<= relevant_layer`.
+    pub relevant_layer: i8,
+    /// L2 penalty λ on the standardised coefficients.
+    pub l2: f64,
+    /// Newton iteration budget.
+    pub max_iterations: usize,
+    /// Stop when no coefficient moves by more than this.
+    pub tolerance: f64,
+    /// Tie features; `None` picks [`TieFeatureSet::for_graph`].
+    pub tie_features: Option<TieFeatureSet>,
+}
+
+impl Default for LearnedOptions {
+    fn default() -> Self {
+        Self {
+            relevant_layer: crate::evaluate::DEFAULT_RELEVANT_LAYER,
+            l2: DEFAULT_L2,
+            max_iterations: DEFAULT_MAX_ITERATIONS,
+            tolerance: 1e-8,
+            tie_features: None,
+        }
+    }
+}
+
+/// How a model was trained, for the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// Training targets.
+    pub targets: usize,
+    /// Training examples (friends of the training targets).
+    pub examples: usize,
+    /// Positive examples.
+    pub positives: usize,
+    /// "Relevant" layer of the labels.
+    pub relevant_layer: i8,
+    /// L2 penalty.
+    pub l2: f64,
+    /// Newton iterations run.
+    pub iterations: usize,
+    /// Whether the fit met the tolerance within the budget.
+    pub converged: bool,
+    /// Mean log loss on the training examples at the end.
+    pub log_loss: f64,
+}
+
+/// A trained model, saved as JSON and loaded by `rank --heuristics learned --model FILE`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnedModel {
+    /// [`MODEL_FORMAT`].
+    pub format: u32,
+    /// Component heuristics, by command-line name, in feature order.
+    pub components: Vec<String>,
+    /// The configuration the components are built with.
+    pub config: HeuristicConfig,
+    /// Which tie features follow the components.
+    pub tie_features: TieFeatureSet,
+    /// All feature names: `score:NAME` for each component, then the tie features.
+    pub feature_names: Vec<String>,
+    /// Training mean of each feature.
+    pub means: Vec<f64>,
+    /// Training standard deviation of each feature (1 for a constant feature).
+    pub stds: Vec<f64>,
+    /// Coefficient of each standardised feature.
+    pub coefficients: Vec<f64>,
+    /// Intercept.
+    pub intercept: f64,
+    /// Training metadata.
+    pub training: TrainingInfo,
+    /// Score-to-probability map fitted on the training targets.
+    pub calibration: Calibrator,
+}
+
+impl LearnedModel {
+    /// The expected feature names of a model with these components and tie features.
+    fn expected_names(components: &[String], set: TieFeatureSet) -> Vec<String> {
+        components
+            .iter()
+            .map(|c| format!("score:{c}"))
+            .chain(set.names())
+            .collect()
+    }
+
+    /// Checks the model's internal consistency.
+    ///
+    /// # Errors
+    /// [`EvalError::Model`] naming the first inconsistency (`path` empty).
+    pub fn validate(&self) -> Result<(), EvalError> {
+        let bad = |reason: String| {
+            Err(EvalError::Model {
+                path: PathBuf::new(),
+                reason,
+            })
+        };
+        if self.format != MODEL_FORMAT {
+            return bad(format!("format {} is not {MODEL_FORMAT}", self.format));
+        }
+        if self.feature_names != Self::expected_names(&self.components, self.tie_features) {
+            return bad("feature names do not match the components and tie features".into());
+        }
+        let p = self.feature_names.len();
+        if self.means.len() != p || self.stds.len() != p || self.coefficients.len() != p {
+            return bad(format!("{p} features but other lengths differ"));
+        }
+        if self.components.iter().any(|c| c == LEARNED) {
+            return bad("a learned model cannot contain 'learned'".into());
+        }
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        if !finite(&self.means)
+            || !finite(&self.coefficients)
+            || !self.intercept.is_finite()
+            || self.stds.iter().any(|s| !(s.is_finite() && *s > 0.0))
+        {
+            return bad("means, coefficients and intercept must be finite, stds positive".into());
+        }
+        let c = &self.calibration;
+        if c.block_start.is_empty()
+            || c.block_start.len() != c.probability.len()
+            || c.examples.len() != c.probability.len()
+            || c.block_start.windows(2).any(|w| !(w[0] < w[1]))
+            || c.probability.windows(2).any(|w| w[0] > w[1])
+            || c.probability.iter().any(|p| !(0.0..=1.0).contains(p))
+        {
+            return bad("calibration is not a monotone map into [0, 1]".into());
+        }
+        Ok(())
+    }
+
+    /// `(feature name, coefficient)`, in feature order: the effect on the log-odds of one
+    /// standard deviation of the feature.
+    pub fn coefficient_table(&self) -> Vec<(&str, f64)> {
+        self.feature_names
+            .iter()
+            .map(String::as_str)
+            .zip(self.coefficients.iter().copied())
+            .collect()
+    }
+
+    /// The predicted log-odds of one raw (unstandardised) feature row.
+    pub fn log_odds(&self, raw: &[f64]) -> f64 {
+        let mut sum = 0.0;
+        for ((x, (m, s)), b) in raw
+            .iter()
+            .zip(self.means.iter().zip(&self.stds))
+            .zip(&self.coefficients)
+        {
+            sum += b * ((x - m) / s);
+        }
+        self.intercept + sum
+    }
+
+    /// The logistic function: log-odds to probability.
+    pub fn probability(log_odds: f64) -> f64 {
+        1.0 / (1.0 + (-log_odds).exp())
+    }
+
+    /// Serialises to pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a model always serialises")
+    }
+
+    /// Parses and validates JSON.
+    ///
+    /// # Errors
+    /// [`EvalError::Model`] for invalid JSON or an inconsistent model.
+    pub fn from_json(text: &str) -> Result<Self, EvalError> {
+        let model: Self = serde_json::from_str(text).map_err(|e| EvalError::Model {
+            path: PathBuf::new(),
+            reason: e.to_string(),
+        })?;
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// Writes the model file atomically.
+    ///
+    /// # Errors
+    /// [`EvalError::Format`] on I/O failure.
+    pub fn save(&self, path: &Path) -> Result<(), EvalError> {
+        let text = self.to_json();
+        tierank_format::atomic::write_file_atomically(path, |f| {
+            use std::io::Write;
+            f.write_all(text.as_bytes()).map_err(|e| EvalError::Io {
+                path: path.to_owned(),
+                source: e,
+            })
+        })
+    }
+
+    /// Reads and validates a model file.
+    ///
+    /// # Errors
+    /// [`EvalError::Io`] when unreadable, [`EvalError::Model`] (naming the file) when invalid.
+    pub fn load(path: &Path) -> Result<Self, EvalError> {
+        let text = std::fs::read_to_string(path).map_err(|e| EvalError::Io {
+            path: path.to_owned(),
+            source: e,
+        })?;
+        Self::from_json(&text).map_err(|e| match e {
+            EvalError::Model { reason, .. } => EvalError::Model {
+                path: path.to_owned(),
+                reason,
+            },
+            other => other,
+        })
+    }
+}
+
+/// Writes the raw feature rows of `target` (row-major, `degree × p`) into `rows`.
+fn target_features(
+    graph: &Graph,
+    target: NodeId,
+    components: &[Box<dyn Heuristic>],
+    set: TieFeatureSet,
+    config: &HeuristicConfig,
+    scratch: &mut Scratch,
+    rows: &mut Vec<f64>,
+) {
+    let d = graph.degree(target);
+    let tie_count = set.names().len();
+    let p = components.len() + tie_count;
+    rows.clear();
+    rows.resize(d * p, 0.0);
+    let mut part = Vec::with_capacity(d);
+    for (j, h) in components.iter().enumerate() {
+        h.score(graph, target, scratch, &mut part);
+        min_max(&mut part);
+        for (i, &x) in part.iter().enumerate() {
+            rows[i * p + j] = x;
+        }
+    }
+    let mut tie = [0.0; MAX_TIE_FEATURES];
+    for i in 0..d {
+        set.compute(graph, config, target, i, &mut tie);
+        rows[i * p + components.len()..(i + 1) * p].copy_from_slice(&tie[..tie_count]);
+    }
+}
+
+/// Trains a [`LearnedModel`] on the friends of `train_targets`.
+///
+/// Evaluate it on targets disjoint from `train_targets` (see
+/// [`crate::sample::split_train_test`]), so that nothing leaks from training into the
+/// reported numbers.
+///
+/// Memory: `8 · examples · features` bytes for the design matrix.
+///
+/// # Errors
+/// [`EvalError::Heuristic`] when a component cannot be built for `graph`,
+/// [`EvalError::InvalidOption`] for bad options, [`EvalError::Training`] when the training
+/// friends are all relevant or all not relevant.
+pub fn train_learned(
+    graph: &Graph,
+    train_targets: &[NodeId],
+    components: &[String],
+    config: &HeuristicConfig,
+    truth: &TruthIndex,
+    options: &LearnedOptions,
+) -> Result<LearnedModel, EvalError> {
+    if !(1..tierank_format::schema::OUTSIDE_LAYERS).contains(&options.relevant_layer) {
+        return Err(EvalError::InvalidOption {
+            name: "relevant_layer",
+            reason: format!("{} is not in 1..=5", options.relevant_layer),
+        });
+    }
+    if !(options.l2.is_finite() && options.l2 >= 0.0) {
+        return Err(EvalError::InvalidOption {
+            name: "l2",
+            reason: format!("{} is not >= 0", options.l2),
+        });
+    }
+    if components.iter().any(|c| c == LEARNED) {
+        return Err(EvalError::InvalidOption {
+            name: "components",
+            reason: "a learned model cannot contain 'learned'".into(),
+        });
+    }
+    let built: Vec<Box<dyn Heuristic>> = components
+        .iter()
+        .map(|name| build(name, config, graph))
+        .collect::<Result<_, _>>()?;
+    let set = options
+        .tie_features
+        .unwrap_or_else(|| TieFeatureSet::for_graph(graph));
+    if !set.needs().satisfied_by(graph) {
+        return Err(EvalError::InvalidOption {
+            name: "tie_features",
+            reason: format!("{set:?} features need input this graph does not have"),
+        });
+    }
+    let feature_names = LearnedModel::expected_names(components, set);
+    let p = feature_names.len();
+
+    let per_target: Vec<(Vec<f64>, Vec<bool>)> = train_targets
+        .par_iter()
+        .map_init(Scratch::new, |scratch, &t| {
+            let mut rows = Vec::new();
+            target_features(graph, t, &built, set, config, scratch, &mut rows);
+            let labels = truth
+                .layers_of(graph, t)
+                .map(|l| l <= options.relevant_layer)
+                .collect();
+            (rows, labels)
+        })
+        .collect();
+    let mut x: Vec<f64> = Vec::with_capacity(per_target.iter().map(|r| r.0.len()).sum());
+    let mut y: Vec<f64> = Vec::new();
+    for (rows, labels) in per_target {
+        x.extend(rows);
+        y.extend(labels.iter().map(|&l| f64::from(u8::from(l))));
+    }
+    let n = y.len();
+    let positives = y.iter().filter(|&&v| v > 0.5).count();
+    if positives == 0 || positives == n {
+        return Err(EvalError::Training {
+            reason: format!("{positives} of {n} training friends are relevant: need both classes"),
+        });
+    }
+
+    // Standardise in place.
+    let mut means = vec![0.0; p];
+    let mut stds = vec![0.0; p];
+    for row in x.chunks_exact(p) {
+        for (m, v) in means.iter_mut().zip(row) {
+            *m += v;
+        }
+    }
+    means.iter_mut().for_each(|m| *m /= n as f64);
+    for row in x.chunks_exact(p) {
+        for ((s, v), m) in stds.iter_mut().zip(row).zip(&means) {
+            *s += (v - m) * (v - m);
+        }
+    }
+    for s in &mut stds {
+        *s = (*s / n as f64).sqrt();
+        if !(*s > 1e-12) {
+            *s = 1.0;
+        }
+    }
+    for row in x.chunks_exact_mut(p) {
+        for ((v, m), s) in row.iter_mut().zip(&means).zip(&stds) {
+            *v = (*v - m) / s;
+        }
+    }
+
+    let fit = newton_logistic(
+        &x,
+        &y,
+        p,
+        options.l2,
+        options.max_iterations,
+        options.tolerance,
+    );
+    log::info!(
+        "learned: {n} examples ({positives} relevant), {p} features, {} iterations, log loss {:.4}",
+        fit.iterations,
+        fit.log_loss
+    );
+    let mut model = LearnedModel {
+        format: MODEL_FORMAT,
+        components: components.to_vec(),
+        config: config.clone(),
+        tie_features: set,
+        feature_names,
+        means,
+        stds,
+        coefficients: fit.beta[1..].to_vec(),
+        intercept: fit.beta[0],
+        training: TrainingInfo {
+            targets: train_targets.len(),
+            examples: n,
+            positives,
+            relevant_layer: options.relevant_layer,
+            l2: options.l2,
+            iterations: fit.iterations,
+            converged: fit.converged,
+            log_loss: fit.log_loss,
+        },
+        calibration: Calibrator {
+            block_start: Vec::new(),
+            probability: Vec::new(),
+            examples: Vec::new(),
+        },
+    };
+    let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+    let scores: Vec<f64> = x.chunks_exact(p).map(|z| linear(&fit.beta, z)).collect();
+    model.calibration = Calibrator::fit(&scores, &labels)?;
+    model.validate()?;
+    Ok(model)
+}
+
+/// `β_0 + Σ β_j z_j`.
+#[inline]
+fn linear(beta: &[f64], z: &[f64]) -> f64 {
+    let mut sum = 0.0;
+    for (b, v) in beta[1..].iter().zip(z) {
+        sum += b * v;
+    }
+    beta[0] + sum
+}
+
+/// Numerically stable `log(1 + e^t)`.
+#[inline]
+fn softplus(t: f64) -> f64 {
+    if t > 0.0 {
+        t + (-t).exp().ln_1p()
+    } else {
+        t.exp().ln_1p()
+    }
+}
+
+struct Fit {
+    beta: Vec<f64>,
+    iterations: usize,
+    converged: bool,
+    log_loss: f64,
+}
+
+/// Objective: mean log loss plus `(λ/2) Σ_{j≥1} β_j²`.
+fn objective(x: &[f64], y: &[f64], p: usize, beta: &[f64], l2: f64) -> (f64, f64) {
+    let partial: Vec<f64> = x
+        .par_chunks(CHUNK_ROWS * p)
+        .zip(y.par_chunks(CHUNK_ROWS))
+        .map(|(xc, yc)| {
+            xc.chunks_exact(p)
+                .zip(yc)
+                .map(|(z, &t)| softplus(linear(beta, z)) - t * linear(beta, z))
+                .sum::<f64>()
+        })
+        .collect();
+    let loss = partial.iter().sum::<f64>() / y.len() as f64;
+    let penalty = 0.5 * l2 * beta[1..].iter().map(|b| b * b).sum::<f64>();
+    (loss + penalty, loss)
+}
+
+/// Newton–Raphson (IRLS) for L2-regularised logistic regression on standardised rows, with
+/// an intercept in `beta[0]` and step halving when a full step does not lower the objective.
+fn newton_logistic(x: &[f64], y: &[f64], p: usize, l2: f64, max_iter: usize, tol: f64) -> Fit {
+    let q = p + 1;
+    let n = y.len() as f64;
+    let mut beta = vec![0.0; q];
+    // Start the intercept at the base rate's log-odds.
+    let rate = y.iter().sum::<f64>() / n;
+    beta[0] = (rate / (1.0 - rate)).ln();
+    let (mut current, mut loss) = objective(x, y, p, &beta, l2);
+    let (mut iterations, mut converged) = (0, false);
+    while iterations < max_iter {
+        iterations += 1;
+        // Gradient and Hessian, summed per fixed chunk, then in chunk order.
+        let partial: Vec<(Vec<f64>, Vec<f64>)> = x
+            .par_chunks(CHUNK_ROWS * p)
+            .zip(y.par_chunks(CHUNK_ROWS))
+            .map(|(xc, yc)| {
+                let mut g = vec![0.0; q];
+                let mut h = vec![0.0; q * q];
+                let mut row = vec![1.0; q];
+                for (z, &t) in xc.chunks_exact(p).zip(yc) {
+                    row[1..].copy_from_slice(z);
+                    let mu = LearnedModel::probability(linear(&beta, z));
+                    let w = mu * (1.0 - mu);
+                    for a in 0..q {
+                        g[a] += (mu - t) * row[a];
+                        let wa = w * row[a];
+                        for b in a..q {
+                            h[a * q + b] += wa * row[b];
+                        }
+                    }
+                }
+                (g, h)
+            })
+            .collect();
+        let mut g = vec![0.0; q];
+        let mut h = vec![0.0; q * q];
+        for (pg, ph) in &partial {
+            g.iter_mut().zip(pg).for_each(|(a, b)| *a += b / n);
+            h.iter_mut().zip(ph).for_each(|(a, b)| *a += b / n);
+        }
+        for a in 0..q {
+            for b in 0..a {
+                h[a * q + b] = h[b * q + a];
+            }
+            if a > 0 {
+                g[a] += l2 * beta[a];
+                h[a * q + a] += l2;
+            }
+            // A tiny ridge keeps the system solvable when features are collinear.
+            h[a * q + a] += 1e-10;
+        }
+        let Some(step) = solve_spd(&h, &g, q) else {
+            log::warn!(
+                "learned: Hessian not positive definite; stopping at iteration {iterations}"
+            );
+            break;
+        };
+        let mut scale = 1.0;
+        let mut accepted = false;
+        for _ in 0..30 {
+            let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - scale * s).collect();
+            let (value, trial_loss) = objective(x, y, p, &trial, l2);
+            if value <= current {
+                beta = trial;
+                current = value;
+                loss = trial_loss;
+                accepted = true;
+                break;
+            }
+            scale *= 0.5;
+        }
+        let largest = step.iter().fold(0.0f64, |m, s| m.max((scale * s).abs()));
+        if !accepted || largest < tol {
+            converged = true;
+            break;
+        }
+    }
+    Fit {
+        beta,
+        iterations,
+        converged,
+        log_loss: loss,
+    }
+}
+
+/// Solves `A x = b` for a symmetric positive definite `A` (`q × q`, row-major) by Cholesky.
+fn solve_spd(a: &[f64], b: &[f64], q: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; q * q];
+    for i in 0..q {
+        for j in 0..=i {
+            let s: f64 = a[i * q + j] - (0..j).map(|k| l[i * q + k] * l[j * q + k]).sum::<f64>();
+            if i == j {
+                if !(s > 0.0) {
+                    return None;
+                }
+                l[i * q + i] = s.sqrt();
+            } else {
+                l[i * q + j] = s / l[j * q + j];
+            }
+        }
+    }
+    let mut z = vec![0.0; q];
+    for i in 0..q {
+        z[i] = (b[i] - (0..i).map(|k| l[i * q + k] * z[k]).sum::<f64>()) / l[i * q + i];
+    }
+    let mut x = vec![0.0; q];
+    for i in (0..q).rev() {
+        x[i] = (z[i] - (i + 1..q).map(|k| l[k * q + i] * x[k]).sum::<f64>()) / l[i * q + i];
+    }
+    Some(x)
+}
+
+/// A [`LearnedModel`] as a [`Heuristic`] named `learned`: the score of a friend is the
+/// model's predicted log-odds that the friend is relevant.
+///
+/// The registry of `tierank-heuristics` cannot build it (the model lives in this crate and
+/// comes from a file), so the CLI builds it with [`LearnedHeuristic::from_file`] when
+/// `learned` is among the requested heuristics, and passes it alongside the others.
+#[derive(Debug)]
+pub struct LearnedHeuristic {
+    model: LearnedModel,
+    components: Vec<Box<dyn Heuristic>>,
+    needs: Needs,
+    cost: CostClass,
+}
+
+impl LearnedHeuristic {
+    /// Builds the model's components (with the model's own configuration, so they score as
+    /// they did in training) and checks that `graph` has the input they need.
+    ///
+    /// # Errors
+    /// [`EvalError::Model`] for an inconsistent model, [`EvalError::Heuristic`] when a
+    /// component is unknown or unsupported by `graph`, [`EvalError::InvalidOption`] when the
+    /// graph lacks the tie features' input.
+    pub fn new(model: LearnedModel, graph: &Graph) -> Result<Self, EvalError> {
+        model.validate()?;
+        let components: Vec<Box<dyn Heuristic>> = model
+            .components
+            .iter()
+            .map(|name| build(name, &model.config, graph))
+            .collect::<Result<_, _>>()?;
+        if !model.tie_features.needs().satisfied_by(graph) {
+            return Err(EvalError::InvalidOption {
+                name: "model",
+                reason: format!(
+                    "the model uses {:?} tie features, which this dataset cannot provide",
+                    model.tie_features
+                ),
+            });
+        }
+        let needs = components
+            .iter()
+            .map(|h| h.needs())
+            .chain([model.tie_features.needs()])
+            .max()
+            .unwrap_or(Needs::Topology);
+        let cost = components
+            .iter()
+            .map(|h| h.cost_class())
+            .max()
+            .unwrap_or(CostClass::Ego);
+        Ok(Self {
+            model,
+            components,
+            needs,
+            cost,
+        })
+    }
+
+    /// [`LearnedModel::load`] then [`LearnedHeuristic::new`].
+    ///
+    /// # Errors
+    /// As those two.
+    pub fn from_file(path: &Path, graph: &Graph) -> Result<Self, EvalError> {
+        Self::new(LearnedModel::load(path)?, graph)
+    }
+
+    /// The model.
+    pub fn model(&self) -> &LearnedModel {
+        &self.model
+    }
+}
+
+impl Heuristic for LearnedHeuristic {
+    fn name(&self) -> &str {
+        LEARNED
+    }
+
+    fn cost_class(&self) -> CostClass {
+        self.cost
+    }
+
+    fn needs(&self) -> Needs {
+        self.needs
+    }
+
+    fn score(&self, graph: &Graph, target: NodeId, scratch: &mut Scratch, out: &mut Vec<f64>) {
+        let m = &self.model;
+        let d = graph.degree(target);
+        out.clear();
+        // Terms are added in feature order and the intercept last, exactly as
+        // `LearnedModel::log_odds` and training sum them, so scores match bit for bit.
+        out.resize(d, 0.0);
+        let mut part = std::mem::take(&mut scratch.learned_part);
+        for (j, h) in self.components.iter().enumerate() {
+            h.score(graph, target, scratch, &mut part);
+            min_max(&mut part);
+            let (b, mean, sd) = (m.coefficients[j], m.means[j], m.stds[j]);
+            for (o, &x) in out.iter_mut().zip(part.iter()) {
+                *o += b * ((x - mean) / sd);
+            }
+        }
+        scratch.learned_part = part;
+        let offset = self.components.len();
+        let count = m.feature_names.len() - offset;
+        let mut tie = [0.0; MAX_TIE_FEATURES];
+        for (i, o) in out.iter_mut().enumerate() {
+            m.tie_features
+                .compute(graph, &m.config, target, i, &mut tie);
+            for (f, &x) in tie[..count].iter().enumerate() {
+                let j = offset + f;
+                *o += m.coefficients[j] * ((x - m.means[j]) / m.stds[j]);
+            }
+            *o = m.intercept + *o;
+        }
+    }
+}
