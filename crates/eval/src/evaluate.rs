@@ -461,10 +461,8 @@ pub fn evaluate(
 
     let resamples = Resamples::draw(kept.len(), options.resamples, options.seed);
     let mut per_target = Vec::new();
-    let mut series: BTreeMap<(usize, Metric, Option<u32>, Stratum), Vec<(u32, f64)>> =
-        BTreeMap::new();
-    let mut pair_series: BTreeMap<(usize, usize, AgreementMeasure, Option<u32>), Vec<(u32, f64)>> =
-        BTreeMap::new();
+    let mut series: BTreeMap<SeriesKey, Series> = BTreeMap::new();
+    let mut pair_series: BTreeMap<PairKey, Series> = BTreeMap::new();
     for (t, out) in outputs.into_iter().enumerate() {
         let bucket = infos[t].bucket;
         for v in out.values {
@@ -537,6 +535,13 @@ pub fn evaluate(
         options: options.clone(),
     })
 }
+
+/// (heuristic, metric, k, stratum): the order of [`Evaluation::metrics`].
+type SeriesKey = (usize, Metric, Option<u32>, Stratum);
+/// (heuristic a, heuristic b, measure, k): the order of [`Evaluation::agreement`].
+type PairKey = (usize, usize, AgreementMeasure, Option<u32>);
+/// (target index, value), target indices ascending.
+type Series = Vec<(u32, f64)>;
 
 /// One defined metric value of one target.
 struct Value {

@@ -408,7 +408,9 @@ impl LearnedModel {
         if c.block_start.is_empty()
             || c.block_start.len() != c.probability.len()
             || c.examples.len() != c.probability.len()
-            || c.block_start.windows(2).any(|w| !(w[0] < w[1]))
+            || c.block_start
+                .windows(2)
+                .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
             || c.probability.windows(2).any(|w| w[0] > w[1])
             || c.probability.iter().any(|p| !(0.0..=1.0).contains(p))
         {
@@ -623,7 +625,7 @@ pub fn train_learned(
     }
     for s in &mut stds {
         *s = (*s / n as f64).sqrt();
-        if !(*s > 1e-12) {
+        if s.is_nan() || *s <= 1e-12 {
             *s = 1.0;
         }
     }
@@ -817,7 +819,7 @@ fn solve_spd(a: &[f64], b: &[f64], q: usize) -> Option<Vec<f64>> {
         for j in 0..=i {
             let s: f64 = a[i * q + j] - (0..j).map(|k| l[i * q + k] * l[j * q + k]).sum::<f64>();
             if i == j {
-                if !(s > 0.0) {
+                if s.is_nan() || s <= 0.0 {
                     return None;
                 }
                 l[i * q + i] = s.sqrt();
@@ -948,7 +950,7 @@ impl Heuristic for LearnedHeuristic {
                 let j = offset + f;
                 *o += m.coefficients[j] * ((x - m.means[j]) / m.stds[j]);
             }
-            *o = m.intercept + *o;
+            *o += m.intercept;
         }
     }
 }
