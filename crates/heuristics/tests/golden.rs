@@ -56,6 +56,9 @@ struct Row {
     ppr: f64,
 }
 
+/// Picks one reference value out of a row.
+type Field = fn(&Row) -> f64;
+
 fn reference() -> Reference {
     serde_json::from_str(REFERENCE).expect("golden/reference.json parses")
 }
@@ -138,7 +141,7 @@ fn neighbourhood_scores_match_networkx() {
     let r = reference();
     for (graph_name, g) in &r.graphs {
         let graph = build(g);
-        let cases: [(&dyn Heuristic, fn(&Row) -> f64); 5] = [
+        let cases: [(&dyn Heuristic, Field); 5] = [
             (&CommonNeighbors, |r| r.common_neighbors),
             (&Jaccard, |r| r.jaccard),
             (&AdamicAdar, |r| r.adamic_adar),
