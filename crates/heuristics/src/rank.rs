@@ -239,7 +239,7 @@ pub fn rank_targets<E>(
             .map_init(Worker::default, |worker, &target| {
                 let result = rank_one(graph, target, heuristics, k, worker);
                 let now = done.fetch_add(1, AtomicOrdering::Relaxed) + 1;
-                if now % PROGRESS_EVERY == 0 {
+                if now.is_multiple_of(PROGRESS_EVERY) {
                     progress(now);
                 }
                 result

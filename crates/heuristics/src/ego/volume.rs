@@ -96,8 +96,10 @@ mod tests {
                 (4, 1, vec![(Message, 3, 1.0, 1)]),
             ],
         );
-        let mut config = HeuristicConfig::default();
-        config.outgoing_weight = 2.0;
+        let config = HeuristicConfig {
+            outgoing_weight: 2.0,
+            ..HeuristicConfig::default()
+        };
         let mut out = Vec::new();
         Volume::new(&config).score(&g, dense(&g, 1), &mut Scratch::new(), &mut out);
         // 2·4·1 + (1·1 + 2·3) = 15; nothing with 3; 3 received messages.
