@@ -29,7 +29,6 @@ pub(crate) const BATCH_ROWS: usize = 64 * 1024;
 #[derive(Debug)]
 pub(crate) struct ParquetSource {
     path: PathBuf,
-    file: File,
     meta: ArrowReaderMetadata,
 }
 
@@ -41,7 +40,6 @@ impl ParquetSource {
             .map_err(|e| IoError::parquet(path, e))?;
         Ok(Self {
             path: path.to_owned(),
-            file,
             meta,
         })
     }
@@ -114,10 +112,9 @@ impl ParquetSource {
             .iter()
             .filter_map(|c| self.schema().index_of(c).ok())
             .collect();
-        let file = self
-            .file
-            .try_clone()
-            .map_err(|e| IoError::io(&self.path, e))?;
+        // A fresh handle, not `try_clone`: clones share one file offset, and the Parquet
+        // reader seeks before every read, so parallel readers of one file would race.
+        let file = File::open(&self.path).map_err(|e| IoError::io(&self.path, e))?;
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone());
         let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
         let mut builder = builder.with_projection(mask).with_batch_size(BATCH_ROWS);

@@ -105,6 +105,12 @@ pub enum IoError {
         /// The file.
         path: PathBuf,
     },
+    /// A [`crate::LoadOptions`] value is out of range.
+    #[error("invalid load options: {reason}")]
+    InvalidOptions {
+        /// What is wrong.
+        reason: String,
+    },
     /// Rows handed to a writer are inconsistent (a caller bug, not a user error).
     #[error("invalid output rows: {reason}")]
     InvalidRows {

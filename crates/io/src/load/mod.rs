@@ -127,7 +127,7 @@ pub struct LoadReport {
 pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport), IoError> {
     let total = Instant::now();
     if opts.half_life_ms <= 0 {
-        return Err(IoError::InvalidRows {
+        return Err(IoError::InvalidOptions {
             reason: format!("half-life must be positive, got {} ms", opts.half_life_ms),
         });
     }

@@ -1,0 +1,8 @@
+//! Integration tests of tierank-io, one module per topic.
+
+mod common;
+mod load;
+mod load_errors;
+mod rankings;
+mod targets;
+mod truth;
