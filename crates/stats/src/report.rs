@@ -1,0 +1,505 @@
+//! The realism report, its terminal table, and the realism checks.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::activity::{ChannelMix, LOPSIDED_THRESHOLD, ReciprocityStats};
+use crate::burstiness::BurstinessStats;
+use crate::degree::DegreeStats;
+use crate::layers::LayerStats;
+use crate::structure::{ClusteringStats, OverlapStats, WeightSource};
+
+/// Sizes of the dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Counts {
+    /// People in the graph.
+    pub people: u64,
+    /// Undirected friendships.
+    pub ties: u64,
+    /// Event rows in `events/`, when the dataset has events.
+    pub events: Option<u64>,
+    /// Groups in `groups.parquet`, when present.
+    pub groups: Option<u64>,
+}
+
+/// The realism report of one dataset. Sections that need data the dataset lacks are `None`
+/// (serialised as `null`): layers need `truth/closeness.parquet`; reciprocity, channel mix
+/// and burstiness need events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Sizes.
+    pub counts: Counts,
+    /// Friend-count distribution.
+    pub degree: DegreeStats,
+    /// Local clustering, overall and by degree.
+    pub clustering: ClusteringStats,
+    /// Degree assortativity; `None` when undefined (no edges, or all edges join equal degrees).
+    pub assortativity: Option<f64>,
+    /// Dunbar layer sizes from the ground truth.
+    pub layers: Option<LayerStats>,
+    /// Reciprocity of the interactions.
+    pub reciprocity: Option<ReciprocityStats>,
+    /// Share of events per channel.
+    pub channels: Option<ChannelMix>,
+    /// Neighbourhood overlap by tie-weight decile; `None` without events or weights.
+    pub overlap: Option<OverlapStats>,
+    /// Burstiness of inter-event times.
+    pub burstiness: Option<BurstinessStats>,
+}
+
+/// What value passes a realism check.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Tolerance {
+    /// `|value − target| ≤ plus_minus`.
+    Absolute {
+        /// Allowed distance from the target.
+        plus_minus: f64,
+    },
+    /// `low ≤ value ≤ high`.
+    Range {
+        /// Lowest passing value.
+        low: f64,
+        /// Highest passing value.
+        high: f64,
+    },
+    /// `target / factor ≤ value ≤ target · factor`.
+    Factor {
+        /// Allowed multiplicative distance.
+        factor: f64,
+    },
+    /// `value > bound`.
+    Above {
+        /// Exclusive lower bound.
+        bound: f64,
+    },
+    /// `value ≥ bound`.
+    AtLeast {
+        /// Inclusive lower bound.
+        bound: f64,
+    },
+    /// `value ≤ bound`.
+    AtMost {
+        /// Inclusive upper bound.
+        bound: f64,
+    },
+}
+
+impl Tolerance {
+    /// Whether `value` passes, given the published `target`.
+    pub fn accepts(&self, target: f64, value: f64) -> bool {
+        match *self {
+            Tolerance::Absolute { plus_minus } => (value - target).abs() <= plus_minus,
+            Tolerance::Range { low, high } => (low..=high).contains(&value),
+            Tolerance::Factor { factor } => value >= target / factor && value <= target * factor,
+            Tolerance::Above { bound } => value > bound,
+            Tolerance::AtLeast { bound } => value >= bound,
+            Tolerance::AtMost { bound } => value <= bound,
+        }
+    }
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Tolerance::Absolute { plus_minus } => write!(f, "± {plus_minus}"),
+            Tolerance::Range { low, high } => write!(f, "in [{low}, {high}]"),
+            Tolerance::Factor { factor } => write!(f, "within ×{factor}"),
+            Tolerance::Above { bound } => write!(f, "> {bound}"),
+            Tolerance::AtLeast { bound } => write!(f, "≥ {bound}"),
+            Tolerance::AtMost { bound } => write!(f, "≤ {bound}"),
+        }
+    }
+}
+
+/// The result of one realism check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RealismCheck {
+    /// Short identifier, e.g. `degree.median`.
+    pub name: String,
+    /// Measured value; `None` when the dataset does not allow measuring it (the check fails).
+    pub value: Option<f64>,
+    /// The published figure the check is built around.
+    pub target: f64,
+    /// What passes.
+    pub tolerance: Tolerance,
+    /// Whether the value passes.
+    pub pass: bool,
+    /// Where the target comes from.
+    pub source: String,
+}
+
+impl fmt::Display for RealismCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = self
+            .value
+            .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.4}"));
+        write!(
+            f,
+            "{}  {:<28} {:>12}  target {} {}  ({})",
+            if self.pass { "PASS" } else { "FAIL" },
+            self.name,
+            value,
+            self.target,
+            self.tolerance,
+            self.source
+        )
+    }
+}
+
+/// Source of the degree and clustering targets.
+pub const SOURCE_UGANDER: &str =
+    "Ugander, Karrer, Backstrom, Marlow 2011, The anatomy of the Facebook social graph";
+/// Source of the layer targets.
+pub const SOURCE_DUNBAR: &str =
+    "Dunbar, Arnaboldi, Conti, Passarella 2015, Social Networks 43:39-47";
+/// Source of the overlap targets.
+pub const SOURCE_ONNELA: &str = "Onnela et al. 2007, PNAS 104:7332";
+/// Source of the reciprocity target.
+pub const SOURCE_KOVANEN: &str =
+    "Kovanen, Saramäki, Kaski 2010, lopsided ties in mobile-phone data";
+/// Source of the burstiness target.
+pub const SOURCE_GOH: &str = "Goh & Barabási 2008, EPL 81:48002";
+/// Source of the channel-mix target (ours: a multi-channel dataset must not be one channel).
+pub const SOURCE_CHANNELS: &str =
+    "tierank design; Kertész et al. 2016: one channel alone distorts the network";
+
+/// The published figures the realism checks compare against, with their tolerances.
+///
+/// One definition, used by `tierank stats --check` and by the realism tests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RealismTargets {
+    /// Median friend count: 99 (Ugander et al. 2011).
+    pub median_degree: f64,
+    /// Allowed distance from the median degree: ± 30.
+    pub median_degree_tolerance: f64,
+    /// Mean local clustering of nodes with degree 50–199: ≈ 0.14 at degree 100 (Ugander 2011).
+    pub clustering_50_199: f64,
+    /// Passing range for it: [0.07, 0.30].
+    pub clustering_50_199_range: (f64, f64),
+    /// Degree assortativity must exceed this: 0 (Facebook: ≈ 0.23, Ugander 2011).
+    pub assortativity_above: f64,
+    /// The Facebook value, reported as the check's target.
+    pub assortativity_published: f64,
+    /// Largest allowed degree: 5,000 (the Facebook friend cap, Ugander 2011).
+    pub max_degree: f64,
+    /// Cumulative Dunbar layer sizes ≤1..≤5: 1.5, 5, 15, 50, 150 (Dunbar et al. 2015).
+    pub layer_sizes: [f64; 5],
+    /// Allowed multiplicative distance of each mean layer size: 1.6.
+    pub layer_factor: f64,
+    /// Minimum Spearman correlation of decile index vs mean overlap: 0.7 (Onnela 2007: overlap
+    /// rises with weight).
+    pub overlap_spearman_min: f64,
+    /// Passing range of the share of active ties with lopsidedness > 0.5: [0.1, 0.9]
+    /// (Kovanen 2010: lopsided ties are common but not universal).
+    pub lopsided_share_range: (f64, f64),
+    /// Mean burstiness must exceed this: 0 (Goh & Barabási 2008: human activity is bursty).
+    pub burstiness_above: f64,
+    /// Largest allowed share of events on one channel: 0.8.
+    pub max_channel_share: f64,
+}
+
+impl Default for RealismTargets {
+    fn default() -> Self {
+        Self {
+            median_degree: 99.0,
+            median_degree_tolerance: 30.0,
+            clustering_50_199: 0.14,
+            clustering_50_199_range: (0.07, 0.30),
+            assortativity_above: 0.0,
+            assortativity_published: 0.23,
+            max_degree: 5000.0,
+            layer_sizes: [1.5, 5.0, 15.0, 50.0, 150.0],
+            layer_factor: 1.6,
+            overlap_spearman_min: 0.7,
+            lopsided_share_range: (0.1, 0.9),
+            burstiness_above: 0.0,
+            max_channel_share: 0.8,
+        }
+    }
+}
+
+impl Report {
+    /// Checks the report against published figures. A check is listed only when the
+    /// dataset has the data it needs (no truth file: no layer checks; no events: no
+    /// reciprocity, burstiness or channel checks); a listed check whose value cannot be
+    /// measured (e.g. an empty degree bucket) fails.
+    pub fn check_realism(&self, targets: &RealismTargets) -> Vec<RealismCheck> {
+        let mut out = Vec::new();
+        let mut push =
+            |name: &str, value: Option<f64>, target: f64, tolerance: Tolerance, source: &str| {
+                let pass = value.is_some_and(|v| v.is_finite() && tolerance.accepts(target, v));
+                out.push(RealismCheck {
+                    name: name.to_owned(),
+                    value,
+                    target,
+                    tolerance,
+                    pass,
+                    source: source.to_owned(),
+                });
+            };
+        push(
+            "degree.median",
+            Some(self.degree.median),
+            targets.median_degree,
+            Tolerance::Absolute {
+                plus_minus: targets.median_degree_tolerance,
+            },
+            SOURCE_UGANDER,
+        );
+        push(
+            "degree.max",
+            Some(self.degree.max as f64),
+            targets.max_degree,
+            Tolerance::AtMost {
+                bound: targets.max_degree,
+            },
+            SOURCE_UGANDER,
+        );
+        let (low, high) = targets.clustering_50_199_range;
+        push(
+            "clustering.degree_50_199",
+            self.clustering.mean_between(50, Some(199)),
+            targets.clustering_50_199,
+            Tolerance::Range { low, high },
+            SOURCE_UGANDER,
+        );
+        let falls = match (
+            self.clustering.mean_between(10, Some(49)),
+            self.clustering.mean_between(200, Some(499)),
+        ) {
+            (Some(low_degree), Some(high_degree)) => Some(low_degree - high_degree),
+            _ => None,
+        };
+        push(
+            "clustering.falls_with_degree",
+            falls,
+            0.0,
+            Tolerance::Above { bound: 0.0 },
+            SOURCE_UGANDER,
+        );
+        push(
+            "assortativity",
+            self.assortativity,
+            targets.assortativity_published,
+            Tolerance::Above {
+                bound: targets.assortativity_above,
+            },
+            SOURCE_UGANDER,
+        );
+        if let Some(layers) = &self.layers {
+            for (i, (&target, &value)) in targets
+                .layer_sizes
+                .iter()
+                .zip(&layers.mean_cumulative)
+                .enumerate()
+            {
+                push(
+                    &format!("layers.mean_size_le{}", i + 1),
+                    Some(value),
+                    target,
+                    Tolerance::Factor {
+                        factor: targets.layer_factor,
+                    },
+                    SOURCE_DUNBAR,
+                );
+            }
+        }
+        if let Some(overlap) = &self.overlap {
+            push(
+                "overlap.top_minus_bottom_decile",
+                overlap.top_minus_bottom(),
+                0.0,
+                Tolerance::Above { bound: 0.0 },
+                SOURCE_ONNELA,
+            );
+            push(
+                "overlap.spearman_decile",
+                overlap.spearman,
+                1.0,
+                Tolerance::AtLeast {
+                    bound: targets.overlap_spearman_min,
+                },
+                SOURCE_ONNELA,
+            );
+        }
+        if let Some(rec) = &self.reciprocity {
+            let (low, high) = targets.lopsided_share_range;
+            push(
+                "reciprocity.share_lopsided",
+                Some(rec.share_lopsided),
+                (low + high) / 2.0,
+                Tolerance::Range { low, high },
+                SOURCE_KOVANEN,
+            );
+        }
+        if let Some(burst) = &self.burstiness {
+            push(
+                "burstiness.mean",
+                burst.mean,
+                targets.burstiness_above,
+                Tolerance::Above {
+                    bound: targets.burstiness_above,
+                },
+                SOURCE_GOH,
+            );
+        }
+        if let Some(mix) = &self.channels {
+            push(
+                "channels.max_share",
+                Some(mix.max_share()),
+                targets.max_channel_share,
+                Tolerance::AtMost {
+                    bound: targets.max_channel_share,
+                },
+                SOURCE_CHANNELS,
+            );
+        }
+        out
+    }
+}
+
+fn opt(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.decimals$}"))
+}
+
+fn opt_count(value: Option<u64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.counts;
+        writeln!(f, "counts")?;
+        writeln!(f, "  people        {:>14}", c.people)?;
+        writeln!(f, "  ties          {:>14}", c.ties)?;
+        writeln!(f, "  events        {:>14}", opt_count(c.events))?;
+        writeln!(f, "  groups        {:>14}", opt_count(c.groups))?;
+        let d = &self.degree;
+        writeln!(f, "degree")?;
+        writeln!(
+            f,
+            "  min {}  median {:.1}  mean {:.1}  p99 {:.1}  max {}",
+            d.min, d.median, d.mean, d.p99, d.max
+        )?;
+        let cl = &self.clustering;
+        let how = if cl.sampled {
+            format!(
+                "sampled: {} of {} nodes, seed {}",
+                cl.nodes_measured, cl.nodes_total, cl.seed
+            )
+        } else {
+            format!("exact over {} nodes", cl.nodes_total)
+        };
+        writeln!(f, "clustering ({how})")?;
+        writeln!(f, "  average       {:>14.4}", cl.average)?;
+        writeln!(f, "  {:<12}{:>10}{:>10}", "degree", "nodes", "mean C")?;
+        for b in &cl.buckets {
+            writeln!(
+                f,
+                "  {:<12}{:>10}{:>10}",
+                b.label(),
+                b.nodes,
+                opt(b.mean, 4)
+            )?;
+        }
+        writeln!(f, "assortativity   {:>14}", opt(self.assortativity, 4))?;
+        if let Some(l) = &self.layers {
+            writeln!(f, "dunbar layers (cumulative, over {} egos)", l.egos)?;
+            writeln!(
+                f,
+                "  {:<8}{:>10}{:>10}{:>10}",
+                "layer", "mean", "median", "ratio"
+            )?;
+            for i in 0..l.mean_cumulative.len() {
+                let ratio = if i == 0 {
+                    "-".to_owned()
+                } else {
+                    opt(l.scaling_ratios[i - 1], 2)
+                };
+                writeln!(
+                    f,
+                    "  <={:<6}{:>10.2}{:>10.1}{:>10}",
+                    i + 1,
+                    l.mean_cumulative[i],
+                    l.median_cumulative[i],
+                    ratio
+                )?;
+            }
+        }
+        if let Some(r) = &self.reciprocity {
+            writeln!(f, "reciprocity")?;
+            writeln!(
+                f,
+                "  active directed ties {}  reciprocated {:.4}",
+                r.active_directed_ties, r.reciprocity
+            )?;
+            writeln!(
+                f,
+                "  lopsidedness over {} active pairs: mean {:.3}  median {:.3}  > {LOPSIDED_THRESHOLD}: {:.3}  one-way: {:.3}",
+                r.active_pairs,
+                r.lopsidedness_mean,
+                r.lopsidedness_median,
+                r.share_lopsided,
+                r.share_one_way
+            )?;
+        }
+        if let Some(m) = &self.channels {
+            writeln!(f, "channel mix ({} events on friendships)", m.total_events)?;
+            for ch in &m.channels {
+                writeln!(f, "  {:<14}{:>14}{:>10.4}", ch.channel, ch.events, ch.share)?;
+            }
+        }
+        if let Some(o) = &self.overlap {
+            let source = match o.weight_source {
+                WeightSource::Events => "events both ways",
+                WeightSource::UserWeight => "user weight",
+            };
+            let how = if o.sampled { "sampled egos" } else { "exact" };
+            writeln!(
+                f,
+                "neighbourhood overlap by weight decile (weight = {source}; positive weights only; {how})"
+            )?;
+            writeln!(
+                f,
+                "  {} ties, mean overlap {}; zero-weight ties: {} (mean overlap {})",
+                o.ties_measured,
+                opt(o.mean_overlap, 4),
+                o.zero_weight_ties,
+                opt(o.zero_weight_mean_overlap, 4)
+            )?;
+            writeln!(
+                f,
+                "  {:<8}{:>10}{:>12}{:>12}{:>10}",
+                "decile", "ties", "min w", "max w", "overlap"
+            )?;
+            for d in &o.deciles {
+                writeln!(
+                    f,
+                    "  {:<8}{:>10}{:>12.1}{:>12.1}{:>10.4}",
+                    d.decile, d.ties, d.min_weight, d.max_weight, d.mean_overlap
+                )?;
+            }
+            writeln!(f, "  spearman(decile, overlap) {}", opt(o.spearman, 3))?;
+        }
+        if let Some(b) = &self.burstiness {
+            writeln!(
+                f,
+                "burstiness (directed ties with hash % {} == 0 and >= {} events)",
+                b.sample_modulus, b.min_events
+            )?;
+            writeln!(
+                f,
+                "  {} ties measured of {} sampled ({} over the timestamp cap): mean B {}  median B {}  share B > 0 {}",
+                b.ties_measured,
+                b.ties_sampled,
+                b.ties_over_cap,
+                opt(b.mean, 3),
+                opt(b.median, 3),
+                opt(b.share_bursty, 3)
+            )?;
+        }
+        Ok(())
+    }
+}
