@@ -627,3 +627,43 @@ fn count_weeks(words: &[u64]) -> u16 {
     }
     u16::try_from(weeks).unwrap_or(u16::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_are_seven_day_blocks_from_the_first_day() {
+        let mut words = vec![0u64; 2];
+        for d in [0, 6, 7, 13, 14, 70] {
+            words[d / 64] |= 1 << (d % 64);
+        }
+        // Blocks 0 (days 0, 6), 1 (7, 13), 2 (14), 10 (70).
+        assert_eq!(count_weeks(&words), 4);
+        assert_eq!(count_bits(&words), 6);
+        assert_eq!(count_weeks(&[0, 0]), 0);
+    }
+
+    #[test]
+    fn fixed_point_sums_do_not_depend_on_order() {
+        let terms: Vec<f64> = (0..1000)
+            .map(|i| (-(i as f64) / 37.0).exp2() * 1.1)
+            .collect();
+        let fx = |t: &f64| (t * 2f64.powi(DECAY_FRAC_BITS)).round() as i128;
+        let forward: i128 = terms.iter().map(fx).sum();
+        let backward: i128 = terms.iter().rev().map(fx).sum();
+        assert_eq!(forward, backward);
+        let exact = forward as f64 / 2f64.powi(DECAY_FRAC_BITS);
+        let naive: f64 = terms.iter().sum();
+        assert!((exact - naive).abs() < 1e-12, "{exact} vs {naive}");
+    }
+
+    #[test]
+    fn shards_cover_every_node_in_order() {
+        let n = 1000;
+        let shards: Vec<usize> = (0..n).map(|u| shard_of(NodeId(u as u32), n)).collect();
+        assert_eq!(shards[0], 0);
+        assert_eq!(shards[n - 1], SHARDS - 1);
+        assert!(shards.windows(2).all(|w| w[0] <= w[1]));
+    }
+}
