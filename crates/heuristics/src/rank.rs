@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use tierank_graph::{Graph, NodeId};
 
-use crate::{Heuristic, Scratch};
+use crate::{Heuristic, HeuristicError, Scratch};
 
 /// Default number of targets per chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 4096;
@@ -282,6 +282,53 @@ pub fn rank_targets<E>(
     })
 }
 
+/// Chooses `n` distinct targets with at least one friend, reproducibly from `seed`.
+///
+/// People are ordered by a hash of `(seed, person id)` and the first `n` with friends are
+/// taken, so the sample depends only on the seed and the people, not on dense ids, thread
+/// count or file order; a larger `n` extends a smaller one. The result is sorted by node id
+/// (person id), which is the order the output is written in. `O(n_people)` plus
+/// `O(n log n)` for the final sort.
+///
+/// # Errors
+/// [`HeuristicError::InvalidParameter`] when `n` is 0 or exceeds the number of people with
+/// at least one friend.
+pub fn sample_targets(graph: &Graph, n: usize, seed: u64) -> Result<Vec<NodeId>, HeuristicError> {
+    let mut keyed: Vec<(u64, NodeId)> = (0..graph.num_nodes())
+        .map(|i| NodeId(u32::try_from(i).expect("dense ids fit u32")))
+        .filter(|&u| graph.degree(u) > 0)
+        .map(|u| (sample_key(seed, graph.person(u)), u))
+        .collect();
+    if n == 0 || n > keyed.len() {
+        return Err(HeuristicError::InvalidParameter {
+            name: "sample",
+            reason: format!(
+                "{n} targets requested, but the dataset has {} people with at least one friend",
+                keyed.len()
+            ),
+        });
+    }
+    if n < keyed.len() {
+        keyed.select_nth_unstable(n - 1);
+        keyed.truncate(n);
+    }
+    let mut chosen: Vec<NodeId> = keyed.into_iter().map(|(_, u)| u).collect();
+    chosen.sort_unstable();
+    Ok(chosen)
+}
+
+/// The sampling key of a person: SplitMix64 over the seed and the person id. Person ids
+/// are unique, so keys tie only on a 64-bit collision, and ties are then broken by node id.
+fn sample_key(seed: u64, person: i64) -> u64 {
+    let mix = |x: u64| {
+        let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    mix(mix(seed ^ 0x5A4D_504C_4520_5345) ^ person as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +351,20 @@ mod tests {
         assert_eq!(all[4].0, NodeId(3));
         assert_eq!(all[5].0, NodeId(5));
         assert!(top_k(&scores, &ids, 0).is_empty());
+    }
+
+    #[test]
+    fn sample_is_seeded_nested_and_skips_isolated() {
+        let (g, _) = Graph::from_person_edges(&[(1, 2), (2, 3), (4, 5), (6, 7)], None).unwrap();
+        let all = sample_targets(&g, 7, 3).unwrap();
+        assert_eq!(all.len(), 7);
+        let small = sample_targets(&g, 3, 3).unwrap();
+        assert_eq!(small, sample_targets(&g, 3, 3).unwrap());
+        assert!(small.windows(2).all(|w| w[0] < w[1]));
+        assert!(small.iter().all(|u| all.contains(u)));
+        assert!((0..20).any(|seed| sample_targets(&g, 3, seed).unwrap() != small));
+        assert!(sample_targets(&g, 0, 3).is_err());
+        assert!(sample_targets(&g, 8, 3).is_err());
     }
 
     #[test]
