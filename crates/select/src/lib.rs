@@ -18,6 +18,32 @@
 //!
 //! The exact rule of every policy, the exposure formulas and the audit fields are in
 //! `docs/selection.md`.
+//!
+//! # Example
+//! ```
+//! use tierank_graph::Graph;
+//! use tierank_heuristics::{HeuristicConfig, build};
+//! use tierank_select::{ExclusionSet, Policy, SelectOptions, select};
+//!
+//! // Person 1's ties to 2, 3 and 4 weigh 5, 0.5 and 2; person 4 opted out.
+//! let (g, _) = Graph::from_person_edges(&[(1, 2), (1, 3), (1, 4)], Some(&[5.0, 0.5, 2.0]))?;
+//! let config = HeuristicConfig::default();
+//! let volume = build("volume", &config, &g)?;
+//! let opts = SelectOptions {
+//!     excluded: ExclusionSet::new(&g, &[4]),
+//!     strict_minimization: false,
+//!     min_evidence: 0,
+//!     calibration: None,
+//!     config: &config,
+//! };
+//! let policy: Policy = "top-k:2".parse()?;
+//! let targets = [g.dense(1).expect("person 1 is in the graph")];
+//! let selection = select(&g, &targets, volume.as_ref(), &policy, &opts)?;
+//! let audience: Vec<i64> = selection.rows.iter().map(|r| r.person).collect();
+//! assert_eq!(audience, vec![2, 3]);
+//! assert_eq!(selection.consent.excluded_would_have_been_selected, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod audit;
 mod calibration;

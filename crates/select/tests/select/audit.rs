@@ -94,6 +94,20 @@ fn record_round_trips_and_holds_the_counts() {
 }
 
 #[test]
+fn floats_reload_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = record(dir.path(), "threshold:0.30000000000000004", "t", "o");
+    r.counts.expected_collateral = Some(0.1 + 0.2 + 1.0 / 3.0);
+    r.parameters.heuristic_config.channel_weights[2] = 2.0_f64.sqrt();
+    let back = AuditRecord::from_json(&r.to_json().unwrap()).unwrap();
+    assert!(verify(&r, &back).is_empty(), "{:?}", verify(&r, &back));
+    assert_eq!(
+        back.counts.expected_collateral,
+        r.counts.expected_collateral
+    );
+}
+
+#[test]
 fn verify_names_each_difference() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
