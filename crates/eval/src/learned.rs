@@ -213,17 +213,21 @@ impl Calibrator {
             });
         }
         pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        // Blocks: (start score, positives, examples).
-        let mut blocks: Vec<(f64, u64, u64)> = Vec::new();
+        // Groups of equal scores first: (score, positives, examples).
+        let mut groups: Vec<(f64, u64, u64)> = Vec::new();
         for (s, y) in pairs {
-            match blocks.last_mut() {
+            match groups.last_mut() {
                 Some(last) if last.0 == s => {
                     last.1 += u64::from(y);
                     last.2 += 1;
                 }
-                _ => blocks.push((s, u64::from(y), 1)),
+                _ => groups.push((s, u64::from(y), 1)),
             }
-            // Pool while the previous block's rate exceeds the last one's.
+        }
+        // Pool adjacent violators: merge while the previous block's rate exceeds the last's.
+        let mut blocks: Vec<(f64, u64, u64)> = Vec::with_capacity(groups.len());
+        for group in groups {
+            blocks.push(group);
             while blocks.len() >= 2 {
                 let (b, a) = (blocks[blocks.len() - 1], blocks[blocks.len() - 2]);
                 if (a.1 as f64) * (b.2 as f64) > (b.1 as f64) * (a.2 as f64) {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{BySlot, noisy, random_edges, truth_from_closeness, unit};
+use common::{noisy, random_edges, truth_from_closeness, unit};
 use proptest::prelude::*;
 use tierank_eval::evaluate::AgreementMeasure;
 use tierank_eval::{
