@@ -1,10 +1,170 @@
-//! `tierank generate`.
+//! `tierank generate`: writes a synthetic dataset directory.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tierank_datagen::{ConfigOverrides, ExistingDir, GenError};
+
+use crate::util::bad_input;
 
 /// Arguments of `tierank generate`.
+///
+/// Precedence: command-line flags override the `--config` file, which overrides the preset.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Output dataset directory (must not exist or be empty, unless --force).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace a non-empty output directory.
+    #[arg(long)]
+    force: bool,
+    /// Base preset: tiny (1k people), small (10k), medium (100k), large (1M). Default small.
+    #[arg(long)]
+    preset: Option<String>,
+    /// TOML file with any of the parameters below (snake_case names, e.g. `persons = 5000`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Seed of every random stream.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Number of people.
+    #[arg(long)]
+    persons: Option<u64>,
+    /// Event window in days.
+    #[arg(long, allow_negative_numbers = true)]
+    days: Option<i64>,
+    /// First day of the window, YYYY-MM-DD.
+    #[arg(long)]
+    start_date: Option<String>,
+    /// 0 = easy, 1 = hard (see docs/generator.md).
+    #[arg(long, allow_negative_numbers = true)]
+    difficulty: Option<f64>,
+    /// Multiplies the number of ties each person forms.
+    #[arg(long, allow_negative_numbers = true)]
+    degree_scale: Option<f64>,
+    /// Degree cap.
+    #[arg(long)]
+    max_degree: Option<u32>,
+    /// Cumulative Dunbar layer sizes, five comma-separated numbers (default 1.5,5,15,50,150).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    layer_sizes: Option<Vec<f64>>,
+    /// Person-to-person spread of layer sizes.
+    #[arg(long, allow_negative_numbers = true)]
+    layer_spread: Option<f64>,
+    /// Share of broadcaster accounts.
+    #[arg(long, allow_negative_numbers = true)]
+    broadcaster_share: Option<f64>,
+    /// Share of spammer accounts.
+    #[arg(long, allow_negative_numbers = true)]
+    spammer_share: Option<f64>,
+    /// Multiplies every event rate.
+    #[arg(long, allow_negative_numbers = true)]
+    event_rate: Option<f64>,
+    /// Multiplies group chat volume.
+    #[arg(long, allow_negative_numbers = true)]
+    group_rate: Option<f64>,
+    /// Leave a channel out of the output (repeatable): message, call, like, comment,
+    /// transfer, group_message.
+    #[arg(long = "drop-channel")]
+    drop_channel: Vec<String>,
+    /// Keep each event with this probability, in (0, 1].
+    #[arg(long, allow_negative_numbers = true)]
+    sample_events: Option<f64>,
+    /// People per events part file.
+    #[arg(long)]
+    chunk_persons: Option<u64>,
+}
 
 /// Runs `tierank generate`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    Err(crate::util::bad_input("not built yet"))
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let file = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                bad_input(format!("cannot read config file {}: {e}", path.display()))
+            })?;
+            ConfigOverrides::from_toml(&text, &path.display().to_string()).map_err(bad_input)?
+        }
+        None => ConfigOverrides::default(),
+    };
+    let layer_sizes = match &args.layer_sizes {
+        Some(v) => Some(<[f64; 5]>::try_from(v.as_slice()).map_err(|_| {
+            bad_input(format!(
+                "--layer-sizes needs exactly five numbers, got {}",
+                v.len()
+            ))
+        })?),
+        None => None,
+    };
+    let flags = ConfigOverrides {
+        preset: args.preset,
+        seed: args.seed,
+        persons: args.persons,
+        days: args.days,
+        start_date: args.start_date,
+        difficulty: args.difficulty,
+        degree_scale: args.degree_scale,
+        max_degree: args.max_degree,
+        layer_sizes,
+        layer_spread: args.layer_spread,
+        broadcaster_share: args.broadcaster_share,
+        spammer_share: args.spammer_share,
+        event_rate: args.event_rate,
+        group_rate: args.group_rate,
+        drop_channels: (!args.drop_channel.is_empty()).then_some(args.drop_channel),
+        sample_events: args.sample_events,
+        chunk_persons: args.chunk_persons,
+    };
+    let config = ConfigOverrides::resolve(&[&file, &flags]).map_err(bad_input)?;
+    config.validate().map_err(bad_input)?;
+    let existing = if args.force {
+        ExistingDir::Replace
+    } else {
+        ExistingDir::Refuse
+    };
+    tierank_format::atomic::check_output_dir(&args.out, existing).map_err(bad_input)?;
+
+    eprintln!(
+        "generating {} people over {} days (seed {}, difficulty {}) into {}",
+        config.persons,
+        config.days,
+        config.seed,
+        config.difficulty,
+        args.out.display()
+    );
+    let started = Instant::now();
+    let report = match tierank_datagen::generate(&config, &args.out, existing) {
+        Ok(r) => r,
+        Err(e) if GenError::is_user_error(&e) => return Err(bad_input(e)),
+        Err(e) => return Err(e).context("generation failed"),
+    };
+    let count = |k: &str| report.row_counts.get(k).copied().unwrap_or(0);
+    println!("wrote {}", report.out.display());
+    println!(
+        "  persons {}  ties {}  events {} in {} parts  groups {} ({} memberships)  truth rows {}",
+        count("persons"),
+        count("ties"),
+        count("events"),
+        report.event_parts,
+        count("groups"),
+        count("group_members"),
+        count("closeness"),
+    );
+    let channels: Vec<String> = report
+        .events_by_channel
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    println!("  events by channel: {}", channels.join(", "));
+    let phases: Vec<String> = report
+        .timings
+        .iter()
+        .map(|(name, d)| format!("{name} {:.1}s", d.as_secs_f64()))
+        .collect();
+    println!(
+        "  time {:.1}s ({})",
+        started.elapsed().as_secs_f64(),
+        phases.join(", ")
+    );
+    Ok(())
 }

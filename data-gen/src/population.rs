@@ -1,0 +1,360 @@
+//! People and the social contexts they share: households, extended families, regions and
+//! neighbourhoods, workplaces, schools and interest groups.
+//!
+//! People are laid out in an internal index order (region, then neighbourhood, then
+//! household), which makes contexts contiguous and cheap to build. That order never reaches
+//! the output: ids are a keyed random permutation and every file is sorted by id or time.
+
+use tierank_format::AccountType;
+
+use crate::config::GeneratorConfig;
+use crate::rng::{Rng, Stream, permute63};
+
+/// Age bands written to `persons.parquet`.
+pub const AGE_BANDS: [&str; 7] = ["13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"];
+
+/// No workplace or school.
+pub const NONE: u32 = u32::MAX;
+
+/// People in one neighbourhood (acquaintance ties, neighbourhood chats).
+const NEIGHBOURHOOD_SIZE: usize = 400;
+
+/// Households of one extended family.
+const FAMILY_HOUSEHOLDS: u64 = 3;
+
+/// What kind of social context a group of people share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextKind {
+    /// An extended family (several households).
+    Family,
+    /// A workplace.
+    Work,
+    /// A school or university.
+    School,
+    /// A neighbourhood.
+    Neighbourhood,
+    /// An interest group (club, team, hobby).
+    Interest,
+}
+
+impl ContextKind {
+    /// The `kind` written to `groups.parquet` for chats of this context.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContextKind::Family => "family",
+            ContextKind::Work => "work",
+            ContextKind::School => "school",
+            ContextKind::Neighbourhood => "neighbourhood",
+            ContextKind::Interest => "interest",
+        }
+    }
+
+    /// Every kind, in the dictionary order of `groups.kind`.
+    pub const ALL: [ContextKind; 5] = [
+        ContextKind::Family,
+        ContextKind::Work,
+        ContextKind::School,
+        ContextKind::Neighbourhood,
+        ContextKind::Interest,
+    ];
+}
+
+/// A set of people who share a context, in a shuffled "seating" order: people close in
+/// this order (same team, class, street) are more likely to know each other.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// What they share.
+    pub kind: ContextKind,
+    /// Internal indices of the members.
+    pub members: Vec<u32>,
+    /// How lively the context is (scales ties and chat volume); shared by all members,
+    /// which makes degree assortative.
+    pub liveliness: f64,
+}
+
+/// Every person's attributes, indexed by internal index.
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// Public id (random positive 63-bit).
+    pub id: Vec<i64>,
+    /// Region code.
+    pub region: Vec<u32>,
+    /// Index into [`AGE_BANDS`].
+    pub age: Vec<u8>,
+    /// Account creation, milliseconds since the epoch.
+    pub joined_at: Vec<i64>,
+    /// Household index.
+    pub household: Vec<u32>,
+    /// The household's partner pair: true for the two partners of a couple household.
+    pub partnered: Vec<bool>,
+    /// Extended family index.
+    pub family: Vec<u32>,
+    /// Workplace index or [`NONE`].
+    pub workplace: Vec<u32>,
+    /// School index or [`NONE`].
+    pub school: Vec<u32>,
+    /// Account type.
+    pub account: Vec<AccountType>,
+    /// How many ties a person forms (mean 1).
+    pub sociability: Vec<f32>,
+    /// How much a person communicates (mean 1, heavy-tailed).
+    pub activity: Vec<f32>,
+    /// Every context, of every kind.
+    pub contexts: Vec<Context>,
+}
+
+impl Population {
+    /// Number of people.
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    /// True when there is nobody.
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+}
+
+/// Household sizes 1..=6 (roughly the OECD average distribution).
+const HOUSEHOLD_SIZE_WEIGHTS: [f64; 6] = [0.28, 0.34, 0.16, 0.14, 0.06, 0.02];
+/// Adult age bands of a household head (indices into [`AGE_BANDS`]).
+const HEAD_AGE_WEIGHTS: [f64; 7] = [0.0, 0.10, 0.20, 0.20, 0.18, 0.16, 0.16];
+
+/// Builds the population: attributes, households, and every context.
+pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
+    let n = config.persons as usize;
+    let seed = config.seed;
+    let spammers = ((config.persons as f64 * config.spammer_share).round() as usize).min(n - 1);
+    let people = n - spammers;
+    let mut rng = Rng::new(seed, Stream::Households, 0, 0);
+
+    let mut region = Vec::with_capacity(n);
+    let mut age = Vec::with_capacity(n);
+    let mut household = Vec::with_capacity(n);
+    let mut partnered = Vec::with_capacity(n);
+    let mut family = Vec::with_capacity(n);
+
+    // Regions of heavy-tailed size (a few big cities, many towns).
+    let mut region_id = 0u32;
+    let mut region_left = region_size(&mut rng, people);
+    let mut hh = 0u32;
+    while region.len() < people {
+        let size = (rng.weighted(&HOUSEHOLD_SIZE_WEIGHTS) + 1).min(people - region.len());
+        if region_left == 0 {
+            region_id += 1;
+            region_left = region_size(&mut rng, people);
+        }
+        let head = rng.weighted(&HEAD_AGE_WEIGHTS) as u8;
+        let couple = size >= 2 && head >= 2 && rng.chance(0.8);
+        for k in 0..size {
+            let a = match k {
+                0 => head,
+                1 if couple => head,
+                _ if head <= 4 => rng.below(2) as u8,
+                _ => 1 + rng.below(2) as u8 * (head - 2),
+            };
+            region.push(region_id);
+            age.push(a);
+            household.push(hh);
+            partnered.push(couple && k < 2);
+            family.push((u64::from(hh) / FAMILY_HOUSEHOLDS) as u32);
+            region_left = region_left.saturating_sub(1);
+        }
+        hh += 1;
+    }
+    // Spammers: fake accounts with a household of their own and no contexts.
+    let mut family_next = family.last().map_or(0, |f| f + 1);
+    for _ in 0..spammers {
+        region.push(rng.below(u64::from(region_id) + 1) as u32);
+        age.push(2 + rng.below(3) as u8);
+        household.push(hh);
+        partnered.push(false);
+        family.push(family_next);
+        hh += 1;
+        family_next += 1;
+    }
+
+    let mut account = vec![AccountType::Person; n];
+    let mut sociability = vec![0f32; n];
+    let mut activity = vec![0f32; n];
+    let mut joined_at = vec![0i64; n];
+    let mut id = vec![0i64; n];
+    let day_ms = 86_400_000i64;
+    for i in 0..n {
+        let mut r = Rng::new(seed, Stream::Person, i as u64, 0);
+        let is_spammer = i >= people;
+        account[i] = if is_spammer {
+            AccountType::Spammer
+        } else if r.chance(config.broadcaster_share) {
+            AccountType::Broadcaster
+        } else {
+            AccountType::Person
+        };
+        sociability[i] = r.lognormal_mean1(0.6) as f32;
+        activity[i] = r.lognormal_mean1(0.9) as f32;
+        let years = if is_spammer { 0.3 } else { 8.0 };
+        joined_at[i] = start_ms - day_ms - (r.f64() * years * 365.0 * day_ms as f64) as i64;
+        let mut v = permute63(seed, i as u64);
+        if v == 0 {
+            // The single input that maps to 0 is replaced by one outside the index range.
+            v = permute63(seed, i as u64 | (1 << 62));
+        }
+        id[i] = v as i64;
+    }
+
+    let mut workplace = vec![NONE; n];
+    let mut school = vec![NONE; n];
+    let mut contexts = Vec::new();
+    build_contexts(
+        seed,
+        &region[..people],
+        &age,
+        &family[..people],
+        &mut workplace,
+        &mut school,
+        &mut contexts,
+    );
+
+    Population {
+        id,
+        region,
+        age,
+        joined_at,
+        household,
+        partnered,
+        family,
+        workplace,
+        school,
+        account,
+        sociability,
+        activity,
+        contexts,
+    }
+}
+
+fn region_size(rng: &mut Rng, people: usize) -> usize {
+    let cap = people.max(1);
+    (rng.pareto(1_500.0, 1.2) as usize).min(cap).min(200_000)
+}
+
+/// Cuts a list into consecutive runs per key (the input is grouped by key).
+fn runs(keys: &[u32]) -> Vec<(u32, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=keys.len() {
+        if i == keys.len() || keys[i] != keys[start] {
+            out.push((keys[start], start..i));
+            start = i;
+        }
+    }
+    out
+}
+
+fn build_contexts(
+    seed: u64,
+    region: &[u32],
+    age: &[u8],
+    family: &[u32],
+    workplace: &mut [u32],
+    school: &mut [u32],
+    contexts: &mut Vec<Context>,
+) {
+    let mut next_work = 0u32;
+    let mut next_school = 0u32;
+    let live = |r: &mut Rng| r.lognormal_mean1(0.35);
+
+    // Extended families.
+    for (f, range) in runs(family) {
+        if range.len() >= 2 {
+            let mut r = Rng::new(seed, Stream::Contexts, 1, u64::from(f));
+            contexts.push(Context {
+                kind: ContextKind::Family,
+                members: range.map(|i| i as u32).collect(),
+                liveliness: live(&mut r),
+            });
+        }
+    }
+
+    for (reg, range) in runs(region) {
+        let mut r = Rng::new(seed, Stream::Contexts, 2, u64::from(reg));
+        // Neighbourhoods: contiguous blocks of households.
+        for block in range.clone().step_by(NEIGHBOURHOOD_SIZE) {
+            let end = (block + NEIGHBOURHOOD_SIZE).min(range.end);
+            let mut members: Vec<u32> = (block as u32..end as u32).collect();
+            r.shuffle(&mut members);
+            contexts.push(Context {
+                kind: ContextKind::Neighbourhood,
+                members,
+                liveliness: live(&mut r),
+            });
+        }
+        // Workers and students of the region, shuffled, then cut into heavy-tailed sizes.
+        let mut workers = Vec::new();
+        let mut students = Vec::new();
+        for i in range.clone() {
+            match age[i] {
+                0 => students.push(i as u32),
+                1 if r.chance(0.5) => students.push(i as u32),
+                1..=5 if r.chance(0.8) => workers.push(i as u32),
+                _ => {}
+            }
+        }
+        r.shuffle(&mut workers);
+        r.shuffle(&mut students);
+        let mut rest = &workers[..];
+        while !rest.is_empty() {
+            let size = (r.pareto(4.0, 1.1) as usize)
+                .clamp(2, 3_000)
+                .min(rest.len());
+            let (members, tail) = rest.split_at(size);
+            for &m in members {
+                workplace[m as usize] = next_work;
+            }
+            next_work += 1;
+            contexts.push(Context {
+                kind: ContextKind::Work,
+                members: members.to_vec(),
+                liveliness: live(&mut r),
+            });
+            rest = tail;
+        }
+        let mut rest = &students[..];
+        while !rest.is_empty() {
+            let size = (100.0 + r.pareto(100.0, 1.5)).min(4_000.0) as usize;
+            let (members, tail) = rest.split_at(size.min(rest.len()));
+            for &m in members {
+                school[m as usize] = next_school;
+            }
+            next_school += 1;
+            contexts.push(Context {
+                kind: ContextKind::School,
+                members: members.to_vec(),
+                liveliness: live(&mut r),
+            });
+            rest = tail;
+        }
+        // Interest groups: each person joins about two, drawn from the region.
+        let people = range.len();
+        let mut slots = 2 * people;
+        while slots > 0 {
+            let size = (r.pareto(8.0, 1.4) as usize)
+                .clamp(3, 1_500)
+                .min(people)
+                .min(slots);
+            let mut members: Vec<u32> = (0..size)
+                .map(|_| (range.start + r.below(people as u64) as usize) as u32)
+                .collect();
+            members.sort_unstable();
+            members.dedup();
+            r.shuffle(&mut members);
+            slots -= size;
+            if members.len() >= 2 {
+                contexts.push(Context {
+                    kind: ContextKind::Interest,
+                    members,
+                    liveliness: live(&mut r),
+                });
+            }
+        }
+    }
+}
