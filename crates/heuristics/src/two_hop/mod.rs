@@ -2,10 +2,10 @@
 //!
 //! # Layout
 //! One module per heuristic; the shared target-centric kernels live here:
-//! - [`sum_over_common`]: marks `N(u)` once, then scans each friend's list and sums a
+//! - `sum_over_common`: marks `N(u)` once, then scans each friend's list and sums a
 //!   per-common-neighbour term, giving `|C_uv|`, Adamic–Adar and resource allocation for
 //!   every friend `v` in `O(Σ_{v∈N(u)} k_v)`.
-//! - [`EgoBits`]: the target's ego network as bitsets over positions in `N(u)`, which
+//! - `EgoBits`: the target's ego network as bitsets over positions in `N(u)`, which
 //!   dispersion and recursive dispersion query pair by pair.
 //!
 //! All kernels leave [`Scratch`] clean: marks are generation-stamped and the per-friend
