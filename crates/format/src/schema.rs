@@ -81,6 +81,20 @@ pub mod col {
     pub const RANK: &str = "rank";
     /// Rankings: the heuristic's score (higher is closer).
     pub const SCORE: &str = "score";
+
+    /// Audiences: the person shown a notice about `target`.
+    pub const PERSON: &str = "person";
+    /// Audiences: the calibrated probability that `person` is close to `target` (null when
+    /// no calibration was given).
+    pub const PROBABILITY: &str = "probability";
+    /// Audiences: the main evidence for the selection (a channel name, or `structure`).
+    pub const REASON: &str = "reason";
+    /// Exposure: the target's friends in the dataset, before opt-outs and evidence filters.
+    pub const CANDIDATES: &str = "candidates";
+    /// Exposure: notices sent about the target.
+    pub const SELECTED: &str = "selected";
+    /// Exposure: `Σ (1 − p)` over the target's selected people (null when uncalibrated).
+    pub const EXPECTED_COLLATERAL: &str = "expected_collateral";
 }
 
 /// The outermost Dunbar layer number used for "every other friend".
@@ -178,5 +192,32 @@ pub fn rankings() -> SchemaRef {
         Field::new(col::RANK, DataType::Int32, false),
         Field::new(col::ALTER, DataType::Int64, false),
         Field::new(col::SCORE, DataType::Float64, false),
+    ])
+}
+
+/// Output of `tierank select`: one row per notice, `person` is shown a notice about `target`.
+///
+/// Rows are sorted by (target input order, rank); `rank` counts the target's selected people
+/// only, so a gap never reveals that someone above was withheld.
+pub fn audiences() -> SchemaRef {
+    schema(vec![
+        Field::new(col::TARGET, DataType::Int64, false),
+        Field::new(col::PERSON, DataType::Int64, false),
+        Field::new(col::RANK, DataType::Int32, false),
+        Field::new(col::SCORE, DataType::Float64, false),
+        Field::new(col::PROBABILITY, DataType::Float64, true),
+        Field::new(col::REASON, dictionary_type(), false),
+    ])
+}
+
+/// Output of `tierank select`: one row per target, in target input order.
+///
+/// Counts are `Int64` rather than unsigned so that every client reads them without casts.
+pub fn exposure() -> SchemaRef {
+    schema(vec![
+        Field::new(col::TARGET, DataType::Int64, false),
+        Field::new(col::CANDIDATES, DataType::Int64, false),
+        Field::new(col::SELECTED, DataType::Int64, false),
+        Field::new(col::EXPECTED_COLLATERAL, DataType::Float64, true),
     ])
 }
