@@ -1,10 +1,74 @@
-//! `tierank stats`.
+//! `tierank stats`: the realism report of a dataset.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tierank_stats::{RealismTargets, StatsOptions};
+
+use crate::util::bad_input;
 
 /// Arguments of `tierank stats`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The dataset directory.
+    #[arg(value_name = "DATASET")]
+    pub dataset: PathBuf,
+    /// Also write the report and the realism checks as JSON to FILE (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Egos measured for clustering and overlap; graphs with at most N people are measured
+    /// exactly.
+    #[arg(long, value_name = "N", default_value_t = tierank_stats::DEFAULT_SAMPLE_NODES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub sample_nodes: usize,
+    /// Seed of the node and tie samples.
+    #[arg(long, default_value_t = tierank_stats::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Exit with status 1 when a realism check fails.
+    #[arg(long)]
+    pub check: bool,
+}
 
 /// Runs `tierank stats`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    Err(crate::util::bad_input("not built yet"))
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let opts = StatsOptions {
+        sample_nodes: args.sample_nodes,
+        seed: args.seed,
+        ..StatsOptions::default()
+    };
+    let report = match tierank_stats::compute(&args.dataset, &opts) {
+        Ok(report) => report,
+        Err(err) if err.is_bad_input() => return Err(bad_input(err)),
+        Err(err) => {
+            return Err(anyhow::Error::new(err))
+                .with_context(|| format!("computing the report of {}", args.dataset.display()));
+        }
+    };
+    let checks = report.check_realism(&RealismTargets::default());
+    print!("{report}");
+    println!("realism checks");
+    for check in &checks {
+        println!("  {check}");
+    }
+    let failed = checks.iter().filter(|c| !c.pass).count();
+    println!("  {} of {} passed", checks.len() - failed, checks.len());
+    if let Some(path) = &args.json {
+        let mut value = serde_json::to_value(&report).context("serialising the report")?;
+        if let serde_json::Value::Object(map) = &mut value {
+            map.insert(
+                "realism_checks".to_owned(),
+                serde_json::to_value(&checks).context("serialising the checks")?,
+            );
+        }
+        tierank_format::atomic::write_file_atomically(path, |file| -> anyhow::Result<()> {
+            serde_json::to_writer_pretty(&mut *file, &value)?;
+            std::io::Write::write_all(file, b"\n")?;
+            Ok(())
+        })
+        .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.check && failed > 0 {
+        anyhow::bail!("{failed} of {} realism checks failed", checks.len());
+    }
+    Ok(())
 }
