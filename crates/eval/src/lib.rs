@@ -19,6 +19,34 @@
 //! except the wall times, which are measurements.
 //!
 //! `docs/comparing.md` explains every number for readers of the report.
+//!
+//! # Example
+//! ```
+//! use tierank_eval::{evaluate, EvalOptions, Metric, Stratum, TruthIndex, ORACLE};
+//! use tierank_format::Relation;
+//! use tierank_graph::Graph;
+//! use tierank_heuristics::{build_all, HeuristicConfig};
+//!
+//! // Person 1 has three friends; 2 is the partner (layer 1), 3 and 4 are acquaintances.
+//! let (g, _) = Graph::from_person_edges(&[(1, 2), (1, 3), (1, 4), (3, 4)], None).unwrap();
+//! let truth = TruthIndex::from_columns(
+//!     &g,
+//!     &[1, 1, 1],
+//!     &[2, 3, 4],
+//!     &[1, 6, 6],
+//!     &[Relation::Partner, Relation::Acquaintance, Relation::Acquaintance],
+//!     &[0.9, 0.1, 0.2],
+//! )
+//! .unwrap();
+//! let heuristics = build_all("degree,random", &HeuristicConfig::default(), &g).unwrap();
+//! let options = EvalOptions { ks: vec![1], resamples: 100, ..EvalOptions::default() };
+//! let e = evaluate(&g, &[g.dense(1).unwrap()], &heuristics, &truth, &options).unwrap();
+//! // `degree` prefers friends 3 and 4 (two friends each) over the partner (one friend):
+//! // its top 1 is a stranger.
+//! let exposure = e.metric("degree", Some(1), Metric::Exposure, Stratum::All).unwrap();
+//! assert_eq!(exposure.value, 1.0);
+//! assert_eq!(e.metric(ORACLE, Some(1), Metric::Precision, Stratum::All).unwrap().value, 1.0);
+//! ```
 
 mod bootstrap;
 pub mod evaluate;
