@@ -27,5 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.bytes_per_directed_tie,
         graph.num_nodes()
     );
+    match tierank_io::read_truth(&dir)? {
+        Some(truth) => println!("truth: {} rows", truth.len()),
+        None => println!("truth: absent"),
+    }
     Ok(())
 }

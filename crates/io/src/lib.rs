@@ -7,6 +7,7 @@
 //! - [`read_person_ids`] and [`resolve_targets`]: target lists (Parquet or CSV).
 //! - [`read_truth`]: the planted ground truth, for evaluation.
 //! - [`RankingsWriter`]: the streaming, atomic writer of `tierank rank`'s output.
+//! - [`write_audiences`] and [`write_exposure`]: the outputs of `tierank select`.
 //! - [`IoError`]: every failure, naming file, column and row where there is one.
 //!
 //! The dataset contract (file names, columns, types) lives in `tierank_format`; this crate
@@ -14,6 +15,7 @@
 //! weights, timestamps in any unit), so that user exports from pandas, polars, DuckDB or
 //! Spark load without casts.
 
+mod audiences;
 mod columns;
 mod error;
 mod load;
@@ -21,6 +23,7 @@ mod rankings;
 mod targets;
 mod truth;
 
+pub use audiences::{AudienceRows, ExposureRows, write_audiences, write_exposure};
 pub use error::IoError;
 pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph};
 pub use rankings::{RankingRows, RankingsWriter};
