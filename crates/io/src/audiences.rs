@@ -242,7 +242,7 @@ pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, AsArray};
+    use arrow::array::{Array, AsArray, RecordBatchReader};
     use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 

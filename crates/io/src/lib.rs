@@ -17,6 +17,7 @@
 
 mod audiences;
 mod columns;
+pub mod compare;
 mod error;
 mod load;
 mod rankings;
