@@ -34,7 +34,7 @@ pub use multiplexity::Multiplexity;
 pub use persistence::Persistence;
 pub use random::Random;
 pub use recency::Recency;
-pub use reciprocity::Reciprocity;
+pub use reciprocity::{RECIPROCITY_EPSILON, Reciprocity};
 pub use volume::Volume;
 
 /// Registry entries of this module.
