@@ -95,6 +95,31 @@ pub mod col {
     pub const SELECTED: &str = "selected";
     /// Exposure: `Σ (1 − p)` over the target's selected people (null when uncalibrated).
     pub const EXPECTED_COLLATERAL: &str = "expected_collateral";
+
+    /// Compare outputs: the cut-off of a top-k metric (null for metrics over all friends).
+    pub const K: &str = "k";
+    /// Compare outputs: the metric's name (`precision`, `recall`, `ndcg`, `exposure`,
+    /// `average_precision`, `auc`, `wall_seconds`, ...).
+    pub const METRIC: &str = "metric";
+    /// Compare outputs: the subset described (`all`, `degree:10-49`, `relation:family`,
+    /// `layer:2`).
+    pub const STRATUM: &str = "stratum";
+    /// Compare outputs: lower end of the bootstrap confidence interval (null without one).
+    pub const CI_LOW: &str = "ci_low";
+    /// Compare outputs: upper end of the bootstrap confidence interval.
+    pub const CI_HIGH: &str = "ci_high";
+    /// Compare outputs: number of targets that entered a mean.
+    pub const TARGETS: &str = "targets";
+    /// Compare outputs: the target's number of friends.
+    pub const DEGREE: &str = "degree";
+    /// Compare outputs: the target's degree bucket (`1-9`, `10-49`, ...).
+    pub const DEGREE_BUCKET: &str = "degree_bucket";
+    /// Compare outputs: the first heuristic of an agreement pair.
+    pub const HEURISTIC_A: &str = "heuristic_a";
+    /// Compare outputs: the second heuristic of an agreement pair.
+    pub const HEURISTIC_B: &str = "heuristic_b";
+    /// Compare outputs: the agreement measure (`jaccard`, `kendall_tau_b`).
+    pub const MEASURE: &str = "measure";
 }
 
 /// The outermost Dunbar layer number used for "every other friend".
@@ -219,5 +244,50 @@ pub fn exposure() -> SchemaRef {
         Field::new(col::CANDIDATES, DataType::Int64, false),
         Field::new(col::SELECTED, DataType::Int64, false),
         Field::new(col::EXPECTED_COLLATERAL, DataType::Float64, true),
+    ])
+}
+
+/// Output of `tierank compare`: `metrics.parquet`, long format, one row per (heuristic, k,
+/// metric, stratum). `value` of metric `wall_seconds` is a measurement, not reproducible.
+pub fn metrics() -> SchemaRef {
+    schema(vec![
+        Field::new(col::HEURISTIC, dictionary_type(), false),
+        Field::new(col::K, DataType::Int32, true),
+        Field::new(col::METRIC, dictionary_type(), false),
+        Field::new(col::VALUE, DataType::Float64, false),
+        Field::new(col::CI_LOW, DataType::Float64, true),
+        Field::new(col::CI_HIGH, DataType::Float64, true),
+        Field::new(col::STRATUM, dictionary_type(), false),
+        Field::new(col::TARGETS, DataType::Int64, false),
+    ])
+}
+
+/// Output of `tierank compare`: `per_target.parquet`, one row per (target, heuristic, k,
+/// metric, stratum) where the metric is defined.
+pub fn per_target() -> SchemaRef {
+    schema(vec![
+        Field::new(col::TARGET, DataType::Int64, false),
+        Field::new(col::DEGREE, DataType::Int64, false),
+        Field::new(col::DEGREE_BUCKET, dictionary_type(), false),
+        Field::new(col::HEURISTIC, dictionary_type(), false),
+        Field::new(col::K, DataType::Int32, true),
+        Field::new(col::METRIC, dictionary_type(), false),
+        Field::new(col::STRATUM, dictionary_type(), false),
+        Field::new(col::VALUE, DataType::Float64, false),
+    ])
+}
+
+/// Output of `tierank compare`: `agreement.parquet`, one row per (pair of heuristics,
+/// measure, k), the mean over targets with its bootstrap interval.
+pub fn agreement() -> SchemaRef {
+    schema(vec![
+        Field::new(col::HEURISTIC_A, dictionary_type(), false),
+        Field::new(col::HEURISTIC_B, dictionary_type(), false),
+        Field::new(col::K, DataType::Int32, true),
+        Field::new(col::MEASURE, dictionary_type(), false),
+        Field::new(col::VALUE, DataType::Float64, false),
+        Field::new(col::CI_LOW, DataType::Float64, true),
+        Field::new(col::CI_HIGH, DataType::Float64, true),
+        Field::new(col::TARGETS, DataType::Int64, false),
     ])
 }

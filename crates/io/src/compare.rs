@@ -1,0 +1,417 @@
+//! The Parquet outputs of `tierank compare`: `metrics.parquet`, `per_target.parquet` and
+//! `agreement.parquet` (its rankings use [`crate::RankingsWriter`]).
+//!
+//! Each file is written whole, to a hidden temporary beside the target that is renamed into
+//! place when complete (`tierank compare` additionally stages its whole report directory).
+//! Rows are written in the order given and string columns are dictionary-encoded over their
+//! sorted distinct values, so the bytes depend only on the rows.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, DictionaryArray, Float64Array, Int8Array, Int32Array, Int64Array, StringArray,
+};
+use arrow::datatypes::{Int8Type, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use tierank_format::atomic::write_file_atomically;
+use tierank_format::schema;
+use tierank_format::writer::{ROW_GROUP_ROWS, properties};
+
+use crate::IoError;
+
+/// Rows of `metrics.parquet`, column by column (all columns the same length).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricsRows {
+    /// Heuristic name (or `oracle`).
+    pub heuristic: Vec<String>,
+    /// Cut-off of a top-k metric, `None` for whole-ranking metrics.
+    pub k: Vec<Option<i32>>,
+    /// Metric name.
+    pub metric: Vec<String>,
+    /// Mean over the stratum's targets.
+    pub value: Vec<f64>,
+    /// Lower end of the bootstrap interval.
+    pub ci_low: Vec<Option<f64>>,
+    /// Upper end of the bootstrap interval.
+    pub ci_high: Vec<Option<f64>>,
+    /// Stratum (`all`, `degree:10-49`, ...).
+    pub stratum: Vec<String>,
+    /// Targets that entered the mean.
+    pub targets: Vec<i64>,
+}
+
+impl MetricsRows {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.heuristic.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.heuristic.is_empty()
+    }
+
+    /// Appends one row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        heuristic: &str,
+        k: Option<i32>,
+        metric: &str,
+        value: f64,
+        ci: Option<(f64, f64)>,
+        stratum: &str,
+        targets: i64,
+    ) {
+        self.heuristic.push(heuristic.to_owned());
+        self.k.push(k);
+        self.metric.push(metric.to_owned());
+        self.value.push(value);
+        self.ci_low.push(ci.map(|c| c.0));
+        self.ci_high.push(ci.map(|c| c.1));
+        self.stratum.push(stratum.to_owned());
+        self.targets.push(targets);
+    }
+}
+
+/// Rows of `per_target.parquet`, column by column (all columns the same length).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PerTargetRows {
+    /// The target's person id.
+    pub target: Vec<i64>,
+    /// The target's number of friends.
+    pub degree: Vec<i64>,
+    /// The target's degree bucket.
+    pub degree_bucket: Vec<String>,
+    /// Heuristic name.
+    pub heuristic: Vec<String>,
+    /// Cut-off, `None` for whole-ranking metrics.
+    pub k: Vec<Option<i32>>,
+    /// Metric name.
+    pub metric: Vec<String>,
+    /// Stratum.
+    pub stratum: Vec<String>,
+    /// The target's value.
+    pub value: Vec<f64>,
+}
+
+impl PerTargetRows {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.target.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.target.is_empty()
+    }
+}
+
+/// Rows of `agreement.parquet`, column by column (all columns the same length).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgreementRows {
+    /// First heuristic.
+    pub heuristic_a: Vec<String>,
+    /// Second heuristic.
+    pub heuristic_b: Vec<String>,
+    /// Cut-off (Jaccard), `None` for Kendall's tau.
+    pub k: Vec<Option<i32>>,
+    /// Measure name.
+    pub measure: Vec<String>,
+    /// Mean over targets.
+    pub value: Vec<f64>,
+    /// Lower end of the bootstrap interval.
+    pub ci_low: Vec<Option<f64>>,
+    /// Upper end of the bootstrap interval.
+    pub ci_high: Vec<Option<f64>>,
+    /// Targets that entered the mean.
+    pub targets: Vec<i64>,
+}
+
+impl AgreementRows {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.heuristic_a.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.heuristic_a.is_empty()
+    }
+}
+
+fn invalid(reason: String) -> IoError {
+    IoError::InvalidRows { reason }
+}
+
+fn check_lengths(file: &str, names: &[&str], lens: &[usize]) -> Result<(), IoError> {
+    if lens.iter().all(|&l| l == lens[0]) {
+        return Ok(());
+    }
+    let detail: Vec<String> = names
+        .iter()
+        .zip(lens)
+        .map(|(n, l)| format!("{n} {l}"))
+        .collect();
+    Err(invalid(format!(
+        "{file}: column lengths differ: {}",
+        detail.join(", ")
+    )))
+}
+
+/// A dictionary-encoded string column over the sorted distinct values of all rows, so the
+/// dictionary (and the file's bytes) does not depend on row-group boundaries.
+struct Dictionary {
+    vocabulary: Vec<String>,
+    values: ArrayRef,
+}
+
+impl Dictionary {
+    fn new(file: &str, column: &str, strings: &[String]) -> Result<Self, IoError> {
+        let mut vocabulary: Vec<String> = strings.to_vec();
+        vocabulary.sort_unstable();
+        vocabulary.dedup();
+        if vocabulary.len() > i8::MAX as usize {
+            return Err(invalid(format!(
+                "{file}: {} distinct values of '{column}' exceed the Int8 dictionary limit of {}",
+                vocabulary.len(),
+                i8::MAX
+            )));
+        }
+        let values: ArrayRef = Arc::new(StringArray::from_iter_values(&vocabulary));
+        Ok(Self { vocabulary, values })
+    }
+
+    fn column(&self, strings: &[String]) -> Result<ArrayRef, IoError> {
+        let keys = Int8Array::from_iter_values(strings.iter().map(|s| {
+            // Every string is in the vocabulary, whose length fits in i8.
+            self.vocabulary.binary_search(s).unwrap_or(0) as i8
+        }));
+        let array = DictionaryArray::<Int8Type>::try_new(keys, Arc::clone(&self.values))
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Arc::new(array))
+    }
+}
+
+fn write_batches(
+    path: &Path,
+    schema: SchemaRef,
+    rows: usize,
+    mut batch: impl FnMut(std::ops::Range<usize>) -> Result<Vec<ArrayRef>, IoError>,
+) -> Result<(), IoError> {
+    write_file_atomically(path, |file| {
+        let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties()))
+            .map_err(|e| IoError::parquet(path, e))?;
+        let mut start = 0;
+        while start < rows {
+            let end = rows.min(start + ROW_GROUP_ROWS);
+            let columns = batch(start..end)?;
+            let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
+                .map_err(|e| invalid(e.to_string()))?;
+            writer
+                .write(&batch)
+                .map_err(|e| IoError::parquet(path, e))?;
+            start = end;
+        }
+        writer.close().map_err(|e| IoError::parquet(path, e))?;
+        Ok(())
+    })
+}
+
+/// Writes `metrics.parquet` ([`schema::metrics`]); returns the number of rows.
+///
+/// # Errors
+/// [`IoError::InvalidRows`] when columns differ in length or a string column has more than
+/// 127 distinct values; [`IoError::Parquet`] or [`IoError::Io`] when writing fails (nothing
+/// is then left at `path`).
+pub fn write_metrics(path: &Path, rows: &MetricsRows) -> Result<u64, IoError> {
+    check_lengths(
+        "metrics",
+        &[
+            "heuristic",
+            "k",
+            "metric",
+            "value",
+            "ci_low",
+            "ci_high",
+            "stratum",
+            "targets",
+        ],
+        &[
+            rows.heuristic.len(),
+            rows.k.len(),
+            rows.metric.len(),
+            rows.value.len(),
+            rows.ci_low.len(),
+            rows.ci_high.len(),
+            rows.stratum.len(),
+            rows.targets.len(),
+        ],
+    )?;
+    let heuristic = Dictionary::new("metrics", "heuristic", &rows.heuristic)?;
+    let metric = Dictionary::new("metrics", "metric", &rows.metric)?;
+    let stratum = Dictionary::new("metrics", "stratum", &rows.stratum)?;
+    write_batches(path, schema::metrics(), rows.len(), |r| {
+        Ok(vec![
+            heuristic.column(&rows.heuristic[r.clone()])?,
+            Arc::new(Int32Array::from(rows.k[r.clone()].to_vec())),
+            metric.column(&rows.metric[r.clone()])?,
+            Arc::new(Float64Array::from(rows.value[r.clone()].to_vec())),
+            Arc::new(Float64Array::from(rows.ci_low[r.clone()].to_vec())),
+            Arc::new(Float64Array::from(rows.ci_high[r.clone()].to_vec())),
+            stratum.column(&rows.stratum[r.clone()])?,
+            Arc::new(Int64Array::from(rows.targets[r].to_vec())),
+        ])
+    })?;
+    Ok(rows.len() as u64)
+}
+
+/// Writes `per_target.parquet` ([`schema::per_target`]); returns the number of rows.
+///
+/// # Errors
+/// As [`write_metrics`].
+pub fn write_per_target(path: &Path, rows: &PerTargetRows) -> Result<u64, IoError> {
+    check_lengths(
+        "per_target",
+        &[
+            "target",
+            "degree",
+            "degree_bucket",
+            "heuristic",
+            "k",
+            "metric",
+            "stratum",
+            "value",
+        ],
+        &[
+            rows.target.len(),
+            rows.degree.len(),
+            rows.degree_bucket.len(),
+            rows.heuristic.len(),
+            rows.k.len(),
+            rows.metric.len(),
+            rows.stratum.len(),
+            rows.value.len(),
+        ],
+    )?;
+    let bucket = Dictionary::new("per_target", "degree_bucket", &rows.degree_bucket)?;
+    let heuristic = Dictionary::new("per_target", "heuristic", &rows.heuristic)?;
+    let metric = Dictionary::new("per_target", "metric", &rows.metric)?;
+    let stratum = Dictionary::new("per_target", "stratum", &rows.stratum)?;
+    write_batches(path, schema::per_target(), rows.len(), |r| {
+        Ok(vec![
+            Arc::new(Int64Array::from(rows.target[r.clone()].to_vec())),
+            Arc::new(Int64Array::from(rows.degree[r.clone()].to_vec())),
+            bucket.column(&rows.degree_bucket[r.clone()])?,
+            heuristic.column(&rows.heuristic[r.clone()])?,
+            Arc::new(Int32Array::from(rows.k[r.clone()].to_vec())),
+            metric.column(&rows.metric[r.clone()])?,
+            stratum.column(&rows.stratum[r.clone()])?,
+            Arc::new(Float64Array::from(rows.value[r].to_vec())),
+        ])
+    })?;
+    Ok(rows.len() as u64)
+}
+
+/// Writes `agreement.parquet` ([`schema::agreement`]); returns the number of rows.
+///
+/// # Errors
+/// As [`write_metrics`].
+pub fn write_agreement(path: &Path, rows: &AgreementRows) -> Result<u64, IoError> {
+    check_lengths(
+        "agreement",
+        &[
+            "heuristic_a",
+            "heuristic_b",
+            "k",
+            "measure",
+            "value",
+            "ci_low",
+            "ci_high",
+            "targets",
+        ],
+        &[
+            rows.heuristic_a.len(),
+            rows.heuristic_b.len(),
+            rows.k.len(),
+            rows.measure.len(),
+            rows.value.len(),
+            rows.ci_low.len(),
+            rows.ci_high.len(),
+            rows.targets.len(),
+        ],
+    )?;
+    let a = Dictionary::new("agreement", "heuristic_a", &rows.heuristic_a)?;
+    let b = Dictionary::new("agreement", "heuristic_b", &rows.heuristic_b)?;
+    let measure = Dictionary::new("agreement", "measure", &rows.measure)?;
+    write_batches(path, schema::agreement(), rows.len(), |r| {
+        Ok(vec![
+            a.column(&rows.heuristic_a[r.clone()])?,
+            b.column(&rows.heuristic_b[r.clone()])?,
+            Arc::new(Int32Array::from(rows.k[r.clone()].to_vec())),
+            measure.column(&rows.measure[r.clone()])?,
+            Arc::new(Float64Array::from(rows.value[r.clone()].to_vec())),
+            Arc::new(Float64Array::from(rows.ci_low[r.clone()].to_vec())),
+            Arc::new(Float64Array::from(rows.ci_high[r.clone()].to_vec())),
+            Arc::new(Int64Array::from(rows.targets[r].to_vec())),
+        ])
+    })?;
+    Ok(rows.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Float64Type, Int32Type};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    #[test]
+    fn metrics_round_trip_with_contract_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.parquet");
+        let mut rows = MetricsRows::default();
+        rows.push(
+            "degree",
+            Some(5),
+            "precision",
+            0.5,
+            Some((0.4, 0.6)),
+            "all",
+            10,
+        );
+        rows.push("random", None, "auc", 0.51, None, "degree:1-9", 3);
+        assert_eq!(write_metrics(&path, &rows).unwrap(), 2);
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+        let b = &batches[0];
+        assert_eq!(b.schema().fields(), schema::metrics().fields());
+        let k = b.column(1).as_primitive::<Int32Type>();
+        assert_eq!((k.value(0), k.is_null(1)), (5, true));
+        let ci = b.column(4).as_primitive::<Float64Type>();
+        assert_eq!((ci.value(0), ci.is_null(1)), (0.4, true));
+        let h = b.column(0).as_dictionary::<Int8Type>();
+        let names = h.values().as_string::<i32>();
+        assert_eq!(names.value(h.keys().value(1) as usize), "random");
+    }
+
+    #[test]
+    fn mismatched_columns_are_refused_and_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agreement.parquet");
+        let rows = AgreementRows {
+            heuristic_a: vec!["a".into()],
+            ..AgreementRows::default()
+        };
+        assert!(matches!(
+            write_agreement(&path, &rows),
+            Err(IoError::InvalidRows { .. })
+        ));
+        assert!(!path.exists());
+    }
+}
