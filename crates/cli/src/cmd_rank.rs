@@ -5,20 +5,16 @@
 //! a stream and appears only when complete (see `tierank_io::RankingsWriter`).
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::Context;
-use tierank_format::Channel;
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::rank::{RankOptions, RankedChunk, rank_targets, sample_targets};
-use tierank_heuristics::{HeuristicConfig, NAMES, build_all};
-use tierank_io::{IoError, LoadOptions, RankingRows, RankingsWriter};
+use tierank_heuristics::build_all;
+use tierank_io::{LoadOptions, RankingRows, RankingsWriter};
 
-use crate::util::{BadInputExt, bad_input, progress_bar};
-
-/// Milliseconds per day.
-const DAY_MS: f64 = 86_400_000.0;
+use crate::params::HeuristicArgs;
+use crate::util::{BadInputExt, bad_input, io_error, progress_bar};
 
 /// Arguments of `tierank rank`.
 #[derive(Debug, clap::Args)]
@@ -45,120 +41,13 @@ pub struct Args {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     pub force: bool,
-    /// Seed of the `random` baseline and of --sample.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Half-life of the recency decay, in days.
-    #[arg(long, value_name = "D", allow_negative_numbers = true)]
-    pub half_life_days: Option<f64>,
-    /// Weight of one event per channel, e.g. `message=1,call=3`; channels not listed keep
-    /// their defaults (message=1, call=3, like=0.2, comment=0.5, transfer=2, group_message=0.1).
-    #[arg(long, value_name = "LIST")]
-    pub channel_weights: Option<String>,
-    /// Weight of events the target sent, relative to events it received.
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
-    pub outgoing_weight: Option<f64>,
-    /// Teleport probability of personalized PageRank, in (0, 1).
-    #[arg(long, value_name = "A", allow_negative_numbers = true)]
-    pub ppr_alpha: Option<f64>,
-    /// Push threshold of personalized PageRank, in (0, 1).
-    #[arg(long, value_name = "E", allow_negative_numbers = true)]
-    pub ppr_epsilon: Option<f64>,
-    /// Components of `combo`, e.g. `persistence=1,reciprocity=1,overlap=0.5` (replaces the
-    /// default list).
-    #[arg(long, value_name = "LIST")]
-    pub combo: Option<String>,
+    /// Heuristic parameters and the recency half-life.
+    #[command(flatten)]
+    pub heuristic: HeuristicArgs,
     /// Refuse self-loops, duplicate ties and events between non-friends instead of dropping
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
-}
-
-/// Parses `name=number,name=number`, naming the first malformed item.
-fn parse_pairs(flag: &str, list: &str) -> anyhow::Result<Vec<(String, f64)>> {
-    let mut pairs = Vec::new();
-    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (name, value) = item.split_once('=').ok_or_else(|| {
-            bad_input(format!("--{flag}: '{item}' is not of the form name=number"))
-        })?;
-        let value: f64 = value.trim().parse().map_err(|_| {
-            bad_input(format!(
-                "--{flag}: '{}' in '{item}' is not a number",
-                value.trim()
-            ))
-        })?;
-        pairs.push((name.trim().to_owned(), value));
-    }
-    if pairs.is_empty() {
-        return Err(bad_input(format!("--{flag}: empty list")));
-    }
-    Ok(pairs)
-}
-
-/// Builds and validates the heuristic configuration from the flags.
-fn config(args: &Args) -> anyhow::Result<HeuristicConfig> {
-    let mut config = HeuristicConfig {
-        seed: args.seed,
-        ..HeuristicConfig::default()
-    };
-    if let Some(list) = &args.channel_weights {
-        for (name, weight) in parse_pairs("channel-weights", list)? {
-            let channel = Channel::from_str(&name)
-                .map_err(|e| bad_input(format!("--channel-weights: {e}")))?;
-            config.channel_weights[channel.index()] = weight;
-        }
-    }
-    if let Some(list) = &args.combo {
-        let pairs = parse_pairs("combo", list)?;
-        if let Some((name, _)) = pairs
-            .iter()
-            .find(|(n, _)| n == "combo" || !NAMES.contains(&n.as_str()))
-        {
-            return Err(bad_input(format!(
-                "--combo: '{name}' is not a heuristic that can be combined (known: {})",
-                NAMES
-                    .iter()
-                    .filter(|n| **n != "combo")
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        config.combo = pairs;
-    }
-    if let Some(x) = args.outgoing_weight {
-        config.outgoing_weight = x;
-    }
-    if let Some(a) = args.ppr_alpha {
-        config.ppr_alpha = a;
-    }
-    if let Some(e) = args.ppr_epsilon {
-        config.ppr_epsilon = e;
-    }
-    config.validate().bad_input()?;
-    Ok(config)
-}
-
-fn half_life_ms(days: Option<f64>) -> anyhow::Result<i64> {
-    let Some(days) = days else {
-        return Ok(tierank_io::DEFAULT_HALF_LIFE_MS);
-    };
-    let ms = days * DAY_MS;
-    if !(ms.is_finite() && ms >= 1.0 && ms < i64::MAX as f64) {
-        return Err(bad_input(format!(
-            "--half-life-days: {days} is not a positive number of days"
-        )));
-    }
-    Ok(ms.round() as i64)
-}
-
-/// Maps a library I/O error to exit code 2 when it is the user's input.
-fn io_error(err: IoError) -> anyhow::Error {
-    if err.is_bad_input() {
-        bad_input(err)
-    } else {
-        anyhow::Error::new(err)
-    }
 }
 
 fn check_output(path: &Path, force: bool) -> anyhow::Result<()> {
@@ -201,8 +90,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.sample == Some(0) {
         return Err(bad_input("--sample must be at least 1"));
     }
-    let config = config(&args)?;
-    let half_life_ms = half_life_ms(args.half_life_days)?;
+    let config = args.heuristic.config()?;
+    let half_life_ms = args.heuristic.half_life_ms()?;
     check_output(&args.out, args.force)?;
     // Read the target list before the (much larger) dataset so a bad file fails fast.
     let target_ids = match &args.targets {
@@ -230,7 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let heuristics = build_all(&args.heuristics, &config, &graph).bad_input()?;
     let targets: Vec<NodeId> = match (&target_ids, args.sample) {
         (Some(ids), _) => tierank_io::resolve_targets(&graph, ids).map_err(io_error)?,
-        (None, Some(n)) => sample_targets(&graph, n, args.seed).bad_input()?,
+        (None, Some(n)) => sample_targets(&graph, n, args.heuristic.seed).bad_input()?,
         (None, None) => return Err(bad_input("give --targets FILE or --sample N")),
     };
     let friendless = targets.iter().filter(|&&t| graph.degree(t) == 0).count();

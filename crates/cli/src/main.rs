@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod cmd_generate;
 mod cmd_rank;
 mod cmd_stats;
+mod params;
 mod util;
 
 /// tierank: find the few people genuinely close to a person, and compare ways of doing it.

@@ -32,6 +32,15 @@ impl<T, E: fmt::Display> BadInputExt<T> for Result<T, E> {
     }
 }
 
+/// Maps a library I/O error to exit code 2 when it is the user's input.
+pub fn io_error(err: tierank_io::IoError) -> anyhow::Error {
+    if err.is_bad_input() {
+        bad_input(err)
+    } else {
+        anyhow::Error::new(err)
+    }
+}
+
 /// A progress bar on stderr, hidden when stderr is not a terminal or `len` is small.
 pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;

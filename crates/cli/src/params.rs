@@ -1,0 +1,128 @@
+//! Heuristic parameters shared by the commands that score friends (`rank`, `select`): one
+//! set of flags, parsed and validated in one place, so the same flags mean the same
+//! configuration everywhere.
+
+use std::str::FromStr;
+
+use tierank_format::Channel;
+use tierank_heuristics::{HeuristicConfig, NAMES};
+
+use crate::util::{BadInputExt, bad_input};
+
+/// Milliseconds per day.
+const DAY_MS: f64 = 86_400_000.0;
+
+/// The flags that configure heuristics and the recency decay of the loader.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HeuristicArgs {
+    /// Seed of the `random` baseline (and of `rank --sample`).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Half-life of the recency decay, in days.
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
+    pub half_life_days: Option<f64>,
+    /// Weight of one event per channel, e.g. `message=1,call=3`; channels not listed keep
+    /// their defaults (message=1, call=3, like=0.2, comment=0.5, transfer=2, group_message=0.1).
+    #[arg(long, value_name = "LIST")]
+    pub channel_weights: Option<String>,
+    /// Weight of events the target sent, relative to events it received.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub outgoing_weight: Option<f64>,
+    /// Teleport probability of personalized PageRank, in (0, 1).
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    pub ppr_alpha: Option<f64>,
+    /// Push threshold of personalized PageRank, in (0, 1).
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
+    pub ppr_epsilon: Option<f64>,
+    /// Components of `combo`, e.g. `persistence=1,reciprocity=1,overlap=0.5` (replaces the
+    /// default list).
+    #[arg(long, value_name = "LIST")]
+    pub combo: Option<String>,
+}
+
+impl HeuristicArgs {
+    /// Builds and validates the heuristic configuration from the flags.
+    ///
+    /// # Errors
+    /// A bad-input error naming the flag.
+    pub fn config(&self) -> anyhow::Result<HeuristicConfig> {
+        let mut config = HeuristicConfig {
+            seed: self.seed,
+            ..HeuristicConfig::default()
+        };
+        if let Some(list) = &self.channel_weights {
+            for (name, weight) in parse_pairs("channel-weights", list)? {
+                let channel = Channel::from_str(&name)
+                    .map_err(|e| bad_input(format!("--channel-weights: {e}")))?;
+                config.channel_weights[channel.index()] = weight;
+            }
+        }
+        if let Some(list) = &self.combo {
+            let pairs = parse_pairs("combo", list)?;
+            if let Some((name, _)) = pairs
+                .iter()
+                .find(|(n, _)| n == "combo" || !NAMES.contains(&n.as_str()))
+            {
+                return Err(bad_input(format!(
+                    "--combo: '{name}' is not a heuristic that can be combined (known: {})",
+                    NAMES
+                        .iter()
+                        .filter(|n| **n != "combo")
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            config.combo = pairs;
+        }
+        if let Some(x) = self.outgoing_weight {
+            config.outgoing_weight = x;
+        }
+        if let Some(a) = self.ppr_alpha {
+            config.ppr_alpha = a;
+        }
+        if let Some(e) = self.ppr_epsilon {
+            config.ppr_epsilon = e;
+        }
+        config.validate().bad_input()?;
+        Ok(config)
+    }
+
+    /// The recency half-life in milliseconds: `--half-life-days`, or the loader's default.
+    ///
+    /// # Errors
+    /// A bad-input error when the value is not a positive number of days.
+    pub fn half_life_ms(&self) -> anyhow::Result<i64> {
+        let Some(days) = self.half_life_days else {
+            return Ok(tierank_io::DEFAULT_HALF_LIFE_MS);
+        };
+        let ms = days * DAY_MS;
+        if !(ms.is_finite() && ms >= 1.0 && ms < i64::MAX as f64) {
+            return Err(bad_input(format!(
+                "--half-life-days: {days} is not a positive number of days"
+            )));
+        }
+        Ok(ms.round() as i64)
+    }
+}
+
+/// Parses `name=number,name=number`, naming the first malformed item.
+fn parse_pairs(flag: &str, list: &str) -> anyhow::Result<Vec<(String, f64)>> {
+    let mut pairs = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, value) = item.split_once('=').ok_or_else(|| {
+            bad_input(format!("--{flag}: '{item}' is not of the form name=number"))
+        })?;
+        let value: f64 = value.trim().parse().map_err(|_| {
+            bad_input(format!(
+                "--{flag}: '{}' in '{item}' is not a number",
+                value.trim()
+            ))
+        })?;
+        pairs.push((name.trim().to_owned(), value));
+    }
+    if pairs.is_empty() {
+        return Err(bad_input(format!("--{flag}: empty list")));
+    }
+    Ok(pairs)
+}
