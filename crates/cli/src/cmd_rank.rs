@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use tierank_graph::{Graph, NodeId};
-use tierank_heuristics::rank::{RankOptions, RankedChunk, rank_targets, sample_targets};
 use tierank_heuristics::build_all;
+use tierank_heuristics::rank::{RankOptions, RankedChunk, rank_targets, sample_targets};
 use tierank_io::{LoadOptions, RankingRows, RankingsWriter};
 
 use crate::params::HeuristicArgs;
