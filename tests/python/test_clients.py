@@ -1,0 +1,435 @@
+"""Real-client checks: every Parquet file tierank writes is read by pyarrow, pandas, polars and
+DuckDB without casts, with the documented types, the manifest's row counts and checksums, and
+the documented ranking and metric conventions (docs/data-model.md, docs/comparing.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import RANK_K, SELECT_K, SELECT_TARGETS
+
+# Column kinds of the contract (crates/format/src/schema.rs).
+ID = "id"  # person, group ids and counts: Int64
+I32 = "int32"
+I8 = "int8"
+F64 = "float64"
+TS = "timestamp"  # Timestamp(ms, UTC)
+STR = "string"  # closed vocabulary: Dictionary(Int8, Utf8)
+
+PERSONS = [("person_id", ID, False), ("region", I32, False), ("age_band", STR, False),
+           ("joined_at", TS, False)]
+TIES = [("src", ID, False), ("dst", ID, False), ("formed_at", TS, True)]
+EVENTS = [("src", ID, False), ("dst", ID, False), ("channel", STR, False), ("ts", TS, False),
+          ("value", F64, True), ("group_id", ID, True)]
+GROUPS = [("group_id", ID, False), ("kind", STR, False), ("created_at", TS, False)]
+GROUP_MEMBERS = [("group_id", ID, False), ("person_id", ID, False)]
+CLOSENESS = [("ego", ID, False), ("alter", ID, False), ("layer", I8, False),
+             ("relation", STR, False), ("closeness", F64, False)]
+TRUTH_PERSONS = [("person_id", ID, False), ("household_id", ID, False),
+                 ("workplace_id", ID, True), ("school_id", ID, True),
+                 ("account_type", STR, False), ("activity", F64, False)]
+RANKINGS = [("target", ID, False), ("heuristic", STR, False), ("rank", I32, False),
+            ("alter", ID, False), ("score", F64, False)]
+METRICS = [("heuristic", STR, False), ("k", I32, True), ("metric", STR, False),
+           ("value", F64, False), ("ci_low", F64, True), ("ci_high", F64, True),
+           ("stratum", STR, False), ("targets", ID, False)]
+PER_TARGET = [("target", ID, False), ("degree", ID, False), ("degree_bucket", STR, False),
+              ("heuristic", STR, False), ("k", I32, True), ("metric", STR, False),
+              ("stratum", STR, False), ("value", F64, False)]
+AGREEMENT = [("heuristic_a", STR, False), ("heuristic_b", STR, False), ("k", I32, True),
+             ("measure", STR, False), ("value", F64, False), ("ci_low", F64, True),
+             ("ci_high", F64, True), ("targets", ID, False)]
+AUDIENCES = [("target", ID, False), ("person", ID, False), ("rank", I32, False),
+             ("score", F64, False), ("probability", F64, True), ("reason", STR, False)]
+EXPOSURE = [("target", ID, False), ("candidates", ID, False), ("selected", ID, False),
+            ("expected_collateral", F64, True)]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One Parquet output: the fixture giving its directory (or file) and its place in it."""
+
+    fixture: str
+    relative: str  # a path, a glob, or "" when the fixture is the file itself
+    columns: list[tuple[str, str, bool]]
+
+    @property
+    def id(self) -> str:
+        return f"{self.fixture}:{self.relative or 'file'}"
+
+    def paths(self, request: pytest.FixtureRequest) -> list[Path]:
+        root = Path(request.getfixturevalue(self.fixture))
+        if not self.relative:
+            return [root]
+        if "*" in self.relative:
+            found = sorted(root.glob(self.relative))
+            assert found, f"no file matches {root / self.relative}"
+            return found
+        return [root / self.relative]
+
+
+OUTPUTS = [
+    Output("dataset", "persons.parquet", PERSONS),
+    Output("dataset", "ties.parquet", TIES),
+    Output("dataset", "events/part-*.parquet", EVENTS),
+    Output("dataset", "groups.parquet", GROUPS),
+    Output("dataset", "group_members.parquet", GROUP_MEMBERS),
+    Output("dataset", "truth/closeness.parquet", CLOSENESS),
+    Output("dataset", "truth/persons.parquet", TRUTH_PERSONS),
+    Output("rankings", "", RANKINGS),
+    Output("report", "metrics.parquet", METRICS),
+    Output("report", "per_target.parquet", PER_TARGET),
+    Output("report", "rankings.parquet", RANKINGS),
+    Output("report", "agreement.parquet", AGREEMENT),
+    Output("selection", "audiences.parquet", AUDIENCES),
+    Output("selection", "exposure.parquet", EXPOSURE),
+]
+
+CLIENTS = ["pyarrow", "pandas", "polars", "duckdb"]
+
+
+def expected_rows(request: pytest.FixtureRequest, output: Output, path: Path) -> int:
+    """The manifest's row count for a dataset file; the Parquet footer's otherwise (each
+    client must then agree with it)."""
+    if output.fixture == "dataset":
+        root = Path(request.getfixturevalue("dataset"))
+        manifest = json.loads((root / "manifest.json").read_text())
+        relative = path.relative_to(root).as_posix()
+        [entry] = [f for f in manifest["files"] if f["path"] == relative]
+        return entry["rows"]
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def sql_path(path: Path) -> str:
+    """A path as a SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def check_pyarrow(path: Path, columns, rows: int) -> None:
+    table = pq.read_table(path)
+    assert table.schema.names == [c[0] for c in columns]
+    expected = {ID: pa.int64(), I32: pa.int32(), I8: pa.int8(), F64: pa.float64(),
+                TS: pa.timestamp("ms", tz="UTC"), STR: pa.dictionary(pa.int8(), pa.string())}
+    for name, kind, nullable in columns:
+        field = table.schema.field(name)
+        assert field.type == expected[kind], f"{name}: {field.type}"
+        assert field.nullable == nullable, f"{name}: nullable={field.nullable}"
+        if not nullable:
+            assert table.column(name).null_count == 0, name
+    assert table.num_rows == rows
+
+
+def check_pandas(path: Path, columns, rows: int) -> None:
+    frame = pd.read_parquet(path)
+    assert list(frame.columns) == [c[0] for c in columns]
+    nullable_frame = None
+    for name, kind, _ in columns:
+        dtype = frame[name].dtype
+        if kind in (ID, I32, I8):
+            numpy_name = {ID: "int64", I32: "int32", I8: "int8"}[kind]
+            if frame[name].isna().any():
+                # pandas' default backend holds integers with nulls as float64; its nullable
+                # backend keeps the exact integer type.
+                assert dtype == np.float64, f"{name}: {dtype}"
+                if nullable_frame is None:
+                    nullable_frame = pd.read_parquet(path, dtype_backend="numpy_nullable")
+                assert str(nullable_frame[name].dtype) == numpy_name.capitalize(), name
+            else:
+                assert dtype == np.dtype(numpy_name), f"{name}: {dtype}"
+        elif kind == F64:
+            assert dtype == np.float64, f"{name}: {dtype}"
+        elif kind == TS:
+            assert dtype == pd.DatetimeTZDtype(unit="ms", tz="UTC"), f"{name}: {dtype}"
+        else:
+            if isinstance(dtype, pd.CategoricalDtype):
+                assert all(isinstance(c, str) for c in dtype.categories), name
+            else:
+                assert pd.api.types.is_string_dtype(dtype), f"{name}: {dtype}"
+    assert len(frame) == rows
+
+
+def check_polars(path: Path, columns, rows: int) -> None:
+    frame = pl.read_parquet(path)
+    assert frame.columns == [c[0] for c in columns]
+    expected = {ID: pl.Int64, I32: pl.Int32, I8: pl.Int8, F64: pl.Float64,
+                TS: pl.Datetime("ms", "UTC")}
+    for name, kind, _ in columns:
+        dtype = frame.schema[name]
+        if kind == STR:
+            assert dtype in (pl.Categorical, pl.String), f"{name}: {dtype}"
+        else:
+            assert dtype == expected[kind], f"{name}: {dtype}"
+    assert frame.height == rows
+
+
+def check_duckdb(path: Path, columns, rows: int) -> None:
+    con = duckdb.connect()
+    relation = con.sql(f"select * from read_parquet({sql_path(path)})")
+    assert relation.columns == [c[0] for c in columns]
+    expected = {ID: "BIGINT", I32: "INTEGER", I8: "TINYINT", F64: "DOUBLE",
+                TS: "TIMESTAMP WITH TIME ZONE", STR: "VARCHAR"}
+    types = dict(zip(relation.columns, map(str, relation.types)))
+    for name, kind, _ in columns:
+        assert types[name] == expected[kind], f"{name}: {types[name]}"
+    [(count,)] = con.sql(f"select count(*) from read_parquet({sql_path(path)})").fetchall()
+    assert count == rows
+
+
+CHECKS = {"pyarrow": check_pyarrow, "pandas": check_pandas, "polars": check_polars,
+          "duckdb": check_duckdb}
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("output", OUTPUTS, ids=lambda o: o.id)
+def test_client_reads_documented_types(request, output: Output, client: str) -> None:
+    for path in output.paths(request):
+        CHECKS[client](path, output.columns, expected_rows(request, output, path))
+
+
+def read_as_arrow(client: str, path: Path, columns) -> pa.Table:
+    """What the client read, handed over as Arrow."""
+    if client == "pyarrow":
+        return pq.read_table(path)
+    if client == "pandas":
+        frame = pd.read_parquet(path)
+        nullable_ints = [name for name, kind, nullable in columns
+                         if nullable and kind in (ID, I32, I8)]
+        if nullable_ints:
+            # pandas' default backend holds an integer column with nulls as float64, exact only
+            # below 2**53, and tierank's ids are 63-bit: such columns (events' group_id, the
+            # truth's workplace_id) must be read with the nullable backend, as an analyst must.
+            exact = pd.read_parquet(path, columns=nullable_ints, dtype_backend="numpy_nullable")
+            frame[nullable_ints] = exact
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    if client == "polars":
+        return pl.read_parquet(path).to_arrow()
+    # A plain scan keeps the file's row order (DuckDB preserves insertion order).
+    return duckdb.connect().sql(f"select * from read_parquet({sql_path(path)})").to_arrow_table()
+
+
+def canonical(table: pa.Table, columns) -> pa.Table:
+    """Each column in one representation per kind, so that values can be compared. The casts
+    are safe: one that would change a value (a fractional id, a sub-millisecond time) fails."""
+    target = {ID: pa.int64(), I32: pa.int32(), I8: pa.int8(), F64: pa.float64(),
+              TS: pa.timestamp("ms", tz="UTC"), STR: pa.string()}
+    return pa.table({name: pc.cast(table.column(name), target[kind], safe=True)
+                     for name, kind, _ in columns})
+
+
+@pytest.mark.parametrize("output", OUTPUTS, ids=lambda o: o.id)
+def test_clients_read_the_same_values_in_the_same_order(request, output: Output) -> None:
+    for path in output.paths(request):
+        reference = canonical(read_as_arrow("pyarrow", path, output.columns), output.columns)
+        for client in CLIENTS[1:]:
+            other = canonical(read_as_arrow(client, path, output.columns), output.columns)
+            assert other.num_rows == reference.num_rows, f"{client}: {path.name}"
+            for name in reference.column_names:
+                assert other.column(name).equals(reference.column(name)), (
+                    f"{client} reads other values of {name} than pyarrow in {path.name}")
+
+
+def table_of(relative: str) -> str:
+    """The manifest's table name of a dataset file."""
+    if relative.startswith("events/"):
+        return "events"
+    if relative.startswith("truth/"):
+        stem = relative.removeprefix("truth/").removesuffix(".parquet")
+        return "truth_persons" if stem == "persons" else stem
+    return relative.removesuffix(".parquet")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def test_dataset_manifest_matches_files(dataset: Path) -> None:
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    on_disk = sorted(p.relative_to(dataset).as_posix() for p in dataset.rglob("*.parquet"))
+    listed = [f["path"] for f in manifest["files"]]
+    assert listed == on_disk, "manifest files are the dataset's Parquet files, sorted by path"
+    totals: dict[str, int] = {}
+    for entry in manifest["files"]:
+        path = dataset / entry["path"]
+        assert path.stat().st_size == entry["bytes"], entry["path"]
+        assert sha256(path) == entry["sha256"], entry["path"]
+        assert pq.ParquetFile(path).metadata.num_rows == entry["rows"], entry["path"]
+        table = table_of(entry["path"])
+        totals[table] = totals.get(table, 0) + entry["rows"]
+    assert totals == manifest["row_counts"]
+    # The glob the documentation suggests counts every event.
+    [(events,)] = duckdb.sql(
+        f"select count(*) from read_parquet({sql_path(dataset / 'events' / '*.parquet')})"
+    ).fetchall()
+    assert events == manifest["row_counts"]["events"] > 0
+
+
+FRIENDS_SQL = """
+    select src as person, dst as friend from read_parquet({ties}) where src <> dst
+    union
+    select dst, src from read_parquet({ties}) where src <> dst
+"""
+
+
+def degrees(con: duckdb.DuckDBPyConnection, dataset: Path) -> pd.DataFrame:
+    """Every person's number of distinct friends (0 for people without ties)."""
+    friends = FRIENDS_SQL.format(ties=sql_path(dataset / "ties.parquet"))
+    return con.sql(f"""
+        with friends as ({friends})
+        select p.person_id, count(f.friend) as degree
+        from read_parquet({sql_path(dataset / 'persons.parquet')}) p
+        left join friends f on f.person = p.person_id
+        group by p.person_id order by p.person_id
+    """).df()
+
+
+RANKING_FILES = [("rankings", ""), ("report", "rankings.parquet")]
+
+
+@pytest.fixture(params=RANKING_FILES, ids=["rank", "compare"])
+def ranking_file(request) -> Path:
+    fixture, relative = request.param
+    root = Path(request.getfixturevalue(fixture))
+    return root / relative if relative else root
+
+
+def test_rankings_are_contiguous_sorted_and_tie_broken_by_alter(ranking_file: Path) -> None:
+    frame = pd.read_parquet(ranking_file)
+    assert len(frame) > 0
+    assert not frame["score"].isna().any(), "a heuristic wrote NaN"
+    groups = frame.groupby(["target", "heuristic"], observed=True)
+    sizes = groups.size()
+    assert (groups["rank"].min() == 1).all()
+    assert (groups["rank"].max() == sizes).all()
+    assert (groups["rank"].nunique() == sizes).all()
+    assert (groups["alter"].nunique() == sizes).all(), "an alter is ranked twice"
+    assert not (frame["alter"] == frame["target"]).any()
+    ordered = frame.sort_values(["target", "heuristic", "rank"], kind="stable")
+    same = ordered.groupby(["target", "heuristic"], observed=True)
+    previous_score = same["score"].shift()
+    previous_alter = same["alter"].shift()
+    has_previous = previous_score.notna()
+    assert (previous_score[has_previous] >= ordered["score"][has_previous]).all(), (
+        "scores increase with rank")
+    tied = has_previous & (previous_score == ordered["score"])
+    assert tied.any(), "no tied scores: the tie-breaking rule was not exercised"
+    assert (previous_alter[tied] < ordered["alter"][tied]).all(), (
+        "equal scores not ordered by ascending alter")
+    # Every target is ranked under the same heuristics.
+    per_target = frame.groupby("target", observed=True)["heuristic"].nunique()
+    assert per_target.nunique() == 1
+
+
+def test_every_ranked_alter_is_a_friend(ranking_file: Path, dataset: Path) -> None:
+    con = duckdb.connect()
+    friends = FRIENDS_SQL.format(ties=sql_path(dataset / "ties.parquet"))
+    [(strangers, rows)] = con.sql(f"""
+        with friends as ({friends}), r as (select * from read_parquet({sql_path(ranking_file)}))
+        select count(*) filter (where not exists (
+                   select 1 from friends f where f.person = r.target and f.friend = r.alter)),
+               count(*)
+        from r
+    """).fetchall()
+    assert rows > 0
+    assert strangers == 0, f"{strangers} ranked alters are not friends of their target"
+
+
+def test_rank_keeps_min_k_degree_friends(rankings: Path, dataset: Path) -> None:
+    con = duckdb.connect()
+    degree = degrees(con, dataset).set_index("person_id")["degree"]
+    frame = pd.read_parquet(rankings)
+    sizes = frame.groupby(["target", "heuristic"], observed=True).size().rename("n").reset_index()
+    sizes["degree"] = sizes["target"].map(degree)
+    assert sizes["degree"].notna().all(), "a target is not in persons.parquet"
+    assert (sizes["n"] == np.minimum(RANK_K, sizes["degree"])).all()
+    assert "persistence" in set(frame["heuristic"])
+
+
+def spearman(a: pd.Series, b: pd.Series) -> float:
+    """Spearman's rho: Pearson's correlation of the average ranks."""
+    return a.rank().corr(b.rank())
+
+
+def test_person_ids_carry_no_structure(dataset: Path) -> None:
+    """Ids must not leak who is central or who is close: a model fed ids learns nothing."""
+    con = duckdb.connect()
+    frame = degrees(con, dataset)
+    assert len(frame) == 1000 and frame["degree"].gt(0).sum() > 900
+    # With 1,000 people the standard error of rho is about 0.03.
+    assert abs(spearman(frame["person_id"].astype(float), frame["degree"])) < 0.1
+    truth = con.sql(f"""
+        select abs(ego::double - alter::double) as distance, layer
+        from read_parquet({sql_path(dataset / 'truth' / 'closeness.parquet')})
+    """).df()
+    assert abs(spearman(truth["distance"], truth["layer"])) < 0.05
+
+
+def test_select_top_k_is_the_top_of_the_ranking(selection: Path, rankings: Path,
+                                                 dataset: Path, workdir: Path) -> None:
+    """With no opt-outs and no evidence minimum, `select --policy top-k:K` notifies exactly
+    the first K friends of `rank` under the same heuristic, with the same ranks and scores."""
+    con = duckdb.connect()
+    targets = pd.read_parquet(workdir / "select_targets.parquet")["person_id"].tolist()
+    assert len(targets) == SELECT_TARGETS
+    audiences = con.sql(f"""
+        select target, person, rank, score from read_parquet({sql_path(selection / 'audiences.parquet')})
+    """).df()
+    expected = con.sql(f"""
+        select target, alter as person, rank, score
+        from read_parquet({sql_path(rankings)})
+        where heuristic = 'persistence' and rank <= {SELECT_K}
+    """).df()
+    expected = expected[expected["target"].isin(targets)]
+    # Audiences come in target input order, then rank.
+    expected["order"] = expected["target"].map({t: i for i, t in enumerate(targets)})
+    expected = expected.sort_values(["order", "rank"]).drop(columns="order")
+    pd.testing.assert_frame_equal(audiences.reset_index(drop=True),
+                                  expected.reset_index(drop=True), check_dtype=False)
+    exposure = pd.read_parquet(selection / "exposure.parquet")
+    assert exposure["target"].tolist() == targets
+    degree = degrees(con, dataset).set_index("person_id")["degree"]
+    assert (exposure["candidates"] == exposure["target"].map(degree)).all()
+    notices = audiences.groupby("target").size()
+    assert (exposure["selected"] == exposure["target"].map(notices)).all()
+    assert exposure["expected_collateral"].isna().all(), "no calibration was given"
+
+
+def test_select_audit_record_matches_the_files(selection: Path, dataset: Path) -> None:
+    audit = json.loads((selection / "audit.json").read_text())
+    assert audit["parameters"]["policy"] == f"top-k:{SELECT_K}"
+    assert audit["parameters"]["heuristic"] == "persistence"
+    names = sorted(p.name for p in selection.iterdir() if p.name != "audit.json")
+    assert sorted(o["name"] for o in audit["outputs"]) == names
+    for output in audit["outputs"]:
+        path = selection / output["name"]
+        assert path.stat().st_size == output["bytes"], output["name"]
+        assert sha256(path) == output["sha256"], output["name"]
+    manifest = {f["path"]: f["sha256"] for f in
+                json.loads((dataset / "manifest.json").read_text())["files"]}
+    data_inputs = [i for i in audit["inputs"] if i["role"] == "data"]
+    assert data_inputs, "the dataset files read are recorded"
+    for entry in data_inputs:
+        assert sha256(dataset / entry["name"]) == entry["sha256"], entry["name"]
+        if entry["name"] in manifest:
+            assert manifest[entry["name"]] == entry["sha256"], entry["name"]
+    rows = pq.ParquetFile(selection / "audiences.parquet").metadata.num_rows
+    assert audit["counts"] == {"targets": SELECT_TARGETS, "notices": rows,
+                               "people_reached": audit["counts"]["people_reached"],
+                               "expected_collateral": None}
+    assert 0 < audit["counts"]["people_reached"] <= rows
