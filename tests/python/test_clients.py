@@ -433,3 +433,96 @@ def test_select_audit_record_matches_the_files(selection: Path, dataset: Path) -
                                "people_reached": audit["counts"]["people_reached"],
                                "expected_collateral": None}
     assert 0 < audit["counts"]["people_reached"] <= rows
+
+
+# The relevance convention of docs/comparing.md: a friend is relevant when its planted layer is
+# at most 3 (`--relevant-layer`, default 3).
+RELEVANT_LAYER = 3
+
+
+def recomputed_precision(dataset: Path, report: Path, heuristic: str, k: int) -> pd.DataFrame:
+    """precision@k of each evaluated target, from compare's rankings and the truth alone:
+    hits among the top k' = min(k, degree) friends, divided by k'. Friends without a truth row
+    are not relevant."""
+    con = duckdb.connect()
+    friends = FRIENDS_SQL.format(ties=sql_path(dataset / "ties.parquet"))
+    closeness = sql_path(dataset / "truth" / "closeness.parquet")
+    [(duplicates,)] = con.sql(f"""
+        select count(*) - count(distinct (ego, alter)) from read_parquet({closeness})
+    """).fetchall()
+    assert duplicates == 0, "the truth has repeated (ego, alter) rows"
+    return con.sql(f"""
+        with friends as ({friends}),
+        degree as (select person, count(*) as degree from friends group by person),
+        ranked as (
+            select target, rank, alter from read_parquet({sql_path(report / 'rankings.parquet')})
+            where heuristic = '{heuristic}'
+        )
+        select r.target,
+               any_value(d.degree) as degree,
+               count(*) filter (where r.rank <= {k}) as selected,
+               count(*) filter (where r.rank <= {k} and t.layer <= {RELEVANT_LAYER}) as hits,
+               hits / least({k}, any_value(d.degree)) as precision
+        from ranked r
+        join degree d on d.person = r.target
+        left join read_parquet({closeness}) t on t.ego = r.target and t.alter = r.alter
+        group by r.target
+        order by r.target
+    """).df()
+
+
+@pytest.mark.parametrize("heuristic,k", [("persistence", 5), ("volume", 15)])
+def test_precision_recomputed_from_rankings_equals_the_rust_figure(
+        report: Path, dataset: Path, heuristic: str, k: int) -> None:
+    mine = recomputed_precision(dataset, report, heuristic, k)
+    assert len(mine) > 0
+    # The rankings hold at least the top k' friends of every target.
+    assert (mine["selected"] == np.minimum(k, mine["degree"])).all()
+    metrics = pd.read_parquet(report / "metrics.parquet")
+    row = metrics[(metrics["heuristic"] == heuristic) & (metrics["k"] == k)
+                  & (metrics["metric"] == "precision") & (metrics["stratum"] == "all")]
+    assert len(row) == 1, f"{len(row)} rows of precision@{k} for {heuristic}, stratum all"
+    assert row["targets"].iloc[0] == len(mine), "the evaluated targets are the ranked ones"
+    assert abs(row["value"].iloc[0] - mine["precision"].mean()) < 1e-9
+    # The per-target values behind the mean agree one by one.
+    per_target = pd.read_parquet(report / "per_target.parquet")
+    theirs = per_target[(per_target["heuristic"] == heuristic) & (per_target["k"] == k)
+                        & (per_target["metric"] == "precision")
+                        & (per_target["stratum"] == "all")].set_index("target")
+    assert sorted(theirs.index) == mine["target"].tolist()
+    joined = mine.set_index("target").join(theirs[["value", "degree"]], rsuffix="_rust")
+    assert (joined["degree"] == joined["degree_rust"]).all()
+    assert np.allclose(joined["precision"], joined["value"], rtol=0, atol=1e-12)
+
+
+def test_exposure_and_hits_add_up_to_the_selection(report: Path) -> None:
+    """exposure@k + hits@k = min(k, degree) for every target, heuristic and k."""
+    per_target = pd.read_parquet(report / "per_target.parquet")
+    all_friends = per_target[per_target["stratum"] == "all"]
+    key = ["target", "heuristic", "k"]
+    precision = all_friends[all_friends["metric"] == "precision"].set_index(key)
+    exposure = all_friends[all_friends["metric"] == "exposure"].set_index(key)
+    assert len(precision) > 0 and precision.index.sort_values().equals(
+        exposure.index.sort_values())
+    joined = precision.join(exposure[["value"]], rsuffix="_exposure")
+    selection = np.minimum(joined.index.get_level_values("k").to_numpy(), joined["degree"])
+    hits = joined["value"] * selection
+    assert np.allclose(hits, np.round(hits), atol=1e-9), "hits@k is a whole number"
+    assert np.allclose(hits + joined["value_exposure"], selection, atol=1e-9)
+
+
+def test_report_rows_cover_every_ranked_heuristic(report: Path) -> None:
+    rankings = pd.read_parquet(report / "rankings.parquet")
+    metrics = pd.read_parquet(report / "metrics.parquet")
+    ranked = set(rankings["heuristic"].astype(str))
+    measured = set(metrics["heuristic"].astype(str))
+    assert "persistence" in ranked and "random" in ranked
+    assert ranked | {"oracle"} <= measured
+    with_interval = metrics.dropna(subset=["ci_low", "ci_high"])
+    assert len(with_interval) > 0, "the default run has bootstrap intervals"
+    assert (with_interval["ci_low"] <= with_interval["ci_high"]).all()
+    shares = metrics[metrics["metric"].isin(["precision", "recall", "ndcg", "auc"])]
+    assert shares["value"].between(0, 1).all()
+    agreement = pd.read_parquet(report / "agreement.parquet")
+    pairs = set(zip(agreement["heuristic_a"].astype(str), agreement["heuristic_b"].astype(str)))
+    assert ("persistence", "oracle") in pairs or ("oracle", "persistence") in pairs
