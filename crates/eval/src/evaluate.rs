@@ -49,6 +49,9 @@ pub struct EvalOptions {
     pub oracle: bool,
     /// Whether to measure agreement between every pair of heuristics.
     pub agreement: bool,
+    /// Keep each row's top `keep_top` friends per target in [`Evaluation::rankings`] (0:
+    /// keep none), so a report can publish the rankings it measured without scoring again.
+    pub keep_top: usize,
 }
 
 impl Default for EvalOptions {
@@ -61,6 +64,7 @@ impl Default for EvalOptions {
             seed: 0,
             oracle: true,
             agreement: true,
+            keep_top: 0,
         }
     }
 }
@@ -154,6 +158,11 @@ pub enum Stratum {
     /// the relevant friends of that relation found; exposure counts the non-relevant friends
     /// of that relation selected.
     Relation(Relation),
+    /// Only the target's friends of one planted layer (`1..=6`, 7 for friends without a
+    /// truth row): `layer:2`. Only recall is given: the fraction of the target's friends of
+    /// that layer that are selected (undefined when it has none). For layers beyond the
+    /// relevant layer it is the share of that layer exposed.
+    Layer(i8),
 }
 
 impl std::fmt::Display for Stratum {
@@ -162,6 +171,7 @@ impl std::fmt::Display for Stratum {
             Stratum::All => f.write_str("all"),
             Stratum::Degree(b) => write!(f, "degree:{b}"),
             Stratum::Relation(r) => write!(f, "relation:{r}"),
+            Stratum::Layer(l) => write!(f, "layer:{l}"),
         }
     }
 }
@@ -223,6 +233,21 @@ pub struct PerTargetRow {
     pub stratum: Stratum,
     /// The value.
     pub value: f64,
+}
+
+/// One friend in the top [`EvalOptions::keep_top`] of one target under one row.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RankedFriend {
+    /// Index into [`Evaluation::targets`].
+    pub target: usize,
+    /// Index into [`Evaluation::heuristics`].
+    pub heuristic: usize,
+    /// 1-based rank (score descending, equal scores by ascending person id).
+    pub rank: u32,
+    /// The friend's person id.
+    pub alter: PersonId,
+    /// The row's score.
+    pub score: f64,
 }
 
 /// The mean of one metric over the targets of one stratum, with its bootstrap interval.
@@ -298,6 +323,8 @@ pub struct Evaluation {
     pub agreement: Vec<AgreementRow>,
     /// Wall time per heuristic.
     pub timings: Vec<TimingRow>,
+    /// Top [`EvalOptions::keep_top`] friends per target and row, by target, row, rank.
+    pub rankings: Vec<RankedFriend>,
     /// The options used.
     pub options: EvalOptions,
 }
@@ -454,6 +481,7 @@ pub fn evaluate(
                 &ks,
                 l,
                 options.agreement,
+                options.keep_top,
             )
         })
         .collect();
@@ -461,6 +489,7 @@ pub fn evaluate(
 
     let resamples = Resamples::draw(kept.len(), options.resamples, options.seed);
     let mut per_target = Vec::new();
+    let mut rankings = Vec::new();
     let mut series: BTreeMap<SeriesKey, Series> = BTreeMap::new();
     let mut pair_series: BTreeMap<PairKey, Series> = BTreeMap::new();
     for (t, out) in outputs.into_iter().enumerate() {
@@ -482,6 +511,18 @@ pub fn evaluate(
                 stratum: v.stratum,
                 value: v.value,
             });
+        }
+        for (h, top) in out.top.into_iter().enumerate() {
+            let friends = graph.neighbors(kept[t]);
+            rankings.extend(top.into_iter().enumerate().map(|(i, (position, score))| {
+                RankedFriend {
+                    target: t,
+                    heuristic: h,
+                    rank: i as u32 + 1,
+                    alter: graph.person(friends[position as usize]),
+                    score,
+                }
+            }));
         }
         for a in out.agreement {
             pair_series
@@ -532,6 +573,7 @@ pub fn evaluate(
         metrics,
         agreement,
         timings,
+        rankings,
         options: options.clone(),
     })
 }
@@ -564,6 +606,8 @@ struct Agreement {
 struct TargetOutput {
     values: Vec<Value>,
     agreement: Vec<Agreement>,
+    /// Per row: the top (position, score) pairs.
+    top: Vec<Vec<(u32, f64)>>,
 }
 
 fn evaluate_target(
@@ -574,6 +618,7 @@ fn evaluate_target(
     ks: &[usize],
     relevant_layer: i8,
     with_agreement: bool,
+    keep_top: usize,
 ) -> TargetOutput {
     let d = graph.degree(target);
     let layers: Vec<i8> = truth.layers_of(graph, target).collect();
@@ -598,11 +643,24 @@ fn evaluate_target(
         }
     }
 
+    // Friends per planted layer 1..=7 (7: no truth row), for the per-layer recall.
+    let mut per_layer = [0usize; OUTSIDE_LAYERS as usize + 2];
+    for &layer in &layers {
+        per_layer[layer as usize] += 1;
+    }
+    let mut kept_top = Vec::with_capacity(scores.len());
     let mut values = Vec::new();
     let mut tops: Vec<Vec<Vec<u32>>> = Vec::with_capacity(scores.len());
     let mut order = Vec::with_capacity(d);
     for (h, s) in scores.iter().enumerate() {
         rank_positions(s, &mut order);
+        kept_top.push(
+            order
+                .iter()
+                .take(keep_top)
+                .map(|&i| (i, s[i as usize]))
+                .collect::<Vec<_>>(),
+        );
         let ranked_relevant: Vec<bool> = order.iter().map(|&i| relevant[i as usize]).collect();
         let ranked_gains: Vec<f64> = order.iter().map(|&i| gains[i as usize]).collect();
         let mut push = |metric, k: Option<usize>, stratum, value: Option<f64>| {
@@ -667,6 +725,20 @@ fn evaluate_target(
                 push(Metric::Recall, Some(k), stratum, recall);
                 push(Metric::Exposure, Some(k), stratum, Some(exposed[r] as f64));
             }
+            let mut selected_by_layer = [0usize; OUTSIDE_LAYERS as usize + 2];
+            for &i in top {
+                selected_by_layer[layers[i as usize] as usize] += 1;
+            }
+            for (layer, (&n, &selected)) in per_layer.iter().zip(&selected_by_layer).enumerate() {
+                if layer > 0 && n > 0 {
+                    push(
+                        Metric::Recall,
+                        Some(k),
+                        Stratum::Layer(layer as i8),
+                        Some(selected as f64 / n as f64),
+                    );
+                }
+            }
             if with_agreement {
                 let mut set = top.to_vec();
                 set.sort_unstable();
@@ -708,5 +780,9 @@ fn evaluate_target(
             }
         }
     }
-    TargetOutput { values, agreement }
+    TargetOutput {
+        values,
+        agreement,
+        top: kept_top,
+    }
 }

@@ -49,16 +49,19 @@
 //! ```
 
 mod bootstrap;
+pub mod calibration;
 pub mod evaluate;
 pub mod learned;
 pub mod metrics;
+pub mod report;
 mod rng;
 pub mod sample;
 pub mod truth;
 
+pub use calibration::{CALIBRATION_FORMAT, CalibrationFile};
 pub use evaluate::{
-    AgreementRow, EvalOptions, Evaluation, Metric, MetricRow, ORACLE, PerTargetRow, Stratum,
-    TargetInfo, TimingRow, evaluate,
+    AgreementMeasure, AgreementRow, EvalOptions, Evaluation, Metric, MetricRow, ORACLE,
+    PerTargetRow, RankedFriend, Stratum, TargetInfo, TimingRow, evaluate,
 };
 pub use learned::{
     Calibrator, LearnedHeuristic, LearnedModel, LearnedOptions, TieFeatureSet, train_learned,
