@@ -48,13 +48,15 @@ pub struct Report {
     pub burstiness: Option<BurstinessStats>,
 }
 
-/// What value passes a realism check.
+/// What value passes a realism check. Each variant carries every number it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Tolerance {
-    /// `|value − target| ≤ plus_minus`.
+    /// `|value − center| ≤ plus_minus`.
     Absolute {
-        /// Allowed distance from the target.
+        /// The expected value.
+        center: f64,
+        /// Allowed distance from it.
         plus_minus: f64,
     },
     /// `low ≤ value ≤ high`.
@@ -64,8 +66,10 @@ pub enum Tolerance {
         /// Highest passing value.
         high: f64,
     },
-    /// `target / factor ≤ value ≤ target · factor`.
+    /// `center / factor ≤ value ≤ center · factor`.
     Factor {
+        /// The expected value.
+        center: f64,
         /// Allowed multiplicative distance.
         factor: f64,
     },
@@ -87,12 +91,14 @@ pub enum Tolerance {
 }
 
 impl Tolerance {
-    /// Whether `value` passes, given the published `target`.
-    pub fn accepts(&self, target: f64, value: f64) -> bool {
+    /// Whether `value` passes. NaN never passes.
+    pub fn accepts(&self, value: f64) -> bool {
         match *self {
-            Tolerance::Absolute { plus_minus } => (value - target).abs() <= plus_minus,
+            Tolerance::Absolute { center, plus_minus } => (value - center).abs() <= plus_minus,
             Tolerance::Range { low, high } => (low..=high).contains(&value),
-            Tolerance::Factor { factor } => value >= target / factor && value <= target * factor,
+            Tolerance::Factor { center, factor } => {
+                value >= center / factor && value <= center * factor
+            }
             Tolerance::Above { bound } => value > bound,
             Tolerance::AtLeast { bound } => value >= bound,
             Tolerance::AtMost { bound } => value <= bound,
@@ -103,9 +109,9 @@ impl Tolerance {
 impl fmt::Display for Tolerance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Tolerance::Absolute { plus_minus } => write!(f, "± {plus_minus}"),
+            Tolerance::Absolute { center, plus_minus } => write!(f, "{center} ± {plus_minus}"),
             Tolerance::Range { low, high } => write!(f, "in [{low}, {high}]"),
-            Tolerance::Factor { factor } => write!(f, "within ×{factor}"),
+            Tolerance::Factor { center, factor } => write!(f, "{center} within ×{factor}"),
             Tolerance::Above { bound } => write!(f, "> {bound}"),
             Tolerance::AtLeast { bound } => write!(f, "≥ {bound}"),
             Tolerance::AtMost { bound } => write!(f, "≤ {bound}"),
@@ -120,14 +126,34 @@ pub struct RealismCheck {
     pub name: String,
     /// Measured value; `None` when the dataset does not allow measuring it (the check fails).
     pub value: Option<f64>,
-    /// The published figure the check is built around.
-    pub target: f64,
+    /// The published figure the check is built around, where the source gives one
+    /// (e.g. 0.23 for assortativity, whose check only asks for a positive value).
+    pub target: Option<f64>,
     /// What passes.
     pub tolerance: Tolerance,
     /// Whether the value passes.
     pub pass: bool,
     /// Where the target comes from.
     pub source: String,
+}
+
+impl RealismCheck {
+    /// What passes, in words, with the published figure when it differs from the rule:
+    /// `"99 ± 30"`, `"in [0.07, 0.3] (published 0.14)"`, ...
+    pub fn criterion(&self) -> String {
+        let rule = self.tolerance.to_string();
+        let shown = match self.tolerance {
+            Tolerance::Absolute { center, .. } | Tolerance::Factor { center, .. } => center,
+            Tolerance::Above { bound }
+            | Tolerance::AtLeast { bound }
+            | Tolerance::AtMost { bound } => bound,
+            Tolerance::Range { .. } => f64::NAN,
+        };
+        match self.target {
+            Some(t) if t != shown => format!("{rule} (published {t})"),
+            _ => rule,
+        }
+    }
 }
 
 impl fmt::Display for RealismCheck {
@@ -137,33 +163,34 @@ impl fmt::Display for RealismCheck {
             .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.4}"));
         write!(
             f,
-            "{}  {:<28} {:>12}  target {} {}  ({})",
+            "{}  {:<32}{:>12}   want {:<34} {}",
             if self.pass { "PASS" } else { "FAIL" },
             self.name,
             value,
-            self.target,
-            self.tolerance,
+            self.criterion(),
             self.source
         )
     }
 }
 
-/// Source of the degree and clustering targets.
-pub const SOURCE_UGANDER: &str =
-    "Ugander, Karrer, Backstrom, Marlow 2011, The anatomy of the Facebook social graph";
-/// Source of the layer targets.
-pub const SOURCE_DUNBAR: &str =
-    "Dunbar, Arnaboldi, Conti, Passarella 2015, Social Networks 43:39-47";
-/// Source of the overlap targets.
-pub const SOURCE_ONNELA: &str = "Onnela et al. 2007, PNAS 104:7332";
-/// Source of the reciprocity target.
-pub const SOURCE_KOVANEN: &str =
-    "Kovanen, Saramäki, Kaski 2010, lopsided ties in mobile-phone data";
-/// Source of the burstiness target.
-pub const SOURCE_GOH: &str = "Goh & Barabási 2008, EPL 81:48002";
-/// Source of the channel-mix target (ours: a multi-channel dataset must not be one channel).
-pub const SOURCE_CHANNELS: &str =
-    "tierank design; Kertész et al. 2016: one channel alone distorts the network";
+/// Source of the degree, clustering and assortativity targets: Ugander, Karrer, Backstrom,
+/// Marlow 2011, "The anatomy of the Facebook social graph" (arXiv:1111.4503).
+pub const SOURCE_UGANDER: &str = "Ugander et al. 2011";
+/// Source of the layer targets: Dunbar, Arnaboldi, Conti, Passarella 2015, "The structure of
+/// online social networks mirrors those in the offline world", Social Networks 43:39–47.
+pub const SOURCE_DUNBAR: &str = "Dunbar et al. 2015";
+/// Source of the overlap targets: Onnela et al. 2007, "Structure and tie strengths in mobile
+/// communication networks", PNAS 104:7332.
+pub const SOURCE_ONNELA: &str = "Onnela et al. 2007";
+/// Source of the reciprocity target: Kovanen, Saramäki, Kaski 2010 (lopsided ties are common
+/// in mobile-phone data).
+pub const SOURCE_KOVANEN: &str = "Kovanen et al. 2010";
+/// Source of the burstiness target: Goh & Barabási 2008, "Burstiness and memory in complex
+/// systems", EPL 81:48002.
+pub const SOURCE_GOH: &str = "Goh & Barabási 2008";
+/// Source of the channel-mix target: a tierank design rule (a multi-channel dataset must not
+/// be one channel in disguise; Kertész et al. 2016 show one channel alone distorts a network).
+pub const SOURCE_CHANNELS: &str = "tierank design (Kertész et al. 2016)";
 
 /// The published figures the realism checks compare against, with their tolerances.
 ///
@@ -227,31 +254,35 @@ impl Report {
     /// measured (e.g. an empty degree bucket) fails.
     pub fn check_realism(&self, targets: &RealismTargets) -> Vec<RealismCheck> {
         let mut out = Vec::new();
-        let mut push =
-            |name: &str, value: Option<f64>, target: f64, tolerance: Tolerance, source: &str| {
-                let pass = value.is_some_and(|v| v.is_finite() && tolerance.accepts(target, v));
-                out.push(RealismCheck {
-                    name: name.to_owned(),
-                    value,
-                    target,
-                    tolerance,
-                    pass,
-                    source: source.to_owned(),
-                });
-            };
+        let mut push = |name: String,
+                        value: Option<f64>,
+                        target: Option<f64>,
+                        tolerance: Tolerance,
+                        source: &str| {
+            let pass = value.is_some_and(|v| v.is_finite() && tolerance.accepts(v));
+            out.push(RealismCheck {
+                name,
+                value,
+                target,
+                tolerance,
+                pass,
+                source: source.to_owned(),
+            });
+        };
         push(
-            "degree.median",
+            "degree.median".into(),
             Some(self.degree.median),
-            targets.median_degree,
+            Some(targets.median_degree),
             Tolerance::Absolute {
+                center: targets.median_degree,
                 plus_minus: targets.median_degree_tolerance,
             },
             SOURCE_UGANDER,
         );
         push(
-            "degree.max",
+            "degree.max".into(),
             Some(self.degree.max as f64),
-            targets.max_degree,
+            Some(targets.max_degree),
             Tolerance::AtMost {
                 bound: targets.max_degree,
             },
@@ -259,9 +290,9 @@ impl Report {
         );
         let (low, high) = targets.clustering_50_199_range;
         push(
-            "clustering.degree_50_199",
+            "clustering.degree_50_199".into(),
             self.clustering.mean_between(50, Some(199)),
-            targets.clustering_50_199,
+            Some(targets.clustering_50_199),
             Tolerance::Range { low, high },
             SOURCE_UGANDER,
         );
@@ -273,33 +304,34 @@ impl Report {
             _ => None,
         };
         push(
-            "clustering.falls_with_degree",
+            "clustering.falls_with_degree".into(),
             falls,
-            0.0,
+            None,
             Tolerance::Above { bound: 0.0 },
             SOURCE_UGANDER,
         );
         push(
-            "assortativity",
+            "assortativity".into(),
             self.assortativity,
-            targets.assortativity_published,
+            Some(targets.assortativity_published),
             Tolerance::Above {
                 bound: targets.assortativity_above,
             },
             SOURCE_UGANDER,
         );
         if let Some(layers) = &self.layers {
-            for (i, (&target, &value)) in targets
+            for (i, (&size, &value)) in targets
                 .layer_sizes
                 .iter()
                 .zip(&layers.mean_cumulative)
                 .enumerate()
             {
                 push(
-                    &format!("layers.mean_size_le{}", i + 1),
+                    format!("layers.mean_size_le{}", i + 1),
                     Some(value),
-                    target,
+                    Some(size),
                     Tolerance::Factor {
+                        center: size,
                         factor: targets.layer_factor,
                     },
                     SOURCE_DUNBAR,
@@ -308,16 +340,16 @@ impl Report {
         }
         if let Some(overlap) = &self.overlap {
             push(
-                "overlap.top_minus_bottom_decile",
+                "overlap.top_minus_bottom_decile".into(),
                 overlap.top_minus_bottom(),
-                0.0,
+                None,
                 Tolerance::Above { bound: 0.0 },
                 SOURCE_ONNELA,
             );
             push(
-                "overlap.spearman_decile",
+                "overlap.spearman_decile".into(),
                 overlap.spearman,
-                1.0,
+                None,
                 Tolerance::AtLeast {
                     bound: targets.overlap_spearman_min,
                 },
@@ -327,18 +359,18 @@ impl Report {
         if let Some(rec) = &self.reciprocity {
             let (low, high) = targets.lopsided_share_range;
             push(
-                "reciprocity.share_lopsided",
+                "reciprocity.share_lopsided".into(),
                 Some(rec.share_lopsided),
-                (low + high) / 2.0,
+                None,
                 Tolerance::Range { low, high },
                 SOURCE_KOVANEN,
             );
         }
         if let Some(burst) = &self.burstiness {
             push(
-                "burstiness.mean",
+                "burstiness.mean".into(),
                 burst.mean,
-                targets.burstiness_above,
+                None,
                 Tolerance::Above {
                     bound: targets.burstiness_above,
                 },
@@ -347,9 +379,9 @@ impl Report {
         }
         if let Some(mix) = &self.channels {
             push(
-                "channels.max_share",
+                "channels.max_share".into(),
                 Some(mix.max_share()),
-                targets.max_channel_share,
+                None,
                 Tolerance::AtMost {
                     bound: targets.max_channel_share,
                 },
@@ -501,5 +533,74 @@ impl fmt::Display for Report {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerances_accept_and_reject() {
+        let abs = Tolerance::Absolute {
+            center: 99.0,
+            plus_minus: 30.0,
+        };
+        assert!(abs.accepts(69.0) && abs.accepts(129.0) && !abs.accepts(68.9));
+        let factor = Tolerance::Factor {
+            center: 150.0,
+            factor: 1.6,
+        };
+        assert!(factor.accepts(93.75) && factor.accepts(240.0) && !factor.accepts(93.7));
+        let range = Tolerance::Range {
+            low: 0.07,
+            high: 0.3,
+        };
+        assert!(range.accepts(0.07) && !range.accepts(0.31) && !range.accepts(f64::NAN));
+        assert!(!Tolerance::Above { bound: 0.0 }.accepts(0.0));
+        assert!(Tolerance::AtLeast { bound: 0.7 }.accepts(0.7));
+        assert!(Tolerance::AtMost { bound: 5000.0 }.accepts(5000.0));
+    }
+
+    #[test]
+    fn criterion_names_the_published_figure_only_when_it_differs() {
+        let check = |target, tolerance| RealismCheck {
+            name: "x".into(),
+            value: Some(1.0),
+            target,
+            tolerance,
+            pass: true,
+            source: "s".into(),
+        };
+        assert_eq!(
+            check(Some(0.23), Tolerance::Above { bound: 0.0 }).criterion(),
+            "> 0 (published 0.23)"
+        );
+        assert_eq!(
+            check(
+                Some(99.0),
+                Tolerance::Absolute {
+                    center: 99.0,
+                    plus_minus: 30.0
+                }
+            )
+            .criterion(),
+            "99 ± 30"
+        );
+        assert_eq!(
+            check(Some(5000.0), Tolerance::AtMost { bound: 5000.0 }).criterion(),
+            "≤ 5000"
+        );
+        assert_eq!(
+            check(
+                None,
+                Tolerance::Range {
+                    low: 0.1,
+                    high: 0.9
+                }
+            )
+            .criterion(),
+            "in [0.1, 0.9]"
+        );
     }
 }
