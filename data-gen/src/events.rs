@@ -225,7 +225,7 @@ impl EventContext<'_> {
             let c = closeness(cfg.seed, pop, d, u, v, rel);
             // Heavy communication implies closeness; the noise mostly spreads weak ties.
             let noise = r.lognormal_mean1(0.25 + 0.75 * d);
-            let mut per_day = rate * act * noise * (0.003 + 1.4 * c * c * c);
+            let mut per_day = rate * act * noise * (0.003 + 0.9 * c * c * c);
             per_day *= match info.dynamics {
                 Dynamics::Dormant => 0.03,
                 Dynamics::New => 1.5,
@@ -387,7 +387,7 @@ impl EventContext<'_> {
         let cfg = self.config;
         let mut r = Rng::new(cfg.seed, Stream::Groups, g.id as u64, 1);
         let size = g.members.len() as f64;
-        let per_day = cfg.group_rate * g.busy * (0.3 + 0.9 * cfg.difficulty) * 0.12 * size.sqrt();
+        let per_day = cfg.group_rate * g.busy * (0.3 + 0.9 * cfg.difficulty) * 0.6 * size.sqrt();
         let mean_len = 6.0;
         let weights: Vec<f64> = g
             .members

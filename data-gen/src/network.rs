@@ -187,10 +187,10 @@ fn context_edges(
             }
             return out;
         }
-        ContextKind::Work => (22.0, Relation::Colleague),
-        ContextKind::School => (26.0, Relation::Classmate),
-        ContextKind::Neighbourhood => (7.0, Relation::Acquaintance),
-        ContextKind::Interest => (11.0, Relation::Acquaintance),
+        ContextKind::Work => (48.0, Relation::Colleague),
+        ContextKind::School => (56.0, Relation::Classmate),
+        ContextKind::Neighbourhood => (16.0, Relation::Acquaintance),
+        ContextKind::Interest => (24.0, Relation::Acquaintance),
     };
     if m < 2 {
         return out;
@@ -198,15 +198,20 @@ fn context_edges(
     for (p, &u) in ctx.members.iter().enumerate() {
         let soc = f64::from(pop.sociability[u as usize]);
         let want = base_k * scale * soc * ctx.liveliness;
-        let picks = r.poisson(want / 2.0).min(m as u64 - 1);
+        let picks = r.poisson(want / 1.6).min(m as u64 - 1);
         // Reach grows faster than degree: very social people know people across the
         // whole context, so their friends know each other less often.
-        let reach = 1.0 + want.powf(1.25) / 3.0;
+        let reach = 1.0 + want.powf(1.3) / 14.0;
         for _ in 0..picks {
             let off = 1 + r.exponential(reach) as usize;
             let off = 1 + (off - 1) % (m - 1);
             let q = if r.chance(0.5) { p + off } else { p + m - off } % m;
             let v = ctx.members[q];
+            // Similar people befriend each other more (homophily in sociability).
+            let sv = f64::from(pop.sociability[v as usize]);
+            if !r.chance((sv / soc).min(soc / sv).sqrt()) {
+                continue;
+            }
             let rel = if off <= 2 && r.chance(0.12) {
                 Relation::CloseFriend
             } else {
@@ -228,12 +233,20 @@ fn special_and_long_range(config: &GeneratorConfig, pop: &Population, u: u32) ->
     };
     match pop.account[u as usize] {
         AccountType::Broadcaster => {
-            let followers = r.pareto(150.0, 1.0).min(f64::from(config.max_degree)) as usize;
-            out.extend(
-                (0..followers)
-                    .filter_map(|_| pick_other(&mut r))
-                    .map(|v| pack(u, v, Relation::Service)),
-            );
+            // Sociable people follow more accounts: followers are drawn in proportion to
+            // sociability, so a hub's neighbours are not typical low-degree people.
+            let followers = r.pareto(100.0, 1.6).min(f64::from(config.max_degree)) as usize;
+            let mut tries = 0;
+            let mut got = 0;
+            while got < followers && tries < 20 * followers {
+                tries += 1;
+                if let Some(v) = pick_other(&mut r)
+                    && r.chance(f64::from(pop.sociability[v as usize]) / 3.0)
+                {
+                    out.push(pack(u, v, Relation::Service));
+                    got += 1;
+                }
+            }
         }
         AccountType::Spammer => {
             let victims = r.poisson(120.0);
@@ -249,7 +262,7 @@ fn special_and_long_range(config: &GeneratorConfig, pop: &Population, u: u32) ->
     // Long-range ties: old friends who moved away, met online, former classmates. Partners
     // are drawn near one's own sociability, so social people befriend social people.
     let soc = f64::from(pop.sociability[u as usize]);
-    let picks = r.poisson(2.5 * config.degree_scale * soc);
+    let picks = r.poisson(3.0 * config.degree_scale * soc);
     for _ in 0..picks {
         let v = r.below(n) as u32;
         if v == u || pop.account[v as usize] != AccountType::Person {
@@ -278,7 +291,7 @@ fn closure_edges(seed: u64, scale: f64, pop: &Population, net: &Network, u: u32)
         return Vec::new();
     }
     let mut r = Rng::new(seed, Stream::Closure, u64::from(u), 0);
-    let picks = r.poisson(7.0 * scale * f64::from(pop.sociability[ui]));
+    let picks = r.poisson(30.0 * scale * f64::from(pop.sociability[ui]));
     let mut out = Vec::with_capacity(picks as usize);
     let mine = net.range(ui);
     for _ in 0..picks {

@@ -115,6 +115,8 @@ impl Population {
     }
 }
 
+/// Sociability by age band: teenagers and young adults have the most friends.
+const AGE_SOCIABILITY: [f64; 7] = [1.5, 1.6, 1.2, 1.0, 0.85, 0.7, 0.55];
 /// Household sizes 1..=6 (roughly the OECD average distribution).
 const HOUSEHOLD_SIZE_WEIGHTS: [f64; 6] = [0.28, 0.34, 0.16, 0.14, 0.06, 0.02];
 /// Adult age bands of a household head (indices into [`AGE_BANDS`]).
@@ -174,6 +176,9 @@ pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
         family_next += 1;
     }
 
+    let region_factor: Vec<f64> = (0..=u64::from(region_id))
+        .map(|g| Rng::new(seed, Stream::Contexts, 3, g).lognormal_mean1(0.5))
+        .collect();
     let mut account = vec![AccountType::Person; n];
     let mut sociability = vec![0f32; n];
     let mut activity = vec![0f32; n];
@@ -190,7 +195,11 @@ pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
         } else {
             AccountType::Person
         };
-        sociability[i] = r.lognormal_mean1(0.6) as f32;
+        // Young people and people in lively regions befriend more people, and mostly
+        // each other: the source of positive degree assortativity.
+        sociability[i] = (r.lognormal_mean1(0.5)
+            * AGE_SOCIABILITY[age[i] as usize]
+            * region_factor[region[i] as usize]) as f32;
         activity[i] = r.lognormal_mean1(0.9) as f32;
         let years = if is_spammer { 0.3 } else { 8.0 };
         joined_at[i] = start_ms - day_ms - (r.f64() * years * 365.0 * day_ms as f64) as i64;
@@ -261,7 +270,7 @@ fn build_contexts(
 ) {
     let mut next_work = 0u32;
     let mut next_school = 0u32;
-    let live = |r: &mut Rng| r.lognormal_mean1(0.35);
+    let live = |r: &mut Rng| r.lognormal_mean1(0.6);
 
     // Extended families.
     for (f, range) in runs(family) {
