@@ -53,15 +53,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let failed = checks.iter().filter(|c| !c.pass).count();
     println!("  {} of {} passed", checks.len() - failed, checks.len());
     if let Some(path) = &args.json {
-        let mut value = serde_json::to_value(&report).context("serialising the report")?;
-        if let serde_json::Value::Object(map) = &mut value {
-            map.insert(
-                "realism_checks".to_owned(),
-                serde_json::to_value(&checks).context("serialising the checks")?,
-            );
-        }
+        let output = tierank_stats::ReportJson {
+            report: &report,
+            realism_checks: &checks,
+        };
         tierank_format::atomic::write_file_atomically(path, |file| -> anyhow::Result<()> {
-            serde_json::to_writer_pretty(&mut *file, &value)?;
+            serde_json::to_writer_pretty(&mut *file, &output)?;
             std::io::Write::write_all(file, b"\n")?;
             Ok(())
         })

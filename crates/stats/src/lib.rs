@@ -40,7 +40,7 @@ use tierank_format::layout::DatasetPaths;
 use tierank_graph::Graph;
 use tierank_io::{IoError, LoadOptions};
 
-pub use report::{Counts, RealismCheck, RealismTargets, Report, Tolerance};
+pub use report::{Counts, RealismCheck, RealismTargets, Report, ReportJson, Tolerance};
 
 /// Default number of egos measured for clustering and overlap.
 pub const DEFAULT_SAMPLE_NODES: usize = 20_000;

@@ -48,6 +48,16 @@ pub struct Report {
     pub burstiness: Option<BurstinessStats>,
 }
 
+/// What `tierank stats --json` writes: the report's sections, then its realism checks.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ReportJson<'a> {
+    /// The report, its sections inlined at the top level.
+    #[serde(flatten)]
+    pub report: &'a Report,
+    /// The checks, as [`Report::check_realism`] returned them.
+    pub realism_checks: &'a [RealismCheck],
+}
+
 /// What value passes a realism check. Each variant carries every number it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
