@@ -471,11 +471,14 @@ def recomputed_precision(dataset: Path, report: Path, heuristic: str, k: int) ->
     """).df()
 
 
-@pytest.mark.parametrize("heuristic,k", [("persistence", 5), ("volume", 15)])
+# k = 50 exceeds the degree of some targets (degree bucket 10-49), where k' = degree.
+@pytest.mark.parametrize("heuristic,k", [("persistence", 5), ("volume", 15), ("ppr", 50)])
 def test_precision_recomputed_from_rankings_equals_the_rust_figure(
         report: Path, dataset: Path, heuristic: str, k: int) -> None:
     mine = recomputed_precision(dataset, report, heuristic, k)
     assert len(mine) > 0
+    if k == 50:
+        assert (mine["degree"] < k).any(), "no evaluated target has fewer than k friends"
     # The rankings hold at least the top k' friends of every target.
     assert (mine["selected"] == np.minimum(k, mine["degree"])).all()
     metrics = pd.read_parquet(report / "metrics.parquet")
@@ -490,7 +493,8 @@ def test_precision_recomputed_from_rankings_equals_the_rust_figure(
                         & (per_target["metric"] == "precision")
                         & (per_target["stratum"] == "all")].set_index("target")
     assert sorted(theirs.index) == mine["target"].tolist()
-    joined = mine.set_index("target").join(theirs[["value", "degree"]], rsuffix="_rust")
+    joined = mine.set_index("target").join(
+        theirs[["value", "degree"]].rename(columns={"degree": "degree_rust"}))
     assert (joined["degree"] == joined["degree_rust"]).all()
     assert np.allclose(joined["precision"], joined["value"], rtol=0, atol=1e-12)
 
@@ -504,7 +508,7 @@ def test_exposure_and_hits_add_up_to_the_selection(report: Path) -> None:
     exposure = all_friends[all_friends["metric"] == "exposure"].set_index(key)
     assert len(precision) > 0 and precision.index.sort_values().equals(
         exposure.index.sort_values())
-    joined = precision.join(exposure[["value"]], rsuffix="_exposure")
+    joined = precision.join(exposure[["value"]].rename(columns={"value": "value_exposure"}))
     selection = np.minimum(joined.index.get_level_values("k").to_numpy(), joined["degree"])
     hits = joined["value"] * selection
     assert np.allclose(hits, np.round(hits), atol=1e-9), "hits@k is a whole number"
@@ -526,3 +530,27 @@ def test_report_rows_cover_every_ranked_heuristic(report: Path) -> None:
     agreement = pd.read_parquet(report / "agreement.parquet")
     pairs = set(zip(agreement["heuristic_a"].astype(str), agreement["heuristic_b"].astype(str)))
     assert ("persistence", "oracle") in pairs or ("oracle", "persistence") in pairs
+
+
+def test_compare_manifest_matches_inputs_and_outputs(report: Path, dataset: Path) -> None:
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["parameters"]["relevant_layer"] == RELEVANT_LAYER
+    assert manifest["dataset_manifest_sha256"] == sha256(dataset / "manifest.json")
+    inputs = {i["name"]: i for i in manifest["inputs"]}
+    assert "ties.parquet" in inputs and "truth/closeness.parquet" in inputs
+    for name, entry in inputs.items():
+        assert sha256(dataset / name) == entry["sha256"], name
+        assert (dataset / name).stat().st_size == entry["bytes"], name
+    counts = manifest["counts"]
+    for table, key in [("metrics", "metrics_rows"), ("per_target", "per_target_rows"),
+                       ("agreement", "agreement_rows"), ("rankings", "ranking_rows")]:
+        path = report / f"{table}.parquet"
+        [(rows,)] = duckdb.sql(f"select count(*) from read_parquet({sql_path(path)})").fetchall()
+        assert rows == counts[key] > 0, table
+    # With the learned model (the default), half of the sample trains it and every row is
+    # evaluated on the other half: the rankings hold exactly the evaluated targets.
+    assert manifest["parameters"]["learned"] is True
+    assert counts["evaluated_targets"] + counts["train_targets"] == counts["sampled_targets"]
+    rankings = pd.read_parquet(report / "rankings.parquet")
+    assert rankings["target"].nunique() == counts["evaluated_targets"] > 0
+    assert sorted(rankings["heuristic"].astype(str).unique()) == sorted(counts["rows"])
