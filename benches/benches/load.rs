@@ -1,0 +1,44 @@
+//! Load throughput: `load_graph` on the cached dataset, in rows (ties + events) per second,
+//! on the default rayon pool (every core). The load report, with the graph's bytes per
+//! directed tie, is printed once.
+//!
+//! `TIERANK_BENCH_PRESET` picks the preset (default `small`).
+
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use tierank_benches::{ensure_dataset, load, preset_from_env};
+
+fn load_graph(c: &mut Criterion) {
+    let preset = preset_from_env().expect("TIERANK_BENCH_PRESET");
+    let dir = ensure_dataset(preset).expect("cached dataset");
+    let (graph, report) = load(&dir).expect("load once");
+    let rows = report.tie_rows + report.event_rows;
+    eprintln!(
+        "load/{preset}: {} tie rows + {} event rows = {rows} rows; {} people, {} friendships, \
+         {} heap bytes = {:.1} bytes per directed tie; rayon threads {}",
+        report.tie_rows,
+        report.event_rows,
+        graph.num_nodes(),
+        graph.num_edges(),
+        report.graph_heap_bytes,
+        report.bytes_per_directed_tie,
+        rayon::current_num_threads()
+    );
+    drop(graph);
+
+    let mut group = c.benchmark_group(format!("load/{preset}"));
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Elements(rows));
+    group.bench_function("load_graph", |b| {
+        b.iter(|| load(&dir).expect("load"));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, load_graph);
+criterion_main!(benches);
