@@ -165,15 +165,14 @@ pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
         hh += 1;
     }
     // Spammers: fake accounts with a household of their own and no contexts.
-    let mut family_next = family.last().map_or(0, |f| f + 1);
-    for _ in 0..spammers {
+    let first_family = family.last().map_or(0, |f| f + 1);
+    for own_family in (first_family..).take(spammers) {
         region.push(rng.below(u64::from(region_id) + 1) as u32);
         age.push(2 + rng.below(3) as u8);
         household.push(hh);
         partnered.push(false);
-        family.push(family_next);
+        family.push(own_family);
         hh += 1;
-        family_next += 1;
     }
 
     let region_factor: Vec<f64> = (0..=u64::from(region_id))

@@ -256,7 +256,7 @@ fn write_truth_persons(syn: &Synthetic, by_id: &[u32], path: &Path) -> Result<u6
             i64s(
                 block
                     .iter()
-                    .map(|&i| opaque(0x686f_7573_65, pop.household[i as usize]))
+                    .map(|&i| opaque(0x0068_6f75_7365, pop.household[i as usize]))
                     .collect(),
             ),
             opt(&pop.workplace, 0x776f_726b),

@@ -308,7 +308,8 @@ fn realism_on_tiny_degree_and_partners() {
 fn bad_parameters_are_rejected_before_anything_is_written() {
     let root = tempfile::tempdir().unwrap();
     let out = root.path().join("never");
-    let cases: Vec<(&str, Box<dyn Fn(&mut GeneratorConfig)>)> = vec![
+    type Change = Box<dyn Fn(&mut GeneratorConfig)>;
+    let cases: Vec<(&str, Change)> = vec![
         ("persons", Box::new(|c| c.persons = 0)),
         ("days", Box::new(|c| c.days = 0)),
         ("days", Box::new(|c| c.days = -3)),
