@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_generate;
+mod cmd_audit;
 mod cmd_rank;
+mod cmd_select;
 mod cmd_stats;
 mod params;
 mod util;
@@ -29,6 +31,10 @@ enum Command {
     Stats(cmd_stats::Args),
     /// Rank targets' friends by closeness under one or more heuristics.
     Rank(cmd_rank::Args),
+    /// Choose who is shown a notice about each target, under a policy, with an audit record.
+    Select(cmd_select::Args),
+    /// Check a `select` output directory against its audit record.
+    Audit(cmd_audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
         Command::Generate(args) => cmd_generate::run(args),
         Command::Stats(args) => cmd_stats::run(args),
         Command::Rank(args) => cmd_rank::run(args),
+        Command::Select(args) => cmd_select::run(args),
+        Command::Audit(args) => cmd_audit::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
