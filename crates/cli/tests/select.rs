@@ -1,0 +1,671 @@
+//! End-to-end tests of `tierank select` and `tierank audit verify` on a generated tiny
+//! dataset (1,000 people), generated once for the whole file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{Float64Type, Int8Type, Int32Type, Int64Type};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tierank");
+
+/// The generated dataset and the sorted person ids of its people.
+struct Dataset {
+    _root: tempfile::TempDir,
+    data: PathBuf,
+    people: Vec<i64>,
+}
+
+fn dataset() -> &'static Dataset {
+    static DATA: OnceLock<Dataset> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("tiny");
+        let out = tierank(
+            &[
+                "generate",
+                "--preset",
+                "tiny",
+                "--seed",
+                "3",
+                "--out",
+                data.to_str().unwrap(),
+            ],
+            2,
+        );
+        assert!(out.status.success(), "generate: {}", stderr(&out));
+        let mut people: Vec<i64> = batches(&data.join("persons.parquet"))
+            .iter()
+            .flat_map(|b| {
+                b.column_by_name("person_id")
+                    .unwrap()
+                    .as_primitive::<Int64Type>()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        people.sort_unstable();
+        Dataset {
+            _root: root,
+            data,
+            people,
+        }
+    })
+}
+
+fn tierank(args: &[&str], threads: usize) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn batches(path: &Path) -> Vec<RecordBatch> {
+    ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Writes a CSV list of person ids.
+fn id_list(path: &Path, ids: &[i64]) -> PathBuf {
+    let text: String = std::iter::once("person_id\n".to_owned())
+        .chain(ids.iter().map(|i| format!("{i}\n")))
+        .collect();
+    std::fs::write(path, text).unwrap();
+    path.to_owned()
+}
+
+/// Eight targets spread over the id range.
+fn targets_file(dir: &Path) -> PathBuf {
+    let people = &dataset().people;
+    let ids: Vec<i64> = (0..8).map(|i| people[i * people.len() / 8]).collect();
+    id_list(&dir.join("targets.csv"), &ids)
+}
+
+/// Runs `tierank select` with the dataset, the targets and `extra` arguments.
+fn select(targets: &Path, out: &Path, extra: &[&str], threads: usize) -> Output {
+    let data = dataset().data.to_str().unwrap();
+    let mut args = vec![
+        "select",
+        "--data",
+        data,
+        "--targets",
+        targets.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    tierank(&args, threads)
+}
+
+fn select_ok(targets: &Path, out: &Path, extra: &[&str]) -> String {
+    let run = select(targets, out, extra, 2);
+    assert!(
+        run.status.success(),
+        "select {extra:?} failed: {}",
+        stderr(&run)
+    );
+    stdout(&run)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Notice {
+    target: i64,
+    person: i64,
+    rank: i32,
+    score: f64,
+    probability: Option<f64>,
+    reason: String,
+}
+
+fn read_audiences(out: &Path) -> Vec<Notice> {
+    let mut rows = Vec::new();
+    for b in batches(&out.join("audiences.parquet")) {
+        let target = b.column(0).as_primitive::<Int64Type>();
+        let person = b.column(1).as_primitive::<Int64Type>();
+        let rank = b.column(2).as_primitive::<Int32Type>();
+        let score = b.column(3).as_primitive::<Float64Type>();
+        let probability = b.column(4).as_primitive::<Float64Type>();
+        let reason = b.column(5).as_dictionary::<Int8Type>();
+        let values = reason.values().as_string::<i32>();
+        for i in 0..b.num_rows() {
+            rows.push(Notice {
+                target: target.value(i),
+                person: person.value(i),
+                rank: rank.value(i),
+                score: score.value(i),
+                probability: (!probability.is_null(i)).then(|| probability.value(i)),
+                reason: values.value(reason.keys().value(i) as usize).to_owned(),
+            });
+        }
+    }
+    rows
+}
+
+/// (target, candidates, selected, expected_collateral) per row of exposure.parquet.
+fn read_exposure(out: &Path) -> Vec<(i64, i64, i64, Option<f64>)> {
+    let mut rows = Vec::new();
+    for b in batches(&out.join("exposure.parquet")) {
+        let c = |i: usize| b.column(i).as_primitive::<Int64Type>().clone();
+        let (t, n, s) = (c(0), c(1), c(2));
+        let e = b.column(3).as_primitive::<Float64Type>();
+        for i in 0..b.num_rows() {
+            rows.push((
+                t.value(i),
+                n.value(i),
+                s.value(i),
+                (!e.is_null(i)).then(|| e.value(i)),
+            ));
+        }
+    }
+    rows
+}
+
+fn audit(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("audit.json")).unwrap()).unwrap()
+}
+
+/// Writes a calibration file of `heuristic` in the eval crate's format (what
+/// `tierank compare` writes): a monotone step map, probability 0.9 from score 60 up.
+fn calibration_file(path: &Path, heuristic: &str) -> PathBuf {
+    tierank_eval::CalibrationFile {
+        format: tierank_eval::CALIBRATION_FORMAT,
+        heuristic: heuristic.to_owned(),
+        relevant_layer: 3,
+        targets: 100,
+        calibration: tierank_eval::Calibrator {
+            block_start: vec![0.0, 5.0, 20.0, 60.0],
+            probability: vec![0.02, 0.2, 0.55, 0.9],
+            examples: vec![400, 300, 200, 100],
+        },
+    }
+    .save(path)
+    .unwrap();
+    path.to_owned()
+}
+
+#[test]
+fn every_policy_selects_within_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = targets_file(dir.path());
+
+    let out = dir.path().join("topk");
+    let printed = select_ok(
+        &targets,
+        &out,
+        &["--heuristic", "volume", "--policy", "top-k:3"],
+    );
+    assert!(printed.contains("people reached"), "{printed}");
+    assert!(printed.contains("notices sent"), "{printed}");
+    let rows = read_audiences(&out);
+    let mut per_target: BTreeMap<i64, Vec<&Notice>> = BTreeMap::new();
+    for r in &rows {
+        per_target.entry(r.target).or_default().push(r);
+    }
+    assert_eq!(per_target.len(), 8, "every target has friends");
+    for picks in per_target.values() {
+        assert_eq!(
+            picks.iter().map(|r| r.rank).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(picks.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!(picks.iter().all(|r| r.probability.is_none()));
+    }
+    assert!(rows.iter().all(|r| {
+        [
+            "message",
+            "call",
+            "like",
+            "comment",
+            "transfer",
+            "group_message",
+            "structure",
+        ]
+        .contains(&r.reason.as_str())
+    }));
+    let exposure = read_exposure(&out);
+    assert_eq!(exposure.len(), 8);
+    assert!(
+        exposure
+            .iter()
+            .all(|&(_, candidates, selected, collateral)| candidates >= 3
+                && selected == 3
+                && collateral.is_none())
+    );
+    let record = audit(&out);
+    assert_eq!(record["parameters"]["policy"], "top-k:3");
+    assert_eq!(record["counts"]["notices"], 24);
+    let roles: BTreeSet<&str> = record["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, BTreeSet::from(["data", "targets"]));
+    let data_names: Vec<&str> = record["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["role"] == "data")
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for name in ["manifest.json", "ties.parquet", "events/part-00000.parquet"] {
+        assert!(data_names.contains(&name), "{data_names:?}");
+    }
+
+    // threshold: every selected score reaches the threshold, and nobody above it is left out.
+    let out = dir.path().join("threshold");
+    select_ok(
+        &targets,
+        &out,
+        &["--heuristic", "volume", "--policy", "threshold:30"],
+    );
+    let rows = read_audiences(&out);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.score >= 30.0));
+    let topk = read_audiences(&dir.path().join("topk"));
+    for r in topk.iter().filter(|r| r.score >= 30.0) {
+        assert!(
+            rows.iter()
+                .any(|s| s.target == r.target && s.person == r.person)
+        );
+    }
+
+    // coverage: a prefix by interaction weight, at least one and at most every friend.
+    let out = dir.path().join("coverage");
+    select_ok(
+        &targets,
+        &out,
+        &["--heuristic", "volume", "--policy", "coverage:50"],
+    );
+    let exposure = read_exposure(&out);
+    assert!(
+        exposure
+            .iter()
+            .all(|&(_, candidates, selected, _)| selected >= 1 && selected < candidates)
+    );
+
+    // budget with a cap: at most B notices, nobody notified more than C times.
+    let out = dir.path().join("budget");
+    select_ok(
+        &targets,
+        &out,
+        &["--heuristic", "volume", "--policy", "budget:20,cap:1"],
+    );
+    let rows = read_audiences(&out);
+    assert_eq!(rows.len(), 20);
+    let people: BTreeSet<i64> = rows.iter().map(|r| r.person).collect();
+    assert_eq!(people.len(), rows.len(), "cap:1 notifies each person once");
+}
+
+#[test]
+fn probability_policy_needs_and_uses_a_calibration() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = targets_file(dir.path());
+    let calibration = calibration_file(&dir.path().join("calibration.json"), "volume");
+
+    let out = dir.path().join("probability");
+    let printed = select_ok(
+        &targets,
+        &out,
+        &[
+            "--heuristic",
+            "volume",
+            "--policy",
+            "probability:0.5",
+            "--calibration",
+            calibration.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        printed.contains("expected collateral exposure"),
+        "{printed}"
+    );
+    let rows = read_audiences(&out);
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let p = r.probability.expect("calibrated");
+        assert!(p >= 0.5 && r.score >= 20.0, "{r:?}");
+    }
+    // expected_collateral is Σ (1 − p) over each target's notices.
+    for (target, _, selected, collateral) in read_exposure(&out) {
+        let mine: Vec<&Notice> = rows.iter().filter(|r| r.target == target).collect();
+        assert_eq!(selected as usize, mine.len());
+        let expected: f64 = mine.iter().map(|r| 1.0 - r.probability.unwrap()).sum();
+        assert!((collateral.unwrap() - expected).abs() < 1e-9);
+    }
+    let record = audit(&out);
+    assert_eq!(record["parameters"]["calibrated"], true);
+    assert!(record["counts"]["expected_collateral"].as_f64().is_some());
+
+    // Budget with a calibration ranks by probability and reports the collateral.
+    let out3 = dir.path().join("budget");
+    select_ok(
+        &targets,
+        &out3,
+        &[
+            "--heuristic",
+            "volume",
+            "--policy",
+            "budget:10",
+            "--calibration",
+            calibration.to_str().unwrap(),
+        ],
+    );
+    let budget = read_audiences(&out3);
+    assert_eq!(budget.len(), 10);
+    assert!(budget.iter().all(|r| r.probability == Some(0.9)));
+
+    // A calibration of another heuristic is refused.
+    let out4 = dir.path().join("other");
+    let run = select(
+        &targets,
+        &out4,
+        &[
+            "--heuristic",
+            "recency",
+            "--policy",
+            "probability:0.5",
+            "--calibration",
+            calibration.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("it calibrates heuristic 'volume', not 'recency'"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(!out4.exists());
+}
+
+#[test]
+fn excluded_people_are_never_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = targets_file(dir.path());
+    let args = ["--heuristic", "volume", "--policy", "top-k:5"];
+    let base = dir.path().join("base");
+    select_ok(&targets, &base, &args);
+    let before = read_audiences(&base);
+    // Everyone ranked first or second, plus two ids that are in no dataset.
+    let mut excluded: Vec<i64> = before
+        .iter()
+        .filter(|r| r.rank <= 2)
+        .map(|r| r.person)
+        .collect();
+    excluded.extend([-1, -2]);
+    let list = id_list(&dir.path().join("optout.csv"), &excluded);
+
+    for strict in [false, true] {
+        let out = dir.path().join(format!("excluded-{strict}"));
+        let mut extra = args.to_vec();
+        extra.extend(["--exclude", list.to_str().unwrap()]);
+        if strict {
+            extra.push("--strict-minimization");
+        }
+        let run = select(&targets, &out, &extra, 2);
+        assert!(run.status.success(), "{}", stderr(&run));
+        assert!(
+            stderr(&run).contains("warning: 2 person id(s)"),
+            "{}",
+            stderr(&run)
+        );
+        let after = read_audiences(&out);
+        assert!(!after.is_empty());
+        assert!(
+            after.iter().all(|r| !excluded.contains(&r.person)),
+            "an excluded person was selected"
+        );
+        // Top-k fills the freed places: still five per target.
+        assert_eq!(after.len(), before.len());
+        let record = audit(&out);
+        assert_eq!(record["exclusion"]["unknown"], 2);
+        assert_eq!(record["exclusion"]["listed"], excluded.len());
+        assert!(
+            record["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["role"] == "exclude")
+        );
+        assert_eq!(record["parameters"]["strict_minimization"], strict);
+    }
+}
+
+#[test]
+fn audit_verify_detects_changed_outputs_and_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = targets_file(dir.path());
+    let out = dir.path().join("run");
+    select_ok(
+        &targets,
+        &out,
+        &["--heuristic", "volume", "--policy", "top-k:4"],
+    );
+    let verify = |d: &Path| tierank(&["audit", "verify", d.to_str().unwrap()], 2);
+
+    let ok = verify(&out);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("verified: identical outputs"));
+
+    // An edited output is caught by comparing the files in the directory.
+    let edited = dir.path().join("edited");
+    std::fs::create_dir(&edited).unwrap();
+    for f in ["audiences.parquet", "exposure.parquet", "audit.json"] {
+        std::fs::copy(out.join(f), edited.join(f)).unwrap();
+    }
+    let mut bytes = std::fs::read(edited.join("audiences.parquet")).unwrap();
+    bytes.push(0);
+    std::fs::write(edited.join("audiences.parquet"), bytes).unwrap();
+    let bad = verify(&edited);
+    assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
+    assert!(
+        stdout(&bad).contains("output audience audiences.parquet changed"),
+        "{}",
+        stdout(&bad)
+    );
+    assert!(!stdout(&bad).contains("verified: identical"));
+
+    // A changed targets file is caught by the rerun: input and outputs differ.
+    let people = &dataset().people;
+    let fewer: Vec<i64> = (0..7).map(|i| people[i * people.len() / 8]).collect();
+    id_list(&targets, &fewer);
+    let bad = verify(&out);
+    assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
+    let text = stdout(&bad);
+    assert!(text.contains("input targets"), "{text}");
+    assert!(text.contains("count targets changed: 8 -> 7"), "{text}");
+
+    // No record, or a corrupt one: exit 2.
+    let missing = verify(dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("audit.json"),
+        "{}",
+        stderr(&missing)
+    );
+    std::fs::write(edited.join("audit.json"), "{ not json").unwrap();
+    let corrupt = verify(&edited);
+    assert_eq!(corrupt.status.code(), Some(2));
+    assert!(stderr(&corrupt).contains("not a valid audit record"));
+}
+
+/// Writes a Parquet file whose only column holds strings.
+fn string_ids(path: &Path) -> PathBuf {
+    let batch = RecordBatch::try_from_iter([(
+        "person_id",
+        Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef,
+    )])
+    .unwrap();
+    let mut w = ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    path.to_owned()
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("inputs");
+    std::fs::create_dir(&root).unwrap();
+    let targets = targets_file(&root);
+    let strings = string_ids(&root.join("strings.parquet"));
+    let unknown = id_list(&root.join("unknown.csv"), &[-5, -6, dataset().people[0]]);
+    let broken = root.join("broken.json");
+    std::fs::write(&broken, "{ \"format\": 1").unwrap();
+    let existing = dir.path().join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::write(existing.join("keep.txt"), "x").unwrap();
+
+    let h = ["--heuristic", "volume"];
+    let cases: Vec<(Vec<&str>, &Path, &str)> = vec![
+        (
+            vec!["--policy", "everyone"],
+            &targets,
+            "unknown policy 'everyone'",
+        ),
+        (
+            vec!["--policy", "top-k:two"],
+            &targets,
+            "is not a non-negative integer",
+        ),
+        (vec!["--policy", "budget:0"], &targets, "B = 0 is outside"),
+        (
+            vec![
+                "--policy",
+                "top-k:2",
+                "--exclude",
+                strings.to_str().unwrap(),
+            ],
+            &targets,
+            "--exclude",
+        ),
+        (
+            vec!["--policy", "top-k:2"],
+            &unknown,
+            "2 target person id(s) are not in the graph (first: -5, -6)",
+        ),
+        (
+            vec!["--policy", "probability:0.8"],
+            &targets,
+            "run `tierank compare` first",
+        ),
+        (
+            vec![
+                "--policy",
+                "probability:0.8",
+                "--calibration",
+                broken.to_str().unwrap(),
+            ],
+            &targets,
+            "--calibration",
+        ),
+    ];
+    for (extra, targets, message) in cases {
+        let out = dir.path().join("out");
+        let mut args = h.to_vec();
+        args.extend(extra.iter().copied());
+        let run = select(targets, &out, &args, 2);
+        assert_eq!(run.status.code(), Some(2), "{extra:?}: {}", stderr(&run));
+        assert!(
+            stderr(&run).contains(message),
+            "{extra:?}: {}",
+            stderr(&run)
+        );
+        assert!(!out.exists(), "{extra:?} wrote output");
+    }
+
+    let out = dir.path().join("out");
+    let run = select(
+        &targets,
+        &out,
+        &["--heuristic", "closest", "--policy", "top-k:2"],
+        2,
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("unknown heuristic 'closest'"));
+    assert!(!out.exists());
+
+    // An existing output needs --force, and is left as it was.
+    let run = select(
+        &targets,
+        &existing,
+        &["--heuristic", "volume", "--policy", "top-k:2"],
+        2,
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("--force"), "{}", stderr(&run));
+    assert!(existing.join("keep.txt").exists());
+    // Nothing staged is left beside the outputs.
+    let names: BTreeSet<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, BTreeSet::from(["existing".into(), "inputs".into()]));
+
+    // With --force it is replaced; an output directory holding an input is refused.
+    select_ok(
+        &targets,
+        &existing,
+        &["--heuristic", "volume", "--policy", "top-k:2", "--force"],
+    );
+    assert!(!existing.join("keep.txt").exists());
+    let run = select(
+        &targets,
+        &root,
+        &["--heuristic", "volume", "--policy", "top-k:2", "--force"],
+        2,
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("holds the input"), "{}", stderr(&run));
+    assert!(targets.exists());
+}
+
+#[test]
+fn outputs_are_identical_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = targets_file(dir.path());
+    let calibration = calibration_file(&dir.path().join("calibration.json"), "adamic_adar");
+    for policy in ["budget:30,cap:2", "coverage:60"] {
+        let args = [
+            "--heuristic",
+            "adamic_adar",
+            "--policy",
+            policy,
+            "--calibration",
+            calibration.to_str().unwrap(),
+        ];
+        let one = dir.path().join(format!("one-{policy}"));
+        let two = dir.path().join(format!("two-{policy}"));
+        assert!(select(&targets, &one, &args, 1).status.success());
+        assert!(select(&targets, &two, &args, 2).status.success());
+        for f in ["audiences.parquet", "exposure.parquet"] {
+            assert_eq!(
+                std::fs::read(one.join(f)).unwrap(),
+                std::fs::read(two.join(f)).unwrap(),
+                "{policy}: {f} differs between thread counts"
+            );
+        }
+        assert_eq!(audit(&one)["outputs"], audit(&two)["outputs"]);
+        assert!(!read_audiences(&one).is_empty());
+    }
+}
