@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn hash_modulus_is_roughly_uniform() {
         let hits = (0..64_000u64)
-            .filter(|&i| hash_pair(0, i, i * 7 + 1) % 64 == 0)
+            .filter(|&i| hash_pair(0, i, i * 7 + 1).is_multiple_of(64))
             .count();
         assert!((800..1200).contains(&hits), "{hits}");
     }
