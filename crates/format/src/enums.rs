@@ -140,6 +140,9 @@ mod tests {
     fn unknown_value_lists_expected() {
         let err = "sms".parse::<Channel>().unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("'sms'") && text.contains("group_message"), "{text}");
+        assert!(
+            text.contains("'sms'") && text.contains("group_message"),
+            "{text}"
+        );
     }
 }

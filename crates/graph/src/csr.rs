@@ -231,7 +231,13 @@ mod tests {
     fn builds_sorted_symmetric_lists() {
         let (csr, stats) = Csr::from_edges(
             4,
-            &[(n(2), n(0)), (n(0), n(1)), (n(1), n(0)), (n(3), n(3)), (n(2), n(1))],
+            &[
+                (n(2), n(0)),
+                (n(0), n(1)),
+                (n(1), n(0)),
+                (n(3), n(3)),
+                (n(2), n(1)),
+            ],
         )
         .unwrap();
         assert_eq!(stats.self_loops, 1);

@@ -189,7 +189,10 @@ impl Graph {
         self.ids.len() * 8
             + self.csr.heap_bytes()
             + self.weights.as_ref().map_or(0, |w| w.capacity() * 8)
-            + self.interactions.as_ref().map_or(0, Interactions::heap_bytes)
+            + self
+                .interactions
+                .as_ref()
+                .map_or(0, Interactions::heap_bytes)
     }
 }
 

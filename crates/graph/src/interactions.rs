@@ -230,13 +230,15 @@ impl Interactions {
 
     /// The ties on which `u` sent at least one event, sorted by alter.
     pub fn out_ties(&self, u: NodeId) -> impl ExactSizeIterator<Item = TieActivity<'_>> + '_ {
-        let range = self.node_offsets[u.index()] as usize..self.node_offsets[u.index() + 1] as usize;
+        let range =
+            self.node_offsets[u.index()] as usize..self.node_offsets[u.index() + 1] as usize;
         range.map(move |t| self.activity(t))
     }
 
     /// The receivers of `u`'s active ties, sorted.
     pub fn out_alters(&self, u: NodeId) -> &[NodeId] {
-        &self.alters[self.node_offsets[u.index()] as usize..self.node_offsets[u.index() + 1] as usize]
+        &self.alters
+            [self.node_offsets[u.index()] as usize..self.node_offsets[u.index() + 1] as usize]
     }
 
     /// The events `u` sent `v`, if any (binary search in `u`'s list).
@@ -252,7 +254,8 @@ impl Interactions {
         TieActivity {
             alter: self.alters[t],
             summary: &self.summaries[t],
-            channels: &self.channels[self.chan_offsets[t] as usize..self.chan_offsets[t + 1] as usize],
+            channels: &self.channels
+                [self.chan_offsets[t] as usize..self.chan_offsets[t + 1] as usize],
         }
     }
 
@@ -266,7 +269,8 @@ impl Interactions {
     }
 
     pub(crate) fn all_alters_by_node(&self) -> impl Iterator<Item = (NodeId, &[NodeId])> + '_ {
-        (0..self.node_offsets.len() - 1).map(move |u| (NodeId(u as u32), self.out_alters(NodeId(u as u32))))
+        (0..self.node_offsets.len() - 1)
+            .map(move |u| (NodeId(u as u32), self.out_alters(NodeId(u as u32))))
     }
 }
 

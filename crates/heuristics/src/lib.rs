@@ -264,16 +264,25 @@ impl HeuristicConfig {
             );
         }
         if !(self.outgoing_weight.is_finite() && self.outgoing_weight >= 0.0) {
-            return bad("outgoing_weight", format!("{} is not >= 0", self.outgoing_weight));
+            return bad(
+                "outgoing_weight",
+                format!("{} is not >= 0", self.outgoing_weight),
+            );
         }
         if !(self.ppr_alpha > 0.0 && self.ppr_alpha < 1.0) {
             return bad("ppr_alpha", format!("{} is not in (0, 1)", self.ppr_alpha));
         }
         if !(self.ppr_epsilon > 0.0 && self.ppr_epsilon < 1.0) {
-            return bad("ppr_epsilon", format!("{} is not in (0, 1)", self.ppr_epsilon));
+            return bad(
+                "ppr_epsilon",
+                format!("{} is not in (0, 1)", self.ppr_epsilon),
+            );
         }
         if !(self.dispersion_alpha.is_finite() && self.dispersion_alpha > 0.0) {
-            return bad("dispersion_alpha", format!("{} is not > 0", self.dispersion_alpha));
+            return bad(
+                "dispersion_alpha",
+                format!("{} is not > 0", self.dispersion_alpha),
+            );
         }
         if !(self.dispersion_b.is_finite() && self.dispersion_b >= 0.0) {
             return bad("dispersion_b", format!("{} is not >= 0", self.dispersion_b));
@@ -285,7 +294,10 @@ impl HeuristicConfig {
             return bad("dispersion_iterations", "must be at least 1".into());
         }
         if self.combo.is_empty() || self.combo.iter().any(|(_, w)| !w.is_finite()) {
-            return bad("combo", "needs at least one (heuristic, finite weight)".into());
+            return bad(
+                "combo",
+                "needs at least one (heuristic, finite weight)".into(),
+            );
         }
         Ok(())
     }
