@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use tierank_graph::{Graph, NodeId};
-use tierank_heuristics::build_all;
 use tierank_heuristics::rank::{RankOptions, RankedChunk, rank_targets, sample_targets};
 use tierank_io::{LoadOptions, RankingRows, RankingsWriter};
 
@@ -48,6 +47,9 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// Model file of the `learned` heuristic (`model.json` written by `tierank compare`).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
 }
 
 fn check_output(path: &Path, force: bool) -> anyhow::Result<()> {
@@ -116,7 +118,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         report.has_weights,
         started.elapsed().as_secs_f64()
     );
-    let heuristics = build_all(&args.heuristics, &config, &graph).bad_input()?;
+    let heuristics = crate::cmd_compare::build_with_model(
+        &args.heuristics,
+        &config,
+        &graph,
+        args.model.as_deref(),
+    )?;
     let targets: Vec<NodeId> = match (&target_ids, args.sample) {
         (Some(ids), _) => tierank_io::resolve_targets(&graph, ids).map_err(io_error)?,
         (None, Some(n)) => sample_targets(&graph, n, args.heuristic.seed).bad_input()?,

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cmd_generate;
 mod cmd_audit;
+mod cmd_compare;
+mod cmd_generate;
 mod cmd_rank;
 mod cmd_select;
 mod cmd_stats;
@@ -31,6 +32,8 @@ enum Command {
     Stats(cmd_stats::Args),
     /// Rank targets' friends by closeness under one or more heuristics.
     Rank(cmd_rank::Args),
+    /// Compare heuristics against the planted truth and write a report directory.
+    Compare(cmd_compare::Args),
     /// Choose who is shown a notice about each target, under a policy, with an audit record.
     Select(cmd_select::Args),
     /// Check a `select` output directory against its audit record.
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => cmd_generate::run(args),
         Command::Stats(args) => cmd_stats::run(args),
         Command::Rank(args) => cmd_rank::run(args),
+        Command::Compare(args) => cmd_compare::run(args),
         Command::Select(args) => cmd_select::run(args),
         Command::Audit(args) => cmd_audit::run(args),
     };
