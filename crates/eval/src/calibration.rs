@@ -80,8 +80,13 @@ impl CalibrationFile {
                 "calibration blocks are empty or differ in length".into()
             ));
         }
-        if c.block_start.windows(2).any(|w| !(w[0] < w[1]))
-            || c.probability.windows(2).any(|w| !(w[0] <= w[1]))
+        if c.block_start
+            .windows(2)
+            .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+            || c.probability.windows(2).any(|w| {
+                w[0].partial_cmp(&w[1])
+                    .is_none_or(|o| o == std::cmp::Ordering::Greater)
+            })
             || c.probability.iter().any(|p| !(0.0..=1.0).contains(p))
         {
             return Err(bad(

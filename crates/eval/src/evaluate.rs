@@ -610,6 +610,7 @@ struct TargetOutput {
     top: Vec<Vec<(u32, f64)>>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn evaluate_target(
     graph: &Graph,
     truth: &TruthIndex,

@@ -1,0 +1,437 @@
+//! End-to-end tests of `tierank compare`: outputs and their schemas, a metric recomputed
+//! from the published rankings, thread-count determinism, bad input, the HTML report, and
+//! the committed karate-club study.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use arrow::array::{Array, AsArray, RecordBatch, RecordBatchReader};
+use arrow::datatypes::{Float64Type, Int8Type, Int32Type, Int64Type};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use tierank_format::schema;
+
+fn tierank(args: &[&str], threads: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tierank"));
+    cmd.args(args);
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t);
+    }
+    cmd.output().expect("run tierank")
+}
+
+/// The tiny preset, generated once for all tests.
+fn tiny() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("tiny");
+        let out = tierank(
+            &[
+                "generate",
+                "--preset",
+                "tiny",
+                "--seed",
+                "5",
+                "--out",
+                data.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (dir, data)
+    })
+    .1
+}
+
+fn compare(data: &Path, out: &Path, extra: &[&str], threads: Option<&str>) -> Output {
+    let mut args = vec![
+        "compare",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    tierank(&args, threads)
+}
+
+const FAST: [&str; 8] = [
+    "--sample",
+    "150",
+    "--heuristics",
+    "volume,reciprocity,jaccard,degree",
+    "--k",
+    "1,5,15",
+    "--resamples",
+    "100",
+];
+
+fn read(path: &Path) -> RecordBatch {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let schema = reader.schema();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
+}
+
+fn strings(batch: &RecordBatch, column: &str) -> Vec<String> {
+    let dict = batch
+        .column_by_name(column)
+        .unwrap()
+        .as_dictionary::<Int8Type>();
+    let values = dict.values().as_string::<i32>();
+    dict.keys()
+        .values()
+        .iter()
+        .map(|&k| values.value(k as usize).to_owned())
+        .collect()
+}
+
+fn ints(batch: &RecordBatch, column: &str) -> Vec<i64> {
+    batch
+        .column_by_name(column)
+        .unwrap()
+        .as_primitive::<Int64Type>()
+        .values()
+        .to_vec()
+}
+
+fn opt_k(batch: &RecordBatch) -> Vec<Option<i32>> {
+    let k = batch
+        .column_by_name("k")
+        .unwrap()
+        .as_primitive::<Int32Type>();
+    (0..k.len())
+        .map(|i| (!k.is_null(i)).then(|| k.value(i)))
+        .collect()
+}
+
+fn floats(batch: &RecordBatch, column: &str) -> Vec<f64> {
+    batch
+        .column_by_name(column)
+        .unwrap()
+        .as_primitive::<Float64Type>()
+        .values()
+        .to_vec()
+}
+
+/// (heuristic, k, metric, stratum) → value, from metrics.parquet.
+fn metric_map(dir: &Path) -> BTreeMap<(String, Option<i32>, String, String), f64> {
+    let m = read(&dir.join("metrics.parquet"));
+    let (h, k, metric, stratum, value) = (
+        strings(&m, "heuristic"),
+        opt_k(&m),
+        strings(&m, "metric"),
+        strings(&m, "stratum"),
+        floats(&m, "value"),
+    );
+    (0..m.num_rows())
+        .map(|i| {
+            (
+                (h[i].clone(), k[i], metric[i].clone(), stratum[i].clone()),
+                value[i],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("report");
+    let run = compare(tiny(), &out, &FAST, None);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("oracle (ceiling)") && stdout.contains("random (floor)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("report.html"), "{stdout}");
+    for f in [
+        "metrics.parquet",
+        "per_target.parquet",
+        "rankings.parquet",
+        "agreement.parquet",
+        "manifest.json",
+        "model.json",
+        "calibration.json",
+        "report.html",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let expected = [
+        ("metrics.parquet", schema::metrics()),
+        ("per_target.parquet", schema::per_target()),
+        ("rankings.parquet", schema::rankings()),
+        ("agreement.parquet", schema::agreement()),
+    ];
+    for (file, schema) in expected {
+        let batch = read(&out.join(file));
+        assert_eq!(batch.schema().fields(), schema.fields(), "{file}");
+        assert!(batch.num_rows() > 0, "{file} is empty");
+    }
+    let metrics = metric_map(&out);
+    for h in [
+        "volume",
+        "reciprocity",
+        "jaccard",
+        "degree",
+        "random",
+        "learned",
+        "oracle",
+    ] {
+        assert!(
+            metrics.contains_key(&(h.into(), Some(5), "precision".into(), "all".into())),
+            "no precision@5 row for {h}"
+        );
+    }
+    assert!(metrics.contains_key(&("volume".into(), None, "wall_seconds".into(), "all".into())));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["dataset_manifest_sha256"].as_str().unwrap().len(),
+        64
+    );
+    assert!(
+        manifest["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "truth/closeness.parquet")
+    );
+
+    // precision@5 of volume, recomputed from rankings.parquet and the truth.
+    let truth = read(&tiny().join("truth/closeness.parquet"));
+    let (ego, alter) = (ints(&truth, "ego"), ints(&truth, "alter"));
+    let layer = truth
+        .column_by_name("layer")
+        .unwrap()
+        .as_primitive::<Int8Type>()
+        .values()
+        .to_vec();
+    let relevant: HashMap<(i64, i64), bool> = (0..truth.num_rows())
+        .map(|i| ((ego[i], alter[i]), layer[i] <= 3))
+        .collect();
+    let r = read(&out.join("rankings.parquet"));
+    let (target, heuristic, alter) = (
+        ints(&r, "target"),
+        strings(&r, "heuristic"),
+        ints(&r, "alter"),
+    );
+    let rank = r
+        .column_by_name("rank")
+        .unwrap()
+        .as_primitive::<Int32Type>();
+    let mut per_target: BTreeMap<i64, (usize, usize)> = BTreeMap::new();
+    for i in 0..r.num_rows() {
+        if heuristic[i] == "volume" && rank.value(i) <= 5 {
+            let e = per_target.entry(target[i]).or_default();
+            e.0 += 1;
+            e.1 += usize::from(*relevant.get(&(target[i], alter[i])).unwrap_or(&false));
+        }
+    }
+    let recomputed = per_target
+        .values()
+        .map(|&(n, hits)| hits as f64 / n as f64)
+        .sum::<f64>()
+        / per_target.len() as f64;
+    let reported = metrics[&("volume".into(), Some(5), "precision".into(), "all".into())];
+    assert!(
+        (recomputed - reported).abs() < 1e-12,
+        "recomputed {recomputed}, reported {reported}"
+    );
+    // The oracle is the ceiling of NDCG.
+    let oracle = metrics[&("oracle".into(), Some(15), "ndcg".into(), "all".into())];
+    for h in [
+        "volume",
+        "reciprocity",
+        "jaccard",
+        "degree",
+        "random",
+        "learned",
+    ] {
+        assert!(oracle >= metrics[&(h.into(), Some(15), "ndcg".into(), "all".into())]);
+    }
+
+    check_report(&std::fs::read_to_string(out.join("report.html")).unwrap());
+}
+
+/// The report is one self-contained page: every `<svg>` closed, no fetched resource, no NaN
+/// in a chart.
+fn check_report(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
+    assert!(
+        html.matches("<svg").count() >= 6,
+        "expected at least six charts"
+    );
+    for (i, _) in html.match_indices("http") {
+        let rest = &html[i..];
+        assert!(
+            rest.starts_with("http://www.w3.org/2000/svg\""),
+            "external reference: {}",
+            &rest[..rest.len().min(80)]
+        );
+    }
+    for tag in ["<script", "<link", "@import", "url("] {
+        assert!(!html.contains(tag), "report contains {tag}");
+    }
+    for svg in html.split("<svg").skip(1) {
+        let svg = &svg[..svg.find("</svg>").unwrap()];
+        assert!(
+            !svg.contains("NaN") && !svg.contains("inf"),
+            "non-finite value in a chart"
+        );
+    }
+}
+
+#[test]
+fn outputs_do_not_depend_on_thread_count() {
+    let root = tempfile::tempdir().unwrap();
+    let (one, two) = (root.path().join("one"), root.path().join("two"));
+    for (dir, threads) in [(&one, "1"), (&two, "2")] {
+        let run = compare(tiny(), dir, &FAST, Some(threads));
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    for f in [
+        "per_target.parquet",
+        "rankings.parquet",
+        "agreement.parquet",
+        "model.json",
+        "calibration.json",
+        "manifest.json",
+    ] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(two.join(f)).unwrap(),
+            "{f} differs between 1 and 2 threads"
+        );
+    }
+    let strip = |m: BTreeMap<(String, Option<i32>, String, String), f64>| {
+        m.into_iter()
+            .filter(|(k, _)| k.2 != "wall_seconds")
+            .map(|(k, v)| (k, v.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(metric_map(&one)), strip(metric_map(&two)));
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    // A dataset without truth.
+    let no_truth = root.path().join("no_truth");
+    std::fs::create_dir_all(&no_truth).unwrap();
+    std::fs::copy(tiny().join("ties.parquet"), no_truth.join("ties.parquet")).unwrap();
+    let out = root.path().join("out");
+    let cases: Vec<(&Path, Vec<&str>, &str)> = vec![
+        (&no_truth, vec![], "closeness.parquet"),
+        (tiny(), vec!["--k", "0,5"], "--k"),
+        (
+            tiny(),
+            vec!["--heuristics", "volume,telepathy"],
+            "telepathy",
+        ),
+        (tiny(), vec!["--relevant-layer", "6"], "--relevant-layer"),
+    ];
+    for (data, extra, message) in cases {
+        let run = compare(data, &out, &extra, None);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+        assert!(!out.exists(), "{extra:?} left an output directory");
+    }
+    // An existing, non-empty output directory without --force is left alone.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "x").unwrap();
+    let run = compare(tiny(), &out, &FAST, None);
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let entries: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        std::fs::read_dir(root.path()).unwrap().count(),
+        2,
+        "stray staging directory"
+    );
+}
+
+#[test]
+fn karate_club_outputs_and_oracle_ceiling() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/karate/data");
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("karate");
+    let run = compare(
+        &data,
+        &out,
+        &[
+            "--sample",
+            "34",
+            "--heuristics",
+            "all",
+            "--k",
+            "1,3,5",
+            "--resamples",
+            "200",
+        ],
+        None,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for f in [
+        "metrics.parquet",
+        "per_target.parquet",
+        "rankings.parquet",
+        "agreement.parquet",
+        "manifest.json",
+        "report.html",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let metrics = metric_map(&out);
+    let ndcg: Vec<(&String, Option<i32>, f64)> = metrics
+        .iter()
+        .filter(|(k, _)| k.2 == "ndcg" && k.3 == "all")
+        .map(|(k, v)| (&k.0, k.1, *v))
+        .collect();
+    assert!(
+        ndcg.iter().any(|(h, _, _)| *h == "jaccard"),
+        "structural heuristics evaluated"
+    );
+    assert!(
+        !ndcg.iter().any(|(h, _, _)| *h == "volume"),
+        "volume needs events or weights"
+    );
+    for (h, k, v) in &ndcg {
+        let oracle = metrics[&("oracle".into(), *k, "ndcg".into(), "all".into())];
+        assert!(
+            oracle + 1e-12 >= *v,
+            "{h} NDCG@{k:?} {v} above the oracle's {oracle}"
+        );
+    }
+    check_report(&std::fs::read_to_string(out.join("report.html")).unwrap());
+}
