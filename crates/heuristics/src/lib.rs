@@ -23,7 +23,7 @@ pub mod rank;
 pub mod two_hop;
 mod weights;
 
-pub use weights::{directed_volume, pair_weight};
+pub use weights::{directed_volume, for_each_pair_weight, pair_weight};
 
 use tierank_format::enums::CHANNEL_COUNT;
 use tierank_graph::{Graph, NodeId};
@@ -214,8 +214,10 @@ pub struct HeuristicConfig {
 pub const DEFAULT_CHANNEL_WEIGHTS: [f64; CHANNEL_COUNT] = [1.0, 3.0, 0.2, 0.5, 2.0, 0.1];
 /// Default teleport probability of the lazy push (Andersen, Chung & Lang 2006 use 0.15).
 pub const DEFAULT_PPR_ALPHA: f64 = 0.15;
-/// Default push threshold.
-pub const DEFAULT_PPR_EPSILON: f64 = 1e-6;
+/// Default push threshold. Work is `O(1/(εα))`; 1e-4 ranks a target's friends in about a
+/// millisecond on the `small` preset, while 1e-6 costs ~100× more for a ranking that
+/// rarely changes (friends hold most of the mass near the target).
+pub const DEFAULT_PPR_EPSILON: f64 = 1e-4;
 /// Backstrom & Kleinberg (2014)'s best normalised-dispersion parameters.
 pub const DEFAULT_DISPERSION: (f64, f64, f64) = (0.61, 0.0, 5.0);
 /// Backstrom & Kleinberg (2014) found three iterations best.

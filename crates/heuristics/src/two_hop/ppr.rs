@@ -1,10 +1,12 @@
 //! Personalized PageRank by the Andersen–Chung–Lang push.
 
-use crate::{CostClass, Heuristic, HeuristicConfig, HeuristicError, Needs, Scratch, pair_weight};
+use crate::{
+    CostClass, Heuristic, HeuristicConfig, HeuristicError, Needs, Scratch, for_each_pair_weight,
+};
 use tierank_graph::{Graph, NodeId};
 
 /// Personalized PageRank from the target, estimated by the Andersen–Chung–Lang lazy push,
-/// over symmetric tie weights; friends are ranked by their estimate `p(v)`.
+/// over symmetric tie weights; friends are ranked by their estimate `p(v) + α r(v)`.
 ///
 /// Let `w_xy` be [`pair_weight`] (the user weight, else the channel-weighted event volume
 /// both ways, else 1) and `d(x) = Σ_y w_xy` the weighted degree. The lazy walk stays put with
@@ -19,7 +21,7 @@ use tierank_graph::{Graph, NodeId};
 ///     r(x)  = (1 − α) r(x) / 2
 /// ```
 ///
-/// with α = `ppr_alpha` (teleport, default 0.15) and ε = `ppr_epsilon` (default 1e-6).
+/// with α = `ppr_alpha` (teleport, default 0.15) and ε = `ppr_epsilon` (default 1e-4).
 /// Nodes wait in a FIFO queue; a node is queued at most once at a time.
 ///
 /// **Error bound.** The push keeps `pr_α(s) = p + pr_α(r)` (ACL 2006, Lemma 3). At
@@ -27,7 +29,7 @@ use tierank_graph::{Graph, NodeId};
 /// stationary for the lazy walk (`pr_α(d) = d`), so `pr_α(r) ≤ ε d` entrywise:
 ///
 /// ```text
-/// 0 ≤ pr_α(s)(v) − p(v) < ε · d(v)     for every node v,
+/// 0 ≤ pr_α(s)(v) − (p(v) + α r(v)) ≤ pr_α(s)(v) − p(v) < ε · d(v)     for every node v,
 /// ```
 ///
 /// and in total `‖pr_α(s) − p‖₁ < ε · vol(touched)`. Work is `O(1/(εα))` pushes
@@ -37,7 +39,8 @@ use tierank_graph::{Graph, NodeId};
 /// vector as the plain walk with teleport `α' = 2α / (1 + α)`, i.e. networkx's
 /// `pagerank(damping = 1 − α' = (1 − α)/(1 + α), personalization = {s: 1})`.
 ///
-/// **Score.** Friends are ranked by `p(v)` itself, not `p(v)/d(v)`: the question is "where
+/// **Score.** Friends are ranked by `p(v) + α r(v)` (the estimate after one more push at
+/// `v`; the bound below holds for it too), not by a degree-normalised form: the question is "where
 /// does the target's random walk spend its time", which favours friends on heavy ties and
 /// friends well woven into the target's circles. The degree-normalised form would instead
 /// lift friends with few ties, whatever their tie to the target.
@@ -114,11 +117,9 @@ impl Push<'_> {
         if self.unweighted {
             return self.graph.degree(x) as f64;
         }
-        self.graph
-            .csr()
-            .slots(x)
-            .map(|slot| pair_weight(self.graph, self.config, x, slot))
-            .sum()
+        let mut d = 0.0;
+        for_each_pair_weight(self.graph, self.config, x, |_, _, w| d += w);
+        d
     }
 
     /// Records `x` as touched (first time only), caching its weighted degree in `buf_a` at
@@ -198,20 +199,13 @@ impl Heuristic for PersonalizedPageRank {
             scratch.dense_a[x.index()] += self.alpha * r;
             let spread = (1.0 - self.alpha) * r / (2.0 * d);
             scratch.dense_b[x.index()] = (1.0 - self.alpha) * r / 2.0;
-            for slot in graph.csr().slots(x) {
-                let w = if push.unweighted {
-                    1.0
-                } else {
-                    pair_weight(graph, &self.config, x, slot)
-                };
-                if w <= 0.0 {
-                    continue;
+            for_each_pair_weight(graph, &self.config, x, |_, y, w| {
+                if w > 0.0 {
+                    push.touch(scratch, y);
+                    scratch.dense_b[y.index()] += spread * w;
+                    push.maybe_enqueue(scratch, y, self.epsilon);
                 }
-                let y = graph.csr().target(slot);
-                push.touch(scratch, y);
-                scratch.dense_b[y.index()] += spread * w;
-                push.maybe_enqueue(scratch, y, self.epsilon);
-            }
+            });
             push.maybe_enqueue(scratch, x, self.epsilon);
             // Keep the queue from growing without bound on long runs: drop the consumed
             // prefix once it dominates.
@@ -221,11 +215,15 @@ impl Heuristic for PersonalizedPageRank {
             }
         }
 
+        // Report `p(v) + α r(v)`: the estimate after one more push at `v`, without spreading.
+        // It is still a lower bound on `pr_α(s)(v)` (the walk restarted from `v` keeps at
+        // least α of its mass at `v`) and within the same `ε d(v)`, but it separates friends
+        // that a coarse push left unpushed, which would otherwise all tie at `p = 0`.
         out.extend(
             graph
                 .neighbors(target)
                 .iter()
-                .map(|&v| scratch.dense_a[v.index()]),
+                .map(|&v| scratch.dense_a[v.index()] + self.alpha * scratch.dense_b[v.index()]),
         );
         for &x in &scratch.touched {
             scratch.dense_a[x.index()] = 0.0;
