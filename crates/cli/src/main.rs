@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd_audit;
 mod cmd_compare;
+mod cmd_demo;
 mod cmd_generate;
 mod cmd_rank;
 mod cmd_select;
@@ -26,6 +27,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole pipeline on a built-in default: generate the `small` network, check its
+    /// realism, compare every heuristic, select audiences for 100 targets under two policies.
+    Demo(cmd_demo::Args),
     /// Generate a synthetic social network with a planted ground truth of close ties.
     Generate(cmd_generate::Args),
     /// Print the realism report of a dataset (and write it as JSON).
@@ -40,19 +44,25 @@ enum Command {
     Audit(cmd_audit::Args),
 }
 
-fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
-        .format_timestamp(None)
-        .init();
-    let cli = Cli::parse();
-    let result = match cli.command {
+/// Runs one subcommand.
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Demo(args) => cmd_demo::run(args),
         Command::Generate(args) => cmd_generate::run(args),
         Command::Stats(args) => cmd_stats::run(args),
         Command::Rank(args) => cmd_rank::run(args),
         Command::Compare(args) => cmd_compare::run(args),
         Command::Select(args) => cmd_select::run(args),
         Command::Audit(args) => cmd_audit::run(args),
-    };
+    }
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
+    let cli = Cli::parse();
+    let result = dispatch(cli.command);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
