@@ -55,6 +55,9 @@ pub enum Dynamics {
     Dormant,
     /// Family who call but rarely write.
     QuietFamily,
+    /// A weak tie (new acquaintance, colleague on a project) formed inside the window with
+    /// an intense burst of traffic: volume without closeness.
+    Burst,
 }
 
 /// Per-tie attributes derived from a hash of the pair, so they need no storage.
@@ -89,7 +92,13 @@ pub fn tie_info(
         rel,
         Relation::CloseFriend | Relation::Classmate | Relation::Family
     );
-    let dynamics = if x < 0.04 {
+    let weak = matches!(
+        rel,
+        Relation::Colleague | Relation::Classmate | Relation::Acquaintance
+    );
+    let dynamics = if weak && x >= 1.0 - BURST_SHARE * d {
+        Dynamics::Burst
+    } else if x < 0.04 {
         Dynamics::New
     } else if x < 0.04 + 0.04 + 0.08 * d {
         Dynamics::Fading
@@ -101,7 +110,7 @@ pub fn tie_info(
         Dynamics::Steady
     };
     let joined = pop.joined_at[lo as usize].max(pop.joined_at[hi as usize]);
-    let formed_at = if dynamics == Dynamics::New {
+    let formed_at = if matches!(dynamics, Dynamics::New | Dynamics::Burst) {
         start_ms + (r.f64() * 0.9 * window_ms as f64) as i64
     } else {
         joined + (r.f64() * (start_ms - joined) as f64) as i64
@@ -111,6 +120,12 @@ pub fn tie_info(
         dynamics,
     }
 }
+
+/// Share of weak ties that burst, at difficulty 1.
+const BURST_SHARE: f64 = 0.012;
+/// Daily event rate of a bursting tie per unit of sender activity: above a typical
+/// partner's, so a burst can outrank the closest tie by volume.
+const BURST_RATE: f64 = 2.0;
 
 /// Channel weights (message, call, like, comment, transfer) by relation.
 const CHANNEL_MIX: [[f64; 5]; 7] = [
@@ -232,6 +247,9 @@ impl EventContext<'_> {
                 Dynamics::Fading => 1.6,
                 _ => 1.0,
             };
+            if info.dynamics == Dynamics::Burst {
+                per_day = rate * act * noise * BURST_RATE;
+            }
             let mix = &CHANNEL_MIX[rel.index()];
             for (i, &channel) in DIRECT_CHANNELS.iter().enumerate() {
                 let mut w = mix[i];

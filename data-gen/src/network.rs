@@ -78,6 +78,13 @@ impl Network {
     }
 }
 
+/// Mean triadic-closure picks per person (times sociability and `degree_scale`).
+const CLOSURE_PICKS: f64 = 60.0;
+
+/// Mean long-range picks per person (times sociability and `degree_scale`): mostly weak
+/// ties with no friends in common, which keeps the overlap of weak ties low.
+const LONG_RANGE_PICKS: f64 = 8.0;
+
 /// Base closeness of each relation (index order of [`Relation`]).
 const BASE_CLOSENESS: [f64; 7] = [0.90, 0.58, 0.62, 0.30, 0.30, 0.14, 0.03];
 
@@ -189,8 +196,8 @@ fn context_edges(
         }
         ContextKind::Work => (48.0, Relation::Colleague),
         ContextKind::School => (56.0, Relation::Classmate),
-        ContextKind::Neighbourhood => (16.0, Relation::Acquaintance),
-        ContextKind::Interest => (24.0, Relation::Acquaintance),
+        ContextKind::Neighbourhood => (12.0, Relation::Acquaintance),
+        ContextKind::Interest => (18.0, Relation::Acquaintance),
     };
     if m < 2 {
         return out;
@@ -262,7 +269,7 @@ fn special_and_long_range(config: &GeneratorConfig, pop: &Population, u: u32) ->
     // Long-range ties: old friends who moved away, met online, former classmates. Partners
     // are drawn near one's own sociability, so social people befriend social people.
     let soc = f64::from(pop.sociability[u as usize]);
-    let picks = r.poisson(3.0 * config.degree_scale * soc);
+    let picks = r.poisson(LONG_RANGE_PICKS * config.degree_scale * soc);
     for _ in 0..picks {
         let v = r.below(n) as u32;
         if v == u || pop.account[v as usize] != AccountType::Person {
@@ -273,9 +280,9 @@ fn special_and_long_range(config: &GeneratorConfig, pop: &Population, u: u32) ->
             continue;
         }
         let x = r.f64();
-        let rel = if x < 0.25 {
+        let rel = if x < 0.1 {
             Relation::CloseFriend
-        } else if x < 0.45 {
+        } else if x < 0.25 {
             Relation::Classmate
         } else {
             Relation::Acquaintance
@@ -285,28 +292,54 @@ fn special_and_long_range(config: &GeneratorConfig, pop: &Population, u: u32) ->
     out
 }
 
+/// How strongly a tie of each relation pulls its two ends' friends together in triadic
+/// closure (index order of [`Relation`]): partners and family merge their circles, close
+/// friends introduce each other's close friends, weak ties rarely introduce anyone
+/// (Granovetter 1973: strong ties close triangles; Onnela et al. 2007: overlap rises with
+/// tie strength).
+const CLOSURE_PULL: [f64; 7] = [1.0, 0.8, 0.7, 0.05, 0.05, 0.02, 0.0];
+
+/// Picks one of `u`'s entries with probability proportional to [`CLOSURE_PULL`] of its
+/// relation (rejection sampling; `None` when a few tries find nothing).
+fn pick_by_pull(r: &mut Rng, net: &Network, u: usize) -> Option<usize> {
+    let range = net.range(u);
+    if range.is_empty() {
+        return None;
+    }
+    for _ in 0..12 {
+        let e = range.start + r.below(range.len() as u64) as usize;
+        if r.chance(CLOSURE_PULL[net.relation[e].index()]) {
+            return Some(e);
+        }
+    }
+    None
+}
+
 fn closure_edges(seed: u64, scale: f64, pop: &Population, net: &Network, u: u32) -> Vec<u64> {
     let ui = u as usize;
     if pop.account[ui] != AccountType::Person || net.degree(ui) == 0 {
         return Vec::new();
     }
     let mut r = Rng::new(seed, Stream::Closure, u64::from(u), 0);
-    let picks = r.poisson(30.0 * scale * f64::from(pop.sociability[ui]));
+    let picks = r.poisson(CLOSURE_PICKS * scale * f64::from(pop.sociability[ui]));
     let mut out = Vec::with_capacity(picks as usize);
-    let mine = net.range(ui);
     for _ in 0..picks {
-        let e = mine.start + r.below(mine.len() as u64) as usize;
-        if net.relation[e] == Relation::Service {
+        // A friend of a friend, both steps weighted by tie strength: people meet their
+        // partner's family, their close friends' close friends.
+        let Some(e) = pick_by_pull(&mut r, net, ui) else {
             continue;
-        }
+        };
         let v = net.alters[e] as usize;
-        let theirs = net.range(v);
-        let f = theirs.start + r.below(theirs.len() as u64) as usize;
+        let Some(f) = pick_by_pull(&mut r, net, v) else {
+            continue;
+        };
         let w = net.alters[f];
-        if w == u || net.relation[f] == Relation::Service {
+        if w == u || pop.account[w as usize] != AccountType::Person {
             continue;
         }
-        let rel = if r.chance(0.12) {
+        let strength =
+            CLOSURE_PULL[net.relation[e].index()] * CLOSURE_PULL[net.relation[f].index()];
+        let rel = if r.chance(0.04 + 0.3 * strength) {
             Relation::CloseFriend
         } else {
             Relation::Acquaintance
