@@ -79,11 +79,11 @@ impl Network {
 }
 
 /// Mean triadic-closure picks per person (times sociability and `degree_scale`).
-const CLOSURE_PICKS: f64 = 60.0;
+const CLOSURE_PICKS: f64 = 90.0;
 
 /// Mean long-range picks per person (times sociability and `degree_scale`): mostly weak
 /// ties with no friends in common, which keeps the overlap of weak ties low.
-const LONG_RANGE_PICKS: f64 = 8.0;
+const LONG_RANGE_PICKS: f64 = 12.0;
 
 /// Base closeness of each relation (index order of [`Relation`]).
 const BASE_CLOSENESS: [f64; 7] = [0.90, 0.58, 0.62, 0.30, 0.30, 0.14, 0.03];
@@ -194,10 +194,10 @@ fn context_edges(
             }
             return out;
         }
-        ContextKind::Work => (48.0, Relation::Colleague),
+        ContextKind::Work => (36.0, Relation::Colleague),
         ContextKind::School => (56.0, Relation::Classmate),
-        ContextKind::Neighbourhood => (12.0, Relation::Acquaintance),
-        ContextKind::Interest => (18.0, Relation::Acquaintance),
+        ContextKind::Neighbourhood => (8.0, Relation::Acquaintance),
+        ContextKind::Interest => (8.0, Relation::Acquaintance),
     };
     if m < 2 {
         return out;

@@ -228,6 +228,9 @@ pub struct RealismTargets {
     /// Minimum Spearman correlation of decile index vs mean overlap: 0.7 (Onnela 2007: overlap
     /// rises with weight).
     pub overlap_spearman_min: f64,
+    /// Minimum ratio of the top to the bottom weight decile's mean overlap: 2 (Onnela 2007,
+    /// Fig. 4: overlap rises several-fold from the weakest to the strongest ties).
+    pub overlap_top_over_bottom_min: f64,
     /// Passing range of the share of active ties with lopsidedness > 0.5: [0.1, 0.9]
     /// (Kovanen 2010: lopsided ties are common but not universal).
     pub lopsided_share_range: (f64, f64),
@@ -250,6 +253,7 @@ impl Default for RealismTargets {
             layer_sizes: [1.5, 5.0, 15.0, 50.0, 150.0],
             layer_factor: 1.6,
             overlap_spearman_min: 0.7,
+            overlap_top_over_bottom_min: 2.0,
             lopsided_share_range: (0.1, 0.9),
             burstiness_above: 0.0,
             max_channel_share: 0.8,
@@ -354,6 +358,23 @@ impl Report {
                 overlap.top_minus_bottom(),
                 None,
                 Tolerance::Above { bound: 0.0 },
+                SOURCE_ONNELA,
+            );
+            let ratio = match (overlap.deciles.first(), overlap.deciles.last()) {
+                (Some(bottom), Some(top))
+                    if overlap.deciles.len() >= 2 && bottom.mean_overlap > 0.0 =>
+                {
+                    Some(top.mean_overlap / bottom.mean_overlap)
+                }
+                _ => None,
+            };
+            push(
+                "overlap.top_over_bottom_decile".into(),
+                ratio,
+                None,
+                Tolerance::AtLeast {
+                    bound: targets.overlap_top_over_bottom_min,
+                },
                 SOURCE_ONNELA,
             );
             push(
