@@ -65,7 +65,7 @@ fn tiny_report_is_complete_deterministic_and_serialisable() {
     // Every check is present (tiny has people in the 10-49 and 50-199 buckets) and the
     // JSON has every section.
     let checks = report.check_realism(&RealismTargets::default());
-    assert_eq!(checks.len(), 15);
+    assert_eq!(checks.len(), 16);
     let json = serde_json::to_value(&report).unwrap();
     for key in [
         "counts",
