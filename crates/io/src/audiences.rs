@@ -11,16 +11,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::StringArray;
-use arrow::array::{ArrayRef, DictionaryArray, Float64Array, Int8Array, Int32Array, Int64Array};
-use arrow::datatypes::{Int8Type, SchemaRef};
-use arrow::record_batch::RecordBatch;
-use parquet::arrow::ArrowWriter;
-use tierank_format::atomic::write_file_atomically;
+use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array};
 use tierank_format::schema;
-use tierank_format::writer::{ROW_GROUP_ROWS, properties};
 
 use crate::IoError;
+use crate::table::{Dictionary, check_lengths, write_batches};
 
 /// Rows of `audiences.parquet`, column by column (all columns the same length).
 ///
@@ -114,48 +109,6 @@ impl ExposureRows {
     }
 }
 
-fn invalid(reason: String) -> IoError {
-    IoError::InvalidRows { reason }
-}
-
-fn check_lengths(file: &str, names: &[&str], lens: &[usize]) -> Result<(), IoError> {
-    if lens.iter().all(|&l| l == lens[0]) {
-        return Ok(());
-    }
-    let detail: Vec<String> = names
-        .iter()
-        .zip(lens)
-        .map(|(n, l)| format!("{n} {l}"))
-        .collect();
-    Err(invalid(format!(
-        "{file}: column lengths differ: {}",
-        detail.join(", ")
-    )))
-}
-
-/// Writes `batches` (built lazily, one per row group) to `path` atomically.
-fn write_batches(
-    path: &Path,
-    schema: SchemaRef,
-    rows: usize,
-    mut batch: impl FnMut(std::ops::Range<usize>) -> Result<RecordBatch, IoError>,
-) -> Result<(), IoError> {
-    write_file_atomically(path, |file| {
-        let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties()))
-            .map_err(|e| IoError::parquet(path, e))?;
-        let mut start = 0;
-        while start < rows {
-            let end = rows.min(start + ROW_GROUP_ROWS);
-            writer
-                .write(&batch(start..end)?)
-                .map_err(|e| IoError::parquet(path, e))?;
-            start = end;
-        }
-        writer.close().map_err(|e| IoError::parquet(path, e))?;
-        Ok(())
-    })
-}
-
 /// Writes `audiences.parquet` ([`schema::audiences`]) at `path`; returns the number of rows.
 ///
 /// The `reason` dictionary holds the distinct reasons in ascending order, so the file's
@@ -178,34 +131,16 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
             rows.reason.len(),
         ],
     )?;
-    let mut vocabulary: Vec<&str> = rows.reason.iter().map(String::as_str).collect();
-    vocabulary.sort_unstable();
-    vocabulary.dedup();
-    if vocabulary.len() > i8::MAX as usize {
-        return Err(invalid(format!(
-            "audiences: {} distinct reasons exceed the Int8 dictionary limit of {}",
-            vocabulary.len(),
-            i8::MAX
-        )));
-    }
-    let values: ArrayRef = Arc::new(StringArray::from_iter_values(&vocabulary));
-    let schema = schema::audiences();
-    write_batches(path, Arc::clone(&schema), rows.len(), |range| {
-        let keys = Int8Array::from_iter_values(rows.reason[range.clone()].iter().map(|r| {
-            // Every reason is in the vocabulary, whose length fits in i8.
-            vocabulary.binary_search(&r.as_str()).unwrap_or(0) as i8
-        }));
-        let reason = DictionaryArray::<Int8Type>::try_new(keys, Arc::clone(&values))
-            .map_err(|e| invalid(e.to_string()))?;
-        let columns: Vec<ArrayRef> = vec![
+    let reason = Dictionary::new("audiences", "reason", &rows.reason)?;
+    write_batches(path, schema::audiences(), rows.len(), |range| {
+        Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())),
             Arc::new(Int64Array::from(rows.person[range.clone()].to_vec())),
             Arc::new(Int32Array::from(rows.rank[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.score[range.clone()].to_vec())),
-            Arc::new(Float64Array::from(rows.probability[range].to_vec())),
-            Arc::new(reason),
-        ];
-        RecordBatch::try_new(Arc::clone(&schema), columns).map_err(|e| invalid(e.to_string()))
+            Arc::new(Float64Array::from(rows.probability[range.clone()].to_vec())),
+            reason.column(&rows.reason[range])?,
+        ])
     })?;
     Ok(rows.len() as u64)
 }
@@ -226,15 +161,13 @@ pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> 
             rows.expected_collateral.len(),
         ],
     )?;
-    let schema = schema::exposure();
-    write_batches(path, Arc::clone(&schema), rows.len(), |range| {
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())),
+    write_batches(path, schema::exposure(), rows.len(), |range| {
+        Ok(vec![
+            Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())) as ArrayRef,
             Arc::new(Int64Array::from(rows.candidates[range.clone()].to_vec())),
             Arc::new(Int64Array::from(rows.selected[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.expected_collateral[range].to_vec())),
-        ];
-        RecordBatch::try_new(Arc::clone(&schema), columns).map_err(|e| invalid(e.to_string()))
+        ])
     })?;
     Ok(rows.len() as u64)
 }
@@ -244,6 +177,8 @@ mod tests {
     use super::*;
     use arrow::array::{Array, AsArray, RecordBatchReader};
     use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
+    use arrow::datatypes::{Int8Type, SchemaRef};
+    use arrow::record_batch::RecordBatch;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     fn read(path: &Path) -> (SchemaRef, Vec<RecordBatch>) {

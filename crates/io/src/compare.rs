@@ -9,17 +9,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, DictionaryArray, Float64Array, Int8Array, Int32Array, Int64Array, StringArray,
-};
-use arrow::datatypes::{Int8Type, SchemaRef};
-use arrow::record_batch::RecordBatch;
-use parquet::arrow::ArrowWriter;
-use tierank_format::atomic::write_file_atomically;
+use arrow::array::{Float64Array, Int32Array, Int64Array};
 use tierank_format::schema;
-use tierank_format::writer::{ROW_GROUP_ROWS, properties};
 
 use crate::IoError;
+use crate::table::{Dictionary, check_lengths, write_batches};
 
 /// Rows of `metrics.parquet`, column by column (all columns the same length).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -140,84 +134,6 @@ impl AgreementRows {
     pub fn is_empty(&self) -> bool {
         self.heuristic_a.is_empty()
     }
-}
-
-fn invalid(reason: String) -> IoError {
-    IoError::InvalidRows { reason }
-}
-
-fn check_lengths(file: &str, names: &[&str], lens: &[usize]) -> Result<(), IoError> {
-    if lens.iter().all(|&l| l == lens[0]) {
-        return Ok(());
-    }
-    let detail: Vec<String> = names
-        .iter()
-        .zip(lens)
-        .map(|(n, l)| format!("{n} {l}"))
-        .collect();
-    Err(invalid(format!(
-        "{file}: column lengths differ: {}",
-        detail.join(", ")
-    )))
-}
-
-/// A dictionary-encoded string column over the sorted distinct values of all rows, so the
-/// dictionary (and the file's bytes) does not depend on row-group boundaries.
-struct Dictionary {
-    vocabulary: Vec<String>,
-    values: ArrayRef,
-}
-
-impl Dictionary {
-    fn new(file: &str, column: &str, strings: &[String]) -> Result<Self, IoError> {
-        let mut vocabulary: Vec<String> = strings.to_vec();
-        vocabulary.sort_unstable();
-        vocabulary.dedup();
-        if vocabulary.len() > i8::MAX as usize {
-            return Err(invalid(format!(
-                "{file}: {} distinct values of '{column}' exceed the Int8 dictionary limit of {}",
-                vocabulary.len(),
-                i8::MAX
-            )));
-        }
-        let values: ArrayRef = Arc::new(StringArray::from_iter_values(&vocabulary));
-        Ok(Self { vocabulary, values })
-    }
-
-    fn column(&self, strings: &[String]) -> Result<ArrayRef, IoError> {
-        let keys = Int8Array::from_iter_values(strings.iter().map(|s| {
-            // Every string is in the vocabulary, whose length fits in i8.
-            self.vocabulary.binary_search(s).unwrap_or(0) as i8
-        }));
-        let array = DictionaryArray::<Int8Type>::try_new(keys, Arc::clone(&self.values))
-            .map_err(|e| invalid(e.to_string()))?;
-        Ok(Arc::new(array))
-    }
-}
-
-fn write_batches(
-    path: &Path,
-    schema: SchemaRef,
-    rows: usize,
-    mut batch: impl FnMut(std::ops::Range<usize>) -> Result<Vec<ArrayRef>, IoError>,
-) -> Result<(), IoError> {
-    write_file_atomically(path, |file| {
-        let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties()))
-            .map_err(|e| IoError::parquet(path, e))?;
-        let mut start = 0;
-        while start < rows {
-            let end = rows.min(start + ROW_GROUP_ROWS);
-            let columns = batch(start..end)?;
-            let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
-                .map_err(|e| invalid(e.to_string()))?;
-            writer
-                .write(&batch)
-                .map_err(|e| IoError::parquet(path, e))?;
-            start = end;
-        }
-        writer.close().map_err(|e| IoError::parquet(path, e))?;
-        Ok(())
-    })
 }
 
 /// Writes `metrics.parquet` ([`schema::metrics`]); returns the number of rows.
@@ -365,7 +281,9 @@ pub fn write_agreement(path: &Path, rows: &AgreementRows) -> Result<u64, IoError
 mod tests {
     use super::*;
     use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Int8Type;
     use arrow::datatypes::{Float64Type, Int32Type};
+    use arrow::record_batch::RecordBatch;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     #[test]

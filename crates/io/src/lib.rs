@@ -21,6 +21,7 @@ pub mod compare;
 mod error;
 mod load;
 mod rankings;
+mod table;
 mod targets;
 mod truth;
 
