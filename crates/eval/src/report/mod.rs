@@ -121,6 +121,31 @@ impl<'a> Index<'a> {
             .get(&(h, k.map(|k| k as u32), m, s))
             .map(|r| Estimate::from(*r))
     }
+
+    /// One bar series per shown heuristic: metric `m` at `k` in each of `strata`.
+    fn series(
+        &self,
+        shown: &[&SummaryRow],
+        colours: &HashMap<&str, String>,
+        k: usize,
+        m: Metric,
+        strata: impl Iterator<Item = Stratum> + Clone,
+    ) -> Vec<Series> {
+        shown
+            .iter()
+            .map(|r| {
+                let values = strata
+                    .clone()
+                    .map(|st| self.get(&r.heuristic, Some(k), m, st))
+                    .collect();
+                (
+                    r.heuristic.clone(),
+                    colours[r.heuristic.as_str()].clone(),
+                    values,
+                )
+            })
+            .collect()
+    }
 }
 
 /// The summary table, best first: by `precision@k` at the focus `k`, then `ndcg@k`, then
@@ -382,27 +407,13 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
             format!("{b} ({n})")
         })
         .collect();
-    let series = shown
-        .iter()
-        .map(|r| {
-            let values = buckets
-                .iter()
-                .map(|b| {
-                    index.get(
-                        &r.heuristic,
-                        Some(fk),
-                        Metric::Precision,
-                        Stratum::Degree(*b),
-                    )
-                })
-                .collect();
-            (
-                r.heuristic.clone(),
-                colours[r.heuristic.as_str()].clone(),
-                values,
-            )
-        })
-        .collect::<Vec<_>>();
+    let series = index.series(
+        &shown,
+        &colours,
+        fk,
+        Metric::Precision,
+        buckets.iter().map(|b| Stratum::Degree(*b)),
+    );
     h.push_str(&grouped_bars(
         &format!("precision@{fk} by degree bucket"),
         &format!("precision@{fk}"),
@@ -435,20 +446,13 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
             }
         })
         .collect();
-    let series = shown
-        .iter()
-        .map(|r| {
-            let values = layers
-                .iter()
-                .map(|l| index.get(&r.heuristic, Some(fk), Metric::Recall, Stratum::Layer(*l)))
-                .collect();
-            (
-                r.heuristic.clone(),
-                colours[r.heuristic.as_str()].clone(),
-                values,
-            )
-        })
-        .collect::<Vec<_>>();
+    let series = index.series(
+        &shown,
+        &colours,
+        fk,
+        Metric::Recall,
+        layers.iter().map(|l| Stratum::Layer(*l)),
+    );
     h.push_str(&grouped_bars(
         &format!("share of each layer in the top {fk}"),
         &format!("share of layer in top {fk}"),
@@ -474,27 +478,13 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         "<h2>By relation</h2><p class=\"caption\">Left: recall@{fk} of the close friends of each planted relation (how many partners, family members, close friends are found; higher is better). Right: exposure@{fk} per relation, the mean number of selected friends of that relation who are not close (lower is better).</p>"
     );
     let groups: Vec<String> = relations.iter().map(|r| r.to_string()).collect();
-    let series = shown
-        .iter()
-        .map(|r| {
-            let values = relations
-                .iter()
-                .map(|rel| {
-                    index.get(
-                        &r.heuristic,
-                        Some(fk),
-                        Metric::Recall,
-                        Stratum::Relation(*rel),
-                    )
-                })
-                .collect();
-            (
-                r.heuristic.clone(),
-                colours[r.heuristic.as_str()].clone(),
-                values,
-            )
-        })
-        .collect::<Vec<_>>();
+    let series = index.series(
+        &shown,
+        &colours,
+        fk,
+        Metric::Recall,
+        relations.iter().map(|rel| Stratum::Relation(*rel)),
+    );
     h.push_str(&grouped_bars(
         &format!("recall@{fk} of close friends by relation"),
         &format!("recall@{fk}"),
@@ -515,27 +505,13 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         })
         .collect();
     let groups: Vec<String> = all_relations.iter().map(|r| r.to_string()).collect();
-    let series = shown
-        .iter()
-        .map(|r| {
-            let values = all_relations
-                .iter()
-                .map(|rel| {
-                    index.get(
-                        &r.heuristic,
-                        Some(fk),
-                        Metric::Exposure,
-                        Stratum::Relation(*rel),
-                    )
-                })
-                .collect();
-            (
-                r.heuristic.clone(),
-                colours[r.heuristic.as_str()].clone(),
-                values,
-            )
-        })
-        .collect::<Vec<_>>();
+    let series = index.series(
+        &shown,
+        &colours,
+        fk,
+        Metric::Exposure,
+        all_relations.iter().map(|rel| Stratum::Relation(*rel)),
+    );
     h.push_str(&grouped_bars(
         &format!("exposure@{fk} by relation"),
         &format!("strangers in top {fk}"),
