@@ -1,0 +1,1 @@
+"""One module per peer tool; each runs as `python -m tools.<name>_ --work WORK` in its own process."""
