@@ -425,3 +425,16 @@ def nested_ties(ties: Ties, tie_order: np.ndarray, scores: dict[str, np.ndarray]
     pick = np.sort(tie_order[: min(sizes.values())])
     kept = {s: v[np.isin(np.sort(tie_order[: sizes[s]]), pick)] for s, v in scores.items()}
     return pairs_table(ties.ids, ties.src[pick], ties.dst[pick], kept, ("src", "dst"))
+
+
+def is_prepared(work: str, data: str, targets: str, ppr_targets: str) -> bool:
+    """Whether WORK/prepare.json describes the same dataset and sample sizes (run.sh's test)."""
+    path = Path(work) / "prepare.json"
+    if not path.exists() or not (Path(work) / "ties.parquet").exists():
+        return False
+    meta = json.loads(path.read_text())
+    return (
+        Path(str(meta.get("data", ""))).resolve() == Path(data).resolve()
+        and int(meta.get("targets", -1)) == int(targets)
+        and int(meta.get("ppr_targets", -1)) == int(ppr_targets)
+    )
