@@ -60,7 +60,7 @@ def keyed(ref: pa.Table, other: pa.Table, keys: tuple[str, str]) -> tuple[np.nda
         return a.astype(np.int64) * len(ids) + b
 
     rc, oc = code(ref), code(other)
-    common, ri, oi = np.intersect1d(rc, oc, assume_unique=False, return_indices=True)
+    _, ri, oi = np.intersect1d(rc, oc, return_indices=True)
     return ri, oi
 
 

@@ -126,7 +126,7 @@ QUALIFY rank <= {cfg.k} ORDER BY target, rank"""
         for score in PAIR_SCORES:
             pairs = "SELECT e.src AS u, e.dst AS v FROM edges e JOIN sample s ON e.src = s.person_id"
             sql = two_hop_sql(score, pairs, "target", "contact")
-            timed = sized(lambda s: on_targets(s, sql), len(order), cfg.budget, 16)
+            timed = sized(lambda s, sql=sql: on_targets(s, sql), len(order), cfg.budget, 16)
             rec.record("pairs", score, timed, timed.output.num_rows, "pairs",
                        sample_label(timed.size, len(order), "targets"), "self-join of edges on the common neighbour, degrees by GROUP BY")
             results[score] = timed.output
@@ -143,7 +143,7 @@ QUALIFY rank <= {cfg.k} ORDER BY target, rank"""
         results = {}
         for score in TIE_SCORES:
             sql = two_hop_sql(score, "SELECT src AS u, dst AS v FROM sample", "src", "dst")
-            timed = sized(lambda s: on_ties(s, sql), ties.num_rows, cfg.budget, 1024)
+            timed = sized(lambda s, sql=sql: on_ties(s, sql), ties.num_rows, cfg.budget, 1024)
             rec.record("ties", score, timed, timed.size, "ties", sample_label(timed.size, ties.num_rows, "ties"),
                        "self-join of edges on the common neighbour, degrees by GROUP BY")
             results[score] = timed.output

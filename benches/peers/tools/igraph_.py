@@ -114,7 +114,7 @@ def main() -> None:
         scores: dict[str, np.ndarray] = {}
         sizes: dict[str, int] = {}
         for score in ("common_neighbors", "jaccard", "adamic_adar"):
-            timed = sized(lambda s: pair_scores(g, score, adj, np.sort(order[:s])), len(order), cfg.budget, 16)
+            timed = sized(lambda s, score=score: pair_scores(g, score, adj, np.sort(order[:s])), len(order), cfg.budget, 16)
             items = len(friend_pairs(adj, np.sort(order[: timed.size]))[0])
             note = ("similarity_jaccard(pairs=..., loops=False)" if score == "jaccard"
                     else ROW_METHODS[score][0] + f": full rows in blocks of {ROW_BLOCK_BYTES // 10**6} MB, friends' columns taken")
@@ -127,7 +127,7 @@ def main() -> None:
         tie_order = seeded_order(ties.m, 2)
         scores, sizes = {}, {}
         for score in ("jaccard", "adamic_adar"):
-            timed = sized(lambda s: tie_scores(g, score, ties, np.sort(tie_order[:s])), ties.m, cfg.budget, 256)
+            timed = sized(lambda s, score=score: tie_scores(g, score, ties, np.sort(tie_order[:s])), ties.m, cfg.budget, 256)
             note = ("similarity_jaccard(pairs=ties, loops=False)" if score == "jaccard"
                     else ROW_METHODS[score][0] + ": one full row per distinct src of the sample")
             rec.record("ties", score, timed, timed.size, "ties", sample_label(timed.size, ties.m, "ties"), note)

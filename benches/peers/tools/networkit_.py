@@ -90,7 +90,8 @@ def main() -> None:
         scores: dict[str, np.ndarray] = {}
         sizes: dict[str, int] = {}
         for score in INDICES:
-            timed = sized(lambda s: run_on(g, score, *friend_pairs(adj, np.sort(order[:s]))), len(order), cfg.budget, 64)
+            timed = sized(lambda s, score=score: run_on(g, score, *friend_pairs(adj, np.sort(order[:s]))),
+                          len(order), cfg.budget, 64)
             u, v = friend_pairs(adj, np.sort(order[: timed.size]))
             rec.record("pairs", score, timed, len(u), "pairs", sample_label(timed.size, len(order), "targets"),
                        f"linkprediction.{INDICES[score].__name__}(G).runOn(pairs), list building and result arrays included")

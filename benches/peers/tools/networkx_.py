@@ -118,7 +118,8 @@ def main() -> None:
         scores: dict[str, np.ndarray] = {}
         sizes: dict[str, int] = {}
         for score in PAIR_SCORES:
-            timed = sized(lambda s: score_pairs(g, score, *friend_pairs(adj, np.sort(order[:s]))), len(order), cfg.budget, 16)
+            timed = sized(lambda s, score=score: score_pairs(g, score, *friend_pairs(adj, np.sort(order[:s]))),
+                          len(order), cfg.budget, 16)
             items = len(friend_pairs(adj, np.sort(order[: timed.size]))[0])
             rec.record("pairs", score, timed, items, "pairs", sample_label(timed.size, len(order), "targets"), note_of(score))
             scores[score], sizes[score] = timed.output, timed.size
