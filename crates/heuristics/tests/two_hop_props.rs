@@ -1,12 +1,13 @@
 //! Property tests of the two-hop heuristics and personalized PageRank over random small
 //! graphs: shape, invariance under renumbering, agreement with naive pair-by-pair
-//! implementations written here, the push error bound, and scratch reuse.
+//! implementations written here (per target and for every tie at once), the push error bound, and scratch reuse.
 
 use std::collections::{BTreeSet, HashMap};
 
 use proptest::prelude::*;
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::two_hop::Dispersion;
+use tierank_heuristics::two_hop::every_tie::{TieIndex, every_tie_sums};
 use tierank_heuristics::{Heuristic, HeuristicConfig, Scratch, build};
 
 const TWO_HOP: &[&str] = &[
@@ -222,6 +223,27 @@ proptest! {
                 let want = naive(&adj, name, u as u32, v as u32);
                 prop_assert!((got - want).abs() <= 1e-12, "{} ({}, {}): {} vs {}", name, u, v, got, want);
             }
+        }
+    }
+
+    #[test]
+    fn every_tie_sums_match_naive_sets_once_per_tie(rg in random_graph()) {
+        let graph = rg.build(i64::from);
+        let adj = rg.sets();
+        let index = TieIndex::new(&graph);
+        let ties: Vec<(NodeId, NodeId)> = index.ties(&graph).collect();
+        // Every tie exactly once, as (smaller, larger), in lexicographic order.
+        prop_assert_eq!(ties.len(), adj.iter().map(BTreeSet::len).sum::<usize>() / 2);
+        prop_assert!(ties.windows(2).all(|w| w[0] < w[1]) && ties.iter().all(|(u, v)| u < v));
+        let aa = every_tie_sums(&graph, &index, |w| 1.0 / (graph.degree(w) as f64).ln());
+        let ra = every_tie_sums(&graph, &index, |w| 1.0 / graph.degree(w) as f64);
+        prop_assert_eq!(&aa.common, &ra.common);
+        for (i, &(u, v)) in ties.iter().enumerate() {
+            prop_assert_eq!(index.index(&graph, v, u), i);
+            let (pu, pv) = (graph.person(u) as u32, graph.person(v) as u32);
+            prop_assert_eq!(f64::from(aa.common[i]), naive(&adj, "common_neighbors", pu, pv));
+            prop_assert!((aa.sum[i] - naive(&adj, "adamic_adar", pu, pv)).abs() <= 1e-12);
+            prop_assert!((ra.sum[i] - naive(&adj, "resource_allocation", pu, pv)).abs() <= 1e-12);
         }
     }
 

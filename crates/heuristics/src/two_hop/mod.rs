@@ -5,6 +5,8 @@
 //! - `sum_over_common`: marks `N(u)` once, then scans each friend's list and sums a
 //!   per-common-neighbour term, giving `|C_uv|`, Adamic–Adar and resource allocation for
 //!   every friend `v` in `O(Σ_{v∈N(u)} k_v)`.
+//! - [`every_tie`]: the same sums for every tie of the graph at once, each tie scored from
+//!   its higher-degree endpoint (`O(Σ min(k_u, k_v))`), for graph-wide tie tables.
 //! - `EgoBits`: the target's ego network as bitsets over positions in `N(u)`, which
 //!   dispersion and recursive dispersion query pair by pair.
 //!
@@ -14,6 +16,7 @@
 mod adamic_adar;
 mod common_neighbors;
 mod dispersion;
+pub mod every_tie;
 mod jaccard;
 mod overlap;
 mod ppr;
