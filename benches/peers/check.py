@@ -73,31 +73,31 @@ def rel_tol(a: pa.ChunkedArray, b: pa.ChunkedArray) -> tuple[float, str]:
 
 def compare_scores(tool: str, variant: str | None, case: str, ref_name: str, ref: pa.Table, other: pa.Table,
                    keys: tuple[str, str], scores: tuple[str, ...], unit: str) -> list[Finding]:
-    """Each score column the tool filled, on the rows both tables have."""
-    ri, oi = keyed(ref, other, keys)
+    """Each score column the tool filled, on the rows where both tables have that score."""
     out: list[Finding] = []
-    missing = 0
-    if case == "pairs":
-        # The reference has every pair of its targets, so the tool's targets' pairs must all
-        # be on both sides. Ties are compared on the overlap of two seeded tie samples.
-        wanted = np.isin(ref.column(keys[0]).to_numpy(), np.unique(other.column(keys[0]).to_numpy()))
-        missing = other.num_rows - len(oi) + int(wanted.sum()) - len(ri)
     for score in scores:
-        if score not in other.column_names or other.column(score).null_count == other.num_rows:
+        if score not in other.column_names or score not in ref.column_names:
             continue
-        if score not in ref.column_names or ref.column(score).null_count == ref.num_rows:
+        mine = other.filter(pc.is_valid(other.column(score)))
+        theirs = ref.filter(pc.is_valid(ref.column(score)))
+        if mine.num_rows == 0 or theirs.num_rows == 0:
             continue
-        a = ref.column(score).to_numpy(zero_copy_only=False)[ri].astype(np.float64)
-        b = other.column(score).to_numpy(zero_copy_only=False)[oi].astype(np.float64)
+        ri, oi = keyed(theirs, mine, keys)
+        missing = 0
+        if case == "pairs":
+            # The reference has every pair of its targets, so all pairs of the targets the
+            # tool scored must be on both sides. Ties are compared on the overlap of samples.
+            wanted = np.isin(theirs.column(keys[0]).to_numpy(), np.unique(mine.column(keys[0]).to_numpy()))
+            missing = mine.num_rows - len(oi) + int(wanted.sum()) - len(ri)
+        a = theirs.column(score).to_numpy()[ri].astype(np.float64)
+        b = mine.column(score).to_numpy()[oi].astype(np.float64)
         diff = np.abs(a - b)
-        worst_i = int(np.argmax(diff)) if len(diff) else 0
-        k0 = ref.column(keys[0]).to_numpy()[ri]
-        k1 = ref.column(keys[1]).to_numpy()[ri]
         if score == "common_neighbors":
             bad = int((diff != 0).sum())
             ok, agreement = bad == 0, ("exact" if bad == 0 else f"{bad:,} differ")
+            worst_i = int(np.argmax(diff)) if len(diff) else 0
         else:
-            tol, why = rel_tol(ref.column(score), other.column(score))
+            tol, why = rel_tol(theirs.column(score), mine.column(score))
             scale = np.maximum(np.abs(a), np.abs(b))
             rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
             worst_i = int(np.argmax(rel)) if len(rel) else 0
@@ -106,7 +106,8 @@ def compare_scores(tool: str, variant: str | None, case: str, ref_name: str, ref
         ok = ok and missing == 0 and len(ri) > 0
         worst = None
         if len(diff) and (not ok or diff[worst_i] > 0):
-            worst = (f"{keys[0]} {k0[worst_i]}, {keys[1]} {k1[worst_i]}: {ref_name} {float(a[worst_i])!r}, "
+            k0, k1 = (theirs.column(k).to_numpy()[ri][worst_i] for k in keys)
+            worst = (f"{keys[0]} {k0}, {keys[1]} {k1}: {ref_name} {float(a[worst_i])!r}, "
                      f"{tool} {float(b[worst_i])!r}")
         if missing:
             agreement += f"; {missing:,} {unit} missing on one side"

@@ -379,7 +379,7 @@ def top_by_weight(nbrs: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.nda
     return nbrs[order], weights[order]
 
 
-def pairs_table(ids: np.ndarray, u: np.ndarray, v: np.ndarray, scores: dict[str, np.ndarray], names: Sequence[str]) -> pa.Table:
+def pairs_table(ids: np.ndarray, u: np.ndarray, v: np.ndarray, scores: dict[str, Any], names: Sequence[str]) -> pa.Table:
     """A (target|src, contact|dst, score...) table in person ids; missing scores are null."""
     key_u, key_v = names
     cols: dict[str, Any] = {key_u: ids[u], key_v: ids[v]}
@@ -404,27 +404,34 @@ def ppr_table(ids: np.ndarray, sources: list[int], contacts: list[np.ndarray], s
     )
 
 
+def _masked(values: np.ndarray, present: np.ndarray, score: str) -> pa.Array:
+    """`values` spread over the rows where `present`, null elsewhere."""
+    full = np.zeros(len(present), dtype=np.int64 if score == "common_neighbors" else np.float64)
+    full[present] = values
+    return pa.array(full, mask=~present)
+
+
 def nested_pairs(ties: Ties, adj: sp.csr_matrix, order: np.ndarray, scores: dict[str, np.ndarray],
                  sizes: dict[str, int]) -> pa.Table:
-    """pairs.parquet on the smallest target sample any score ran.
+    """pairs.parquet on the largest target sample any score ran, null where a score did not.
 
     Each score may have run on a different prefix of the same seeded target order; the
-    prefixes are nested, so the smallest one is covered by every score.
+    prefixes are nested, so every score's rows are a subset of the largest one's.
     """
-    u, v = friend_pairs(adj, np.sort(order[: min(sizes.values())]))
+    u, v = friend_pairs(adj, np.sort(order[: max(sizes.values())]))
     keys = u * ties.n + v
-    kept: dict[str, np.ndarray] = {}
+    cols: dict[str, pa.Array] = {}
     for score, values in scores.items():
-        fu, fv = friend_pairs(adj, np.sort(order[: sizes[score]]))
-        kept[score] = values[np.isin(fu * ties.n + fv, keys)]
-    return pairs_table(ties.ids, u, v, kept, ("target", "contact"))
+        su, sv = friend_pairs(adj, np.sort(order[: sizes[score]]))
+        cols[score] = _masked(values, np.isin(keys, su * ties.n + sv), score)
+    return pairs_table(ties.ids, u, v, cols, ("target", "contact"))
 
 
 def nested_ties(ties: Ties, tie_order: np.ndarray, scores: dict[str, np.ndarray], sizes: dict[str, int]) -> pa.Table:
-    """ties.parquet on the smallest tie sample any score ran (prefixes of one seeded order)."""
-    pick = np.sort(tie_order[: min(sizes.values())])
-    kept = {s: v[np.isin(np.sort(tie_order[: sizes[s]]), pick)] for s, v in scores.items()}
-    return pairs_table(ties.ids, ties.src[pick], ties.dst[pick], kept, ("src", "dst"))
+    """ties.parquet on the largest tie sample any score ran, null where a score did not."""
+    pick = np.sort(tie_order[: max(sizes.values())])
+    cols = {s: _masked(v, np.isin(pick, tie_order[: sizes[s]]), s) for s, v in scores.items()}
+    return pairs_table(ties.ids, ties.src[pick], ties.dst[pick], cols, ("src", "dst"))
 
 
 def is_prepared(work: str, data: str, targets: str, ppr_targets: str) -> bool:

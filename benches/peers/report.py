@@ -57,9 +57,14 @@ def ms(seconds: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
+def times(r: float) -> str:
+    """A ratio with 3 significant digits, and thousands separators rather than an exponent."""
+    return f"{r:,.0f}×" if r >= 1000 else f"{r:.3g}×"
+
+
 def ratio_text(r: float) -> str:
     """tierank's throughput over a tool's, in words."""
-    return f"{r:.3g}× faster" if r >= 1 else f"{1 / r:.3g}× slower"
+    return f"{times(r)} faster" if r >= 1 else f"{times(1 / r)} slower"
 
 
 def load_results(work: Path) -> dict[str, dict[str, Any]]:
@@ -82,15 +87,19 @@ def index(results: dict[str, dict[str, Any]]) -> dict[tuple[str, str | None, str
     return {(tool, c.get("variant"), c["case"], c.get("score")): c for tool, doc in results.items() for c in doc["cases"]}
 
 
-def goal_line(label: str, goal: float, ratios: dict[str, float], extra: str = "") -> str:
-    """'met' / 'not met' for a ratio goal, per score, with by how much."""
+def goal_line(label: str, goal: float, ratios: dict[str, float], extra: str = "", condition: bool = True) -> str:
+    """'met' / 'not met' for a ratio goal, per score, with by how much.
+
+    `condition` is a further requirement (equal PPR top-15); when false the goal is not met
+    whatever the speed, and `extra` says why.
+    """
     if not ratios:
         return f"- {label} (goal ≥ {goal:g}×): not measured"
     parts = []
     for name, r in ratios.items():
-        verdict = f"met, {r / goal:.3g}× over the goal" if r >= goal else f"not met, short by {goal / r:.3g}×"
-        parts.append(f"{name + ': ' if name else ''}{r:.3g}× ({verdict})")
-    overall = "met" if all(r >= goal for r in ratios.values()) else "not met"
+        verdict = f"{times(r / goal)} the goal" if r >= goal else f"short by {times(goal / r)}"
+        parts.append(f"{name + ': ' if name else ''}{times(r)} ({verdict})")
+    overall = "met" if condition and all(r >= goal for r in ratios.values()) else "not met"
     return f"- {label} (goal ≥ {goal:g}×): **{overall}**. " + "; ".join(parts) + (f". {extra}" if extra else "")
 
 
@@ -153,9 +162,13 @@ def goals(entries: dict[tuple[Any, ...], dict[str, Any]], agreement: dict[tuple[
     out = [goal_line("Pairs per second vs igraph", 5, per_score("igraph")),
            goal_line("Two-hop pairs per second vs NetworKit `runOn`", 50, per_score("networkit"))]
     ppr = ratio("igraph", "ppr", None)
+    ours_ok = ("tierank", None, "ppr", None) in agreement and "FAILED" not in agreement[("tierank", None, "ppr", None)]
     overlap = (f"Top-15 agreement with exact: tierank {agreement.get(('tierank', None, 'ppr', None), 'n/a')}; "
                f"igraph {agreement.get(('igraph', None, 'ppr', None), 'n/a')}")
-    out.append(goal_line("Personalized PageRank per source vs igraph", 100, {"": ppr} if ppr else {}, overlap))
+    if not ours_ok:
+        overlap += " (tierank's top-15 is not equal to the exact one: below the 0.9 the check requires)"
+    out.append(goal_line("Personalized PageRank per source vs igraph at equal top-15", 100, {"": ppr} if ppr else {},
+                         overlap, ours_ok))
     load = ratio("pyarrow", "load", None)
     out.append(goal_line("Loading vs pyarrow `read_table` of the same file", 0.5, {"": load} if load else {}))
     return out

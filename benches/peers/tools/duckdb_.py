@@ -166,9 +166,9 @@ QUALIFY rank <= {cfg.k} ORDER BY target, rank"""
 
 
 def join_nested(results: dict[str, pa.Table], keys: tuple[str, str], scores: tuple[str, ...]) -> pa.Table:
-    """One table of all scores on the smallest sample (the samples are nested prefixes)."""
-    smallest = min(results.values(), key=lambda t: t.num_rows).select(list(keys))
-    out = smallest
+    """One table of all scores on the largest sample, null where a score's smaller sample
+    did not reach (the samples are nested prefixes of one seeded order)."""
+    out = max(results.values(), key=lambda t: t.num_rows).select(list(keys))
     for score in scores:
         out = out.join(results[score].select([*keys, score]), keys=list(keys), join_type="left outer")
     out = out.sort_by([(keys[0], "ascending"), (keys[1], "ascending")])
