@@ -241,6 +241,24 @@ pub fn sample(graph: &Graph) -> Result<Vec<NodeId>, FixtureError> {
     )?)
 }
 
+/// The planted ground truth of a cached dataset (`truth/closeness.parquet`), for the
+/// comparison and selection benches.
+///
+/// # Errors
+/// [`FixtureError::Load`] when the file does not decode, [`FixtureError::Read`] when the
+/// dataset has no truth.
+pub fn truth(dir: &Path) -> Result<tierank_io::Truth, FixtureError> {
+    tierank_io::read_truth(dir)
+        .map_err(|source| FixtureError::Load {
+            dir: dir.to_owned(),
+            source,
+        })?
+        .ok_or_else(|| FixtureError::Read {
+            file: DatasetPaths::new(dir).closeness(),
+            message: "the dataset has no ground truth".into(),
+        })
+}
+
 /// Every person of the graph, in node order: the targets of a full ranking.
 pub fn all_people(graph: &Graph) -> Vec<NodeId> {
     (0..graph.num_nodes()).map(|i| NodeId(i as u32)).collect()
@@ -313,6 +331,7 @@ mod tests {
         }
 
         let (graph, _) = load(&dir).expect("load");
+        assert!(!truth(&dir).expect("truth").is_empty());
         let targets = sample(&graph).expect("sample");
         assert!(!targets.is_empty());
         assert_eq!(
