@@ -97,7 +97,7 @@ def goal_line(label: str, goal: float, ratios: dict[str, float], extra: str = ""
         return f"- {label} (goal ≥ {goal:g}×): not measured"
     parts = []
     for name, r in ratios.items():
-        verdict = f"{times(r / goal)} the goal" if r >= goal else f"short by {times(goal / r)}"
+        verdict = f"{times(r / goal)} the goal" if r >= goal else f"{100 * (1 - r / goal):.2g}% short of it"
         parts.append(f"{name + ': ' if name else ''}{times(r)} ({verdict})")
     overall = "met" if condition and all(r >= goal for r in ratios.values()) else "not met"
     return f"- {label} (goal ≥ {goal:g}×): **{overall}**. " + "; ".join(parts) + (f". {extra}" if extra else "")
