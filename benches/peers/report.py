@@ -8,6 +8,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -161,17 +162,42 @@ def goals(entries: dict[tuple[Any, ...], dict[str, Any]], agreement: dict[tuple[
 
     out = [goal_line("Pairs per second vs igraph", 5, per_score("igraph")),
            goal_line("Two-hop pairs per second vs NetworKit `runOn`", 50, per_score("networkit"))]
-    ppr = ratio("igraph", "ppr", None)
-    ours_ok = ("tierank", None, "ppr", None) in agreement and "FAILED" not in agreement[("tierank", None, "ppr", None)]
-    overlap = (f"Top-15 agreement with exact: tierank {agreement.get(('tierank', None, 'ppr', None), 'n/a')}; "
-               f"igraph {agreement.get(('igraph', None, 'ppr', None), 'n/a')}")
-    if not ours_ok:
-        overlap += " (tierank's top-15 is not equal to the exact one: below the 0.9 the check requires)"
-    out.append(goal_line("Personalized PageRank per source vs igraph at equal top-15", 100, {"": ppr} if ppr else {},
-                         overlap, ours_ok))
+    out.append(ppr_goal(entries, agreement))
     load = ratio("pyarrow", "load", None)
     out.append(goal_line("Loading vs pyarrow `read_table` of the same file", 0.5, {"": load} if load else {}))
     return out
+
+
+#: Mean top-15 overlap with exact that counts as "equal top-15" for the PPR goal: igraph's
+#: solver is exact (1.000), and a tie in exact scores at rank 15 can cost one place in 15.
+EQUAL_TOP = 0.98
+
+
+def overlap_of(text: str | None) -> float | None:
+    """The mean top-k overlap in a PPR agreement text, if any."""
+    found = re.search(r"overlap mean ([0-9.]+)", text or "")
+    return float(found.group(1)) if found else None
+
+
+def ppr_goal(entries: dict[tuple[Any, ...], dict[str, Any]], agreement: dict[tuple[Any, ...], str]) -> str:
+    """PPR per source vs igraph, at the cheapest tierank epsilon whose top-15 equals exact's."""
+    label = "Personalized PageRank per source vs igraph at equal top-15"
+    igraph = entries.get(("igraph", None, "ppr", None))
+    ours = [(k[1], e, overlap_of(agreement.get(k))) for k, e in entries.items()
+            if k[0] == "tierank" and k[2] == "ppr" and "skipped" not in e]
+    if not igraph or "skipped" in igraph or not ours:
+        return f"- {label} (goal ≥ 100×): not measured"
+    theirs = overlap_of(agreement.get(("igraph", None, "ppr", None)))
+    equal = [(rate(e), v, o) for v, e, o in ours if o is not None and o >= EQUAL_TOP]
+    curve = "; ".join(f"epsilon {v or 'prepared'}: top-15 {o if o is not None else 'n/a'}, "
+                      f"{ms(e['seconds'] / max(e['items'], 1))} ms/source" for v, e, o in ours)
+    if not equal:
+        return (f"- {label} (goal ≥ 100×): **not met**: no tierank epsilon reached a mean top-15 overlap of "
+                f"{EQUAL_TOP} (igraph: {theirs}). Curve: {curve}")
+    r, variant, o = max(equal, key=lambda x: x[0])
+    extra = (f"At tierank's epsilon {variant or 'as prepared'} (top-15 overlap {o:.3f}; igraph {theirs}). "
+             f"Speed/accuracy curve: {curve}")
+    return goal_line(label, 100, {"": r / rate(igraph)}, extra)
 
 
 def rows(results: dict[str, dict[str, Any]], entries: dict[tuple[Any, ...], dict[str, Any]],

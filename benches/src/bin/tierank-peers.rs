@@ -81,6 +81,10 @@ struct RunArgs {
     /// Comma-separated cases: load, topk, pairs, ties, ppr.
     #[arg(long, default_value = "load,topk,pairs,ties,ppr")]
     cases: String,
+    /// Smaller push thresholds to run PPR at as well, besides the prepared epsilon: the
+    /// speed/accuracy curve, so that speed can be compared at equal top-15 agreement.
+    #[arg(long, value_delimiter = ',', default_value = "1e-5,1e-6,1e-7")]
+    ppr_epsilons: Vec<f64>,
 }
 
 /// Parameters recorded by `prepare` and read back by `run` and the Python tools.
@@ -102,6 +106,10 @@ struct Prepared {
 struct CaseTiming {
     case: &'static str,
     score: Option<&'static str>,
+    /// A second configuration of the same case (here: a smaller PPR epsilon); its scores
+    /// are in `<case>_<variant>.parquet`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<String>,
     seconds: f64,
     items: u64,
     unit: &'static str,
@@ -470,71 +478,87 @@ fn run(args: &RunArgs) -> Result<()> {
             graph,
             &read_person_ids(&args.work.join("ppr_targets.parquet"))?,
         )?;
-        let config = HeuristicConfig {
-            ppr_alpha: prepared.alpha,
-            ppr_epsilon: prepared.epsilon,
-            ..HeuristicConfig::default()
-        };
-        let h = build("ppr", &config, graph)?;
-        let mut scores = Vec::new();
-        let runs = repeat(args.runs, || {
-            scores = sources
-                .par_iter()
-                .map_init(
-                    || (Scratch::new(), Vec::new()),
-                    |(scratch, buf), &s| {
-                        h.score(graph, s, scratch, buf);
-                        buf.clone()
-                    },
-                )
-                .collect::<Vec<Vec<f64>>>();
-        });
-        timings.push(timed(
-            "ppr",
-            None,
-            runs,
-            sources.len() as u64,
-            "sources",
-            format!(
-                "Andersen-Chung-Lang lazy push, alpha = {}, epsilon = {:e}, friends' scores",
-                prepared.alpha, prepared.epsilon
-            ),
-        ));
-        let rows: Vec<(i64, i64, f64)> = sources
-            .iter()
-            .zip(&scores)
-            .flat_map(|(&s, sc)| {
-                graph
-                    .neighbors(s)
-                    .iter()
-                    .zip(sc)
-                    .map(move |(&v, &x)| (graph.person(s), graph.person(v), x))
-            })
-            .collect();
-        write_parquet(
-            &out.join("ppr.parquet"),
-            &schema(&[
-                ("source", DataType::Int64),
-                ("contact", DataType::Int64),
-                ("score", DataType::Float64),
-            ]),
-            rows.len(),
-            |range| {
-                let rows = &rows[range];
-                vec![
-                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))) as ArrayRef,
-                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
-                    Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
-                ]
-            },
-        )?;
+        let mut epsilons = vec![prepared.epsilon];
+        epsilons.extend(args.ppr_epsilons.iter().filter(|&&e| e != prepared.epsilon));
+        for (i, &epsilon) in epsilons.iter().enumerate() {
+            let config = HeuristicConfig {
+                ppr_alpha: prepared.alpha,
+                ppr_epsilon: epsilon,
+                ..HeuristicConfig::default()
+            };
+            let h = build("ppr", &config, graph)?;
+            let mut scores = Vec::new();
+            let runs = repeat(args.runs, || {
+                scores = sources
+                    .par_iter()
+                    .map_init(
+                        || (Scratch::new(), Vec::new()),
+                        |(scratch, buf), &s| {
+                            h.score(graph, s, scratch, buf);
+                            buf.clone()
+                        },
+                    )
+                    .collect::<Vec<Vec<f64>>>();
+            });
+            let mut timing = timed(
+                "ppr",
+                None,
+                runs,
+                sources.len() as u64,
+                "sources",
+                format!(
+                    "Andersen-Chung-Lang lazy push, alpha = {}, epsilon = {epsilon:e}, friends' \
+                     scores p + alpha r",
+                    prepared.alpha
+                ),
+            );
+            // The prepared epsilon is the plain `ppr` row; the others are variants.
+            let file = if i == 0 {
+                "ppr.parquet".to_owned()
+            } else {
+                let variant = format!("eps{epsilon:e}");
+                let file = format!("ppr_{variant}.parquet");
+                timing.variant = Some(variant);
+                file
+            };
+            timings.push(timing);
+            let rows: Vec<(i64, i64, f64)> = sources
+                .iter()
+                .zip(&scores)
+                .flat_map(|(&s, sc)| {
+                    graph
+                        .neighbors(s)
+                        .iter()
+                        .zip(sc)
+                        .map(move |(&v, &x)| (graph.person(s), graph.person(v), x))
+                })
+                .collect();
+            write_parquet(
+                &out.join(file),
+                &schema(&[
+                    ("source", DataType::Int64),
+                    ("contact", DataType::Int64),
+                    ("score", DataType::Float64),
+                ]),
+                rows.len(),
+                |range| {
+                    let rows = &rows[range];
+                    vec![
+                        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0)))
+                            as ArrayRef,
+                        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
+                    ]
+                },
+            )?;
+        }
     }
 
     for t in &timings {
         eprintln!(
             "tierank {:<6} {:<20} {:>10.4} s  {:>14.0} {}/s",
             t.case,
-            t.score.unwrap_or("-"),
+            t.score.or(t.variant.as_deref()).unwrap_or("-"),
             t.seconds,
             t.items as f64 / t.seconds,
             t.unit
@@ -575,6 +599,7 @@ fn timed(
     CaseTiming {
         case,
         score,
+        variant: None,
         seconds,
         items,
         unit,
