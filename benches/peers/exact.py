@@ -19,7 +19,7 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 
-from common import Recorder, Timed, neighbours, plain_damping, ppr_table, read_ids, read_ties
+from common import Recorder, Timed, neighbours, plain_damping, ppr_table, read_ids, read_ties, seeded_order
 
 #: Bytes of the dense block of the power iteration (two n x batch float64 matrices).
 BLOCK_BYTES = 1_000_000_000
@@ -53,6 +53,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--work", type=Path, required=True)
     p.add_argument("--tol", type=float, default=1e-12, help="stop when the L1 change of every column is below this")
+    p.add_argument("--sources", type=int, default=0,
+                   help="solve only the first N sources of the tools' seeded source order (0: all); "
+                        "the tools' subsamples are prefixes of the same order, so they stay covered")
     a = p.parse_args()
     meta = json.loads((a.work / "prepare.json").read_text())
     damping = plain_damping(float(meta["alpha"]))
@@ -61,6 +64,8 @@ def main() -> None:
     ties = read_ties(a.work / "ties.parquet")
     adj = ties.adjacency(weighted=True)
     sources = ties.vertices(read_ids(a.work / "ppr_targets.parquet"))
+    if 0 < a.sources < len(sources):
+        sources = sources[seeded_order(len(sources), 3)][: a.sources]
     batch = max(1, BLOCK_BYTES // (16 * ties.n))
     contacts, scores = [], []
     iterations, change = 0, 0.0
