@@ -202,7 +202,8 @@ fn prepare(args: &PrepareArgs) -> Result<()> {
         )?;
     }
     let prepared = Prepared {
-        data: args.data.clone(),
+        // Absolute, so that a later run from another directory recognises the same data.
+        data: fs::canonicalize(&args.data).unwrap_or_else(|_| args.data.clone()),
         people: graph.num_nodes(),
         ties: rows.len(),
         targets: targets.len(),
