@@ -97,6 +97,9 @@ pub trait Heuristic: Send + Sync + std::fmt::Debug {
 pub struct Scratch {
     /// Generation-stamped marks: node `v` is marked when `marks[v] == stamp`.
     pub marks: Vec<u32>,
+    /// A node bitset, all zero between calls: the two-hop kernels set the target's friends,
+    /// probe it once per friend-of-friend, and unset them again.
+    pub bits: Vec<u64>,
     /// The current generation; bump with [`Scratch::next_stamp`] to clear all marks in `O(1)`.
     pub stamp: u32,
     /// For a marked node, its position in the target's neighbour list.

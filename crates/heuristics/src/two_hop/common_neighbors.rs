@@ -1,6 +1,6 @@
 //! Common neighbours (embeddedness).
 
-use super::sum_over_common;
+use super::count_common;
 use crate::{CostClass, Heuristic, Needs, Scratch};
 use tierank_graph::{Graph, NodeId};
 
@@ -50,6 +50,6 @@ impl Heuristic for CommonNeighbors {
     }
 
     fn score(&self, graph: &Graph, target: NodeId, scratch: &mut Scratch, out: &mut Vec<f64>) {
-        sum_over_common(graph, target, scratch, out, |_| 1.0);
+        count_common(graph, target, scratch, out);
     }
 }

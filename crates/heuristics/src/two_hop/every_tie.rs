@@ -17,6 +17,7 @@
 use rayon::prelude::*;
 use tierank_graph::{Graph, NodeId};
 
+use super::FriendBits;
 use crate::Scratch;
 
 /// The canonical numbering of the ties of a graph: `(u, v)` with `u < v`, lexicographic.
@@ -97,7 +98,7 @@ fn owns(graph: &Graph, u: NodeId, v: NodeId) -> bool {
 /// Scores the ties that `u` owns: for each friend `v` with fewer friends than `u`, pushes
 /// `(v, |C_uv|, Σ_{w∈C_uv} term(w))` to `out` (cleared first), in neighbour order.
 ///
-/// Marks `N(u)` once and scans `N(v)`, so a tie costs `k_v = min(k_u, k_v)`. Common
+/// Sets `N(u)` in the scratch bitset once and scans `N(v)`, so a tie costs `k_v = min(k_u, k_v)`. Common
 /// neighbours are met in ascending id, the same order as the per-target kernels, so sums are
 /// bit-identical to theirs. A pure function of the graph, `u` and the scratch buffer.
 pub fn owned_tie_sums(
@@ -112,7 +113,7 @@ pub fn owned_tie_sums(
     if !neighbors.iter().any(|&v| owns(graph, u, v)) {
         return;
     }
-    scratch.mark_neighbors(graph, u);
+    let bits = FriendBits::set(graph, u, &mut scratch.bits);
     for &v in neighbors {
         if !owns(graph, u, v) {
             continue;
@@ -120,13 +121,14 @@ pub fn owned_tie_sums(
         let mut common = 0u32;
         let mut sum = 0.0;
         for &w in graph.neighbors(v) {
-            if scratch.is_marked(w) {
+            if bits.has(w) {
                 common += 1;
                 sum += term(w);
             }
         }
         out.push((v, common, sum));
     }
+    bits.clear(graph, u);
 }
 
 /// [`TieSums`] for every tie of the graph, in parallel over people (rayon's current pool).

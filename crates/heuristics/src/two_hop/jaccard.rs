@@ -1,6 +1,6 @@
 //! Jaccard similarity of the two friend lists.
 
-use super::sum_over_common;
+use super::count_common;
 use crate::{CostClass, Heuristic, Needs, Scratch};
 use tierank_graph::{Graph, NodeId};
 
@@ -49,7 +49,7 @@ impl Heuristic for Jaccard {
     }
 
     fn score(&self, graph: &Graph, target: NodeId, scratch: &mut Scratch, out: &mut Vec<f64>) {
-        sum_over_common(graph, target, scratch, out, |_| 1.0);
+        count_common(graph, target, scratch, out);
         let k_u = graph.degree(target) as f64;
         for (c, &v) in out.iter_mut().zip(graph.neighbors(target)) {
             // The union holds at least u and v, so the denominator is >= 2.

@@ -1,6 +1,6 @@
 //! Neighbourhood overlap.
 
-use super::sum_over_common;
+use super::count_common;
 use crate::{CostClass, Heuristic, Needs, Scratch};
 use tierank_graph::{Graph, NodeId};
 
@@ -50,7 +50,7 @@ impl Heuristic for Overlap {
     }
 
     fn score(&self, graph: &Graph, target: NodeId, scratch: &mut Scratch, out: &mut Vec<f64>) {
-        sum_over_common(graph, target, scratch, out, |_| 1.0);
+        count_common(graph, target, scratch, out);
         let others_u = graph.degree(target) as f64 - 1.0;
         for (c, &v) in out.iter_mut().zip(graph.neighbors(target)) {
             let denom = others_u + (graph.degree(v) as f64 - 1.0) - *c;
