@@ -268,21 +268,18 @@ fn build<K: SlotKey>(
     edges: &[(NodeId, NodeId)],
 ) -> Result<(Vec<u64>, Vec<K>, BuildStats), GraphError> {
     let n = num_nodes;
-    if let Some(i) = edges
-        .par_iter()
-        .position_first(|&(u, v)| u.index() >= n || v.index() >= n)
-    {
-        let (u, v) = edges[i];
-        let w = if u.index() >= n { u } else { v };
-        return Err(GraphError::NodeOutOfRange {
-            node: u64::from(w.0),
-            nodes: n,
-        });
+    // One fused sequential pass finds the first bad edge and counts self-loops.
+    let mut stats = BuildStats::default();
+    for &(u, v) in edges {
+        if u.index() >= n || v.index() >= n {
+            let w = if u.index() >= n { u } else { v };
+            return Err(GraphError::NodeOutOfRange {
+                node: u64::from(w.0),
+                nodes: n,
+            });
+        }
+        stats.self_loops += u64::from(u == v);
     }
-    let mut stats = BuildStats {
-        self_loops: edges.par_iter().filter(|(u, v)| u == v).count() as u64,
-        duplicates: 0,
-    };
     let threads = if edges.len() < PARALLEL_EDGES {
         1
     } else {

@@ -270,6 +270,64 @@ pub(crate) fn i64_values<'b>(
     }
 }
 
+/// Copies a non-null int64 column (Int32 widened) into `out`, which has its length.
+/// Nulls are an error, as in [`i64_values`].
+pub(crate) fn copy_i64_into(
+    at: ColumnAt<'_>,
+    array: &ArrayRef,
+    out: &mut [i64],
+) -> Result<(), IoError> {
+    at.first_null(array.as_ref())?;
+    match array.data_type() {
+        DataType::Int64 => out.copy_from_slice(array.as_primitive::<Int64Type>().values()),
+        DataType::Int32 => {
+            let values = array.as_primitive::<Int32Type>().values();
+            out.iter_mut()
+                .zip(values.iter())
+                .for_each(|(o, &v)| *o = i64::from(v));
+        }
+        other => return Err(at.wrong_type(INT_EXPECTED, other)),
+    }
+    Ok(())
+}
+
+/// Copies a measure column (others widened to float64) into `out`, which has its length,
+/// refusing the first null or invalid value in row order, as reading [`f64_values`] and
+/// checking each with [`check_measure`] does, without the intermediate `Option` per row.
+pub(crate) fn copy_measures_into(
+    at: ColumnAt<'_>,
+    array: &ArrayRef,
+    out: &mut [f64],
+) -> Result<(), IoError> {
+    fn widen<T: arrow::datatypes::ArrowPrimitiveType>(
+        array: &ArrayRef,
+        out: &mut [f64],
+        f: impl Fn(T::Native) -> f64,
+    ) {
+        let values = array.as_primitive::<T>().values();
+        out.iter_mut()
+            .zip(values.iter())
+            .for_each(|(o, &v)| *o = f(v));
+    }
+    match array.data_type() {
+        DataType::Float64 => out.copy_from_slice(array.as_primitive::<Float64Type>().values()),
+        DataType::Float32 => widen::<Float32Type>(array, out, f64::from),
+        DataType::Int32 => widen::<Int32Type>(array, out, f64::from),
+        DataType::Int64 => widen::<Int64Type>(array, out, |v| v as f64),
+        other => return Err(at.wrong_type(FLOAT_EXPECTED, other)),
+    }
+    // Valid measures are finite and non-negative; find the first row that is not (or null).
+    let has_nulls = array.null_count() > 0;
+    let bad = |i: usize| (has_nulls && array.is_null(i)) || !(out[i] >= 0.0 && out[i].is_finite());
+    if let Some(i) = (0..out.len()).find(|&i| bad(i)) {
+        if array.is_null(i) {
+            return Err(at.bad(i, "null value"));
+        }
+        check_measure(at, i, out[i])?;
+    }
+    Ok(())
+}
+
 /// Float64 values (others widened), with nulls read as `None`.
 pub(crate) fn f64_values(at: ColumnAt<'_>, array: &ArrayRef) -> Result<Vec<Option<f64>>, IoError> {
     fn collect<T: arrow::datatypes::ArrowPrimitiveType>(

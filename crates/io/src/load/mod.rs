@@ -166,13 +166,11 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
     } else {
         Vec::new()
     };
-    let mut all = Vec::with_capacity(tie_rows.src.len() * 2 + persons.len());
-    all.extend_from_slice(&tie_rows.src);
-    all.extend_from_slice(&tie_rows.dst);
-    all.extend_from_slice(&persons);
+    let ids = IdMap::from_unsorted_parts(&[&tie_rows.src, &tie_rows.dst, &persons])?;
     drop(persons);
-    let ids = IdMap::from_unsorted(all)?;
     let edges = ties::dense_edges(&ids, &tie_rows);
+    // The person ids are no longer needed: free them before the CSR is built.
+    let ties::TieRows { weight, .. } = tie_rows;
     report.seconds.ties = t.elapsed().as_secs_f64();
     log::info!(
         "read {} tie rows and {} person rows ({} people) in {:.3} s",
@@ -187,15 +185,21 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
     if opts.strict {
         ties::refuse_dropped_ties(&ties_path, &edges)?;
     }
-    let (csr, stats) = Csr::from_edges(ids.len(), &edges)?;
+    // Each slot is placed with the row that made it, so weights need no search.
+    let (csr, stats, weights) = match weight.as_deref() {
+        Some(w) => {
+            let (csr, stats, w) = Csr::from_edges_with_values(ids.len(), &edges, w)?;
+            (csr, stats, Some(w))
+        }
+        None => {
+            let (csr, stats) = Csr::from_edges(ids.len(), &edges)?;
+            (csr, stats, None)
+        }
+    };
     report.self_loops = stats.self_loops;
     report.duplicate_ties = stats.duplicates;
-    let weights = tie_rows
-        .weight
-        .as_deref()
-        .map(|w| ties::slot_weights(&csr, &edges, w));
     drop(edges);
-    drop(tie_rows);
+    drop(weight);
     report.isolated_people = (0..csr.num_nodes())
         .filter(|&u| csr.degree(NodeId(u as u32)) == 0)
         .count() as u64;

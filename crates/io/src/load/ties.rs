@@ -4,11 +4,11 @@ use std::path::Path;
 
 use rayon::prelude::*;
 use tierank_format::schema::col;
-use tierank_graph::{Csr, IdMap, NodeId};
+use tierank_graph::{IdMap, NodeId};
 
 use crate::IoError;
 use crate::columns::{
-    ColumnAt, ParquetSource, check_float, check_int, check_measure, f64_values, i64_values,
+    ColumnAt, ParquetSource, check_float, check_int, copy_i64_into, copy_measures_into, i64_values,
 };
 
 /// The rows of `ties.parquet`, in file order.
@@ -20,7 +20,13 @@ pub(super) struct TieRows {
     pub weight: Option<Vec<f64>>,
 }
 
-/// Reads `ties.parquet`, decoding row groups in parallel and concatenating them in order.
+/// Reads `ties.parquet`, decoding every (row group, column) pair in parallel straight into
+/// its place in the output columns, so that even a file of one row group decodes on several
+/// threads and no row is copied twice.
+///
+/// Of several bad values, the one reported is the first by row group, then by batch of
+/// [`BATCH_ROWS`](crate::columns::BATCH_ROWS) rows, then by column (src, dst, weight): what reading the row groups one
+/// batch of all columns at a time would meet first.
 pub(super) fn read_ties(path: &Path) -> Result<TieRows, IoError> {
     let source = ParquetSource::open(path)?;
     let at = |column| ColumnAt {
@@ -37,52 +43,119 @@ pub(super) fn read_ties(path: &Path) -> Result<TieRows, IoError> {
         }
         None => false,
     };
-    let mut columns = vec![col::SRC, col::DST];
-    if has_weight {
-        columns.push(col::WEIGHT);
-    }
     let starts = source.row_group_starts();
-    let chunks: Vec<Result<TieRows, IoError>> = (0..source.num_row_groups())
-        .into_par_iter()
-        .map(|rg| {
-            let mut rows = TieRows {
-                weight: has_weight.then(Vec::new),
-                ..TieRows::default()
-            };
-            let mut row0 = starts[rg];
-            for batch in source.reader(&columns, Some(vec![rg]))? {
-                let batch = batch.map_err(|e| IoError::parquet(path, e))?;
-                let at = |column| ColumnAt { path, column, row0 };
-                rows.src
-                    .extend_from_slice(&i64_values(at(col::SRC), at(col::SRC).of(&batch)?)?);
-                rows.dst
-                    .extend_from_slice(&i64_values(at(col::DST), at(col::DST).of(&batch)?)?);
-                if let Some(out) = rows.weight.as_mut() {
-                    let w_at = at(col::WEIGHT);
-                    for (i, w) in f64_values(w_at, w_at.of(&batch)?)?.into_iter().enumerate() {
-                        let w = w.ok_or_else(|| w_at.bad(i, "null value"))?;
-                        check_measure(w_at, i, w)?;
-                        out.push(w);
-                    }
-                }
-                row0 += batch.num_rows() as u64;
-            }
-            Ok(rows)
-        })
+    let rows = usize::try_from(source.num_rows())
+        .map_err(|_| IoError::parquet(path, "more rows than this machine can address"))?;
+    let lens: Vec<usize> = starts
+        .windows(2)
+        .map(|w| usize::try_from(w[1] - w[0]).unwrap_or(usize::MAX))
         .collect();
-    let mut all = TieRows {
-        weight: has_weight.then(Vec::new),
-        ..TieRows::default()
-    };
-    for chunk in chunks {
-        let chunk = chunk?;
-        all.src.extend_from_slice(&chunk.src);
-        all.dst.extend_from_slice(&chunk.dst);
-        if let (Some(out), Some(w)) = (all.weight.as_mut(), chunk.weight) {
-            out.extend_from_slice(&w);
+    let mut src = vec![0i64; rows];
+    let mut dst = vec![0i64; rows];
+    let mut weight = vec![0f64; if has_weight { rows } else { 0 }];
+    let mut tasks: Vec<(usize, usize, Out<'_>)> = Vec::new();
+    for (rg, out) in split_lens(&mut src, &lens).into_iter().enumerate() {
+        tasks.push((rg, 0, Out::Int(out)));
+    }
+    for (rg, out) in split_lens(&mut dst, &lens).into_iter().enumerate() {
+        tasks.push((rg, 1, Out::Int(out)));
+    }
+    if has_weight {
+        for (rg, out) in split_lens(&mut weight, &lens).into_iter().enumerate() {
+            tasks.push((rg, 2, Out::Float(out)));
         }
     }
-    Ok(all)
+    let first_error = tasks
+        .into_par_iter()
+        .filter_map(|(rg, order, out)| {
+            let column = [col::SRC, col::DST, col::WEIGHT][order];
+            read_column(&source, column, rg, starts[rg], out)
+                .err()
+                .map(|(batch, e)| ((rg, batch, order), e))
+        })
+        .min_by_key(|(key, _)| *key);
+    if let Some((_, e)) = first_error {
+        return Err(e);
+    }
+    Ok(TieRows {
+        src,
+        dst,
+        weight: has_weight.then_some(weight),
+    })
+}
+
+/// Where one column of one row group goes.
+enum Out<'a> {
+    Int(&'a mut [i64]),
+    Float(&'a mut [f64]),
+}
+
+/// Splits `slice` into consecutive pieces of the given lengths (the last takes the rest).
+fn split_lens<'a, T>(mut slice: &'a mut [T], lens: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(lens.len());
+    for (i, &len) in lens.iter().enumerate() {
+        let len = if i + 1 == lens.len() {
+            slice.len()
+        } else {
+            len.min(slice.len())
+        };
+        let (head, tail) = slice.split_at_mut(len);
+        out.push(head);
+        slice = tail;
+    }
+    out
+}
+
+/// Decodes `column` of row group `rg` (first file row `row0`) into `out`; on failure, the
+/// index of the batch that failed and the error.
+fn read_column(
+    source: &ParquetSource,
+    column: &str,
+    rg: usize,
+    row0: u64,
+    mut out: Out<'_>,
+) -> Result<(), (usize, IoError)> {
+    let path = source.path();
+    let reader = source
+        .reader(&[column], Some(vec![rg]))
+        .map_err(|e| (0, e))?;
+    let capacity = match &out {
+        Out::Int(o) => o.len(),
+        Out::Float(o) => o.len(),
+    };
+    let mut at = ColumnAt { path, column, row0 };
+    let mut filled = 0usize;
+    let mut batches = 0usize;
+    for batch in reader {
+        let fail = |e| (batches, e);
+        let batch = batch.map_err(|e| fail(IoError::parquet(path, e)))?;
+        let array = at.of(&batch).map_err(fail)?;
+        let range = filled..filled + array.len();
+        if range.end > capacity {
+            return Err(fail(IoError::parquet(
+                path,
+                format!("row group {rg} holds more rows than its metadata says"),
+            )));
+        }
+        match &mut out {
+            Out::Int(o) => copy_i64_into(at, array, &mut o[range]),
+            Out::Float(o) => copy_measures_into(at, array, &mut o[range]),
+        }
+        .map_err(fail)?;
+        filled += array.len();
+        at.row0 += array.len() as u64;
+        batches += 1;
+    }
+    if filled != capacity {
+        return Err((
+            batches,
+            IoError::parquet(
+                path,
+                format!("row group {rg} holds fewer rows than its metadata says"),
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads the `person_id` column of `persons.parquet`.
@@ -104,17 +177,34 @@ pub(super) fn read_persons(path: &Path) -> Result<Vec<i64>, IoError> {
 }
 
 /// Maps every tie row to dense ids (every endpoint is in `ids` by construction).
+///
+/// Uses the bucketed [`IdMap::dense_lookup`] (a plain binary search per endpoint over all
+/// person ids costs about twenty cache-missing steps), and reuses the previous row's answer
+/// for a repeated id, which is every row but one per person in a file sorted by `src`.
 pub(super) fn dense_edges(ids: &IdMap, rows: &TieRows) -> Vec<(NodeId, NodeId)> {
-    rows.src
-        .par_iter()
-        .zip(rows.dst.par_iter())
-        .map(|(&a, &b)| {
-            (
-                ids.dense(a).expect("every tie endpoint is mapped"),
-                ids.dense(b).expect("every tie endpoint is mapped"),
-            )
-        })
-        .collect()
+    const CHUNK: usize = 1 << 16;
+    let dense = ids.dense_lookup();
+    let mut edges = vec![(NodeId(0), NodeId(0)); rows.src.len()];
+    edges
+        .par_chunks_mut(CHUNK)
+        .zip(rows.src.par_chunks(CHUNK))
+        .zip(rows.dst.par_chunks(CHUNK))
+        .for_each(|((out, src), dst)| {
+            let mut last_src = None;
+            let mut last_dst = None;
+            let map = |last: &mut Option<(i64, NodeId)>, p: i64| match *last {
+                Some((q, u)) if q == p => u,
+                _ => {
+                    let u = dense(p).expect("every tie endpoint is mapped");
+                    *last = Some((p, u));
+                    u
+                }
+            };
+            for ((e, &a), &b) in out.iter_mut().zip(src).zip(dst) {
+                *e = (map(&mut last_src, a), map(&mut last_dst, b));
+            }
+        });
+    edges
 }
 
 /// In strict mode, refuses self-loops and repeated friendships, naming the first such row.
@@ -159,22 +249,81 @@ pub(super) fn refuse_dropped_ties(path: &Path, edges: &[(NodeId, NodeId)]) -> Re
     Ok(())
 }
 
-/// One weight per CSR slot, equal in both directions; a repeated friendship keeps the weight
-/// of its first row.
-pub(super) fn slot_weights(csr: &Csr, edges: &[(NodeId, NodeId)], weights: &[f64]) -> Vec<f64> {
-    let mut out = vec![f64::NAN; csr.num_directed_edges()];
-    for (&(u, v), &w) in edges.iter().zip(weights) {
-        if u == v {
-            continue;
-        }
-        let (a, b) = (
-            csr.slot(u, v).expect("tie is in the CSR"),
-            csr.slot(v, u).expect("tie is in the CSR"),
-        );
-        if out[a].is_nan() {
-            out[a] = w;
-            out[b] = w;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, Float64Array, Int64Array};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+    use std::sync::Arc;
+
+    /// Writes ties in row groups of `group` rows.
+    fn write(path: &Path, src: Vec<Option<i64>>, dst: Vec<Option<i64>>, w: Vec<Option<f64>>) {
+        let batch = RecordBatch::try_from_iter([
+            ("src", Arc::new(Int64Array::from(src)) as ArrayRef),
+            ("dst", Arc::new(Int64Array::from(dst)) as ArrayRef),
+            ("weight", Arc::new(Float64Array::from(w)) as ArrayRef),
+        ])
+        .unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(3))
+            .build();
+        let file = std::fs::File::create(path).unwrap();
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    fn bad_at(path: &Path) -> (String, u64) {
+        match read_ties(path).unwrap_err() {
+            IoError::BadValue { column, row, .. } => (column, row),
+            other => panic!("{other:?}"),
         }
     }
-    out
+
+    #[test]
+    fn reads_row_groups_in_order_and_reports_the_first_bad_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ties.parquet");
+        let ids = |v: &[i64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+        let w = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+        write(
+            &path,
+            ids(&[1, 2, 3, 4, 5, 6, 7]),
+            ids(&[9, 8, 7, 6, 5, 4, 3]),
+            w(&[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]),
+        );
+        assert_eq!(ParquetSource::open(&path).unwrap().num_row_groups(), 3);
+        let rows = read_ties(&path).unwrap();
+        assert_eq!(rows.src, [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(rows.dst, [9, 8, 7, 6, 5, 4, 3]);
+        assert_eq!(rows.weight.unwrap(), [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]);
+
+        // The earlier row group wins over a later one, whatever the columns.
+        let mut src = ids(&[1, 2, 3, 4, 5, 6, 7]);
+        src[6] = None;
+        let mut weight = w(&[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]);
+        weight[4] = Some(-1.0);
+        write(&path, src.clone(), ids(&[9, 8, 7, 6, 5, 4, 3]), weight);
+        assert_eq!(bad_at(&path), ("weight".into(), 4));
+
+        let mut weight = w(&[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]);
+        weight[3] = None;
+        write(&path, src, ids(&[9, 8, 7, 6, 5, 4, 3]), weight);
+        assert_eq!(bad_at(&path), ("weight".into(), 3));
+
+        // Within one batch, the whole src column is checked before dst, then weight.
+        let mut dst = ids(&[9, 8, 7, 6, 5, 4, 3]);
+        dst[5] = None;
+        let mut src = ids(&[1, 2, 3, 4, 5, 6, 7]);
+        src[4] = None;
+        write(
+            &path,
+            src,
+            dst,
+            w(&[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, f64::NAN]),
+        );
+        assert_eq!(bad_at(&path), ("src".into(), 4));
+    }
 }
