@@ -104,7 +104,7 @@ def goal_line(label: str, goal: float, ratios: dict[str, float], extra: str = ""
     return f"- {label} (goal ≥ {goal:g}×): **{overall}**. " + "; ".join(parts) + (f". {extra}" if extra else "")
 
 
-def render(work: Path, preset: str, command: str, repo: Path) -> str:
+def render(work: Path, preset: str, command: str, repo: Path, note: str | None = None) -> str:
     """The markdown section for this preset (markers included)."""
     meta = json.loads((work / "prepare.json").read_text())
     results = load_results(work)
@@ -121,6 +121,7 @@ def render(work: Path, preset: str, command: str, repo: Path) -> str:
         "",
         f"Measured {now} on {m['cpu']} ({m['cores']} logical cores, {m['ram']} RAM), commit `{git_commit(repo)}`.",
         f"Command: `{command}`",
+        *([note] if note else []),
         "",
         f"Data: {int(meta['people']):,} people, {int(meta['ties']):,} ties; {int(meta['targets']):,} targets, "
         f"{int(meta['ppr_targets']):,} PPR sources (seed {meta['seed']}); alpha {meta['alpha']}, epsilon {meta['epsilon']}, k {meta['k']}. "
@@ -144,6 +145,12 @@ def render(work: Path, preset: str, command: str, repo: Path) -> str:
         "|---|---|---|---|---:|---:|---|---|",
     ]
     lines += rows(results, entries, agreement)
+    lines += [
+        "",
+        "The PPR ratios in the table are against tierank's row at the prepared epsilon, whose top-15 "
+        "is less accurate than the exact solvers'; the PPR goal above compares at equal top-15.",
+        "",
+    ]
     lines += [f"<!-- peers:{preset}:end -->"]
     return "\n".join(lines) + "\n"
 
@@ -258,8 +265,9 @@ def main() -> None:
     p.add_argument("--command", required=True, help="the exact command line, shown in the section")
     p.add_argument("--docs", type=Path, help="markdown file to put the section in")
     p.add_argument("--repo", type=Path, default=Path(__file__).resolve().parents[2])
+    p.add_argument("--note", help="a line on provenance shown under the command (e.g. a partial rerun)")
     a = p.parse_args()
-    section = render(a.work, a.preset, a.command, a.repo)
+    section = render(a.work, a.preset, a.command, a.repo, a.note)
     write_text_atomic(a.work / "report.md", section)
     print(section)
     if a.docs:
