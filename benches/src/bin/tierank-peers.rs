@@ -393,12 +393,8 @@ fn run(args: &RunArgs) -> Result<()> {
             ids.len(),
             |range| {
                 let mut arrays: Vec<ArrayRef> = vec![
-                    Arc::new(Int64Array::from_iter_values(
-                        ids[range.clone()].iter().map(|r| r.0),
-                    )),
-                    Arc::new(Int64Array::from_iter_values(
-                        ids[range.clone()].iter().map(|r| r.1),
-                    )),
+                    id_column(&ids[range.clone()], |r| r.0),
+                    id_column(&ids[range.clone()], |r| r.1),
                 ];
                 for column in &columns {
                     arrays.push(Arc::new(Float64Array::from(column[range.clone()].to_vec())));
@@ -461,12 +457,8 @@ fn run(args: &RunArgs) -> Result<()> {
             ids.len(),
             |range| {
                 vec![
-                    Arc::new(Int64Array::from_iter_values(
-                        ids[range.clone()].iter().map(|r| r.0),
-                    )) as ArrayRef,
-                    Arc::new(Int64Array::from_iter_values(
-                        ids[range.clone()].iter().map(|r| r.1),
-                    )),
+                    id_column(&ids[range.clone()], |r| r.0),
+                    id_column(&ids[range.clone()], |r| r.1),
                     Arc::new(Float64Array::from(jaccard[range.clone()].to_vec())),
                     Arc::new(Float64Array::from(adamic_adar[range].to_vec())),
                 ]
@@ -650,6 +642,11 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
         Ok(())
     })
     .with_context(|| format!("writing {}", path.display()))
+}
+
+/// One Int64 column of (person, person) keys, for the score files.
+fn id_column(ids: &[(i64, i64)], field: impl Fn(&(i64, i64)) -> i64) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(ids.iter().map(field)))
 }
 
 #[inline]
