@@ -248,6 +248,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         ExistingDir::Refuse
     };
+    let mut inputs = vec![args.data.as_path()];
+    inputs.extend(args.exclude.as_deref());
+    tierank_format::output::check_output_path(&args.out, &inputs)
+        .map_err(|e| bad_input(format!("--out: {e}")))?;
     check_output_dir(&args.out, existing).map_err(|e| bad_input(format!("--out: {e}")))?;
     let paths = DatasetPaths::new(&args.data);
     if !paths.closeness().is_file() {

@@ -49,6 +49,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.targets == 0 || args.sample == 0 {
         return Err(bad_input("--targets and --sample must be at least 1"));
     }
+    // Every argument is checked before the output directory is created.
+    args.preset
+        .parse::<tierank_datagen::Preset>()
+        .map_err(|e| bad_input(format!("--preset: {e}")))?;
+    tierank_format::output::check_output_path(&args.out, &[])
+        .map_err(|e| bad_input(format!("--out: {e}")))?;
     prepare_out(&args.out, args.force)?;
     let out = &args.out;
     let data = out.join("data");
@@ -77,6 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             &s(&out.join("stats.json")),
             "--seed",
             &seed,
+            "--force",
         ],
     )?;
     step(

@@ -122,6 +122,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         ExistingDir::Refuse
     };
+    let inputs: Vec<&std::path::Path> = args.config.iter().map(PathBuf::as_path).collect();
+    tierank_format::output::check_output_path(&args.out, &inputs)
+        .map_err(|e| bad_input(format!("--out: {e}")))?;
     tierank_format::atomic::check_output_dir(&args.out, existing).map_err(bad_input)?;
 
     eprintln!(

@@ -94,6 +94,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let config = args.heuristic.config()?;
     let half_life_ms = args.heuristic.half_life_ms()?;
+    let mut inputs = vec![args.data.as_path()];
+    inputs.extend(args.targets.as_deref());
+    inputs.extend(args.model.as_deref());
+    tierank_format::output::check_output_path(&args.out, &inputs)
+        .map_err(|e| bad_input(format!("--out: {e}")))?;
     check_output(&args.out, args.force)?;
     // Read the target list before the (much larger) dataset so a bad file fails fast.
     let target_ids = match &args.targets {

@@ -163,11 +163,12 @@ pub fn execute(args: &Args, command_line: Vec<String>) -> anyhow::Result<Outcome
     } else {
         ExistingDir::Refuse
     };
-    check_output_dir(&args.out, existing).map_err(|e| bad_input(format!("--out: {e}")))?;
     let mut input_paths = vec![args.data.as_path(), args.targets.as_path()];
     input_paths.extend(args.exclude.as_deref());
     input_paths.extend(args.calibration.as_deref());
-    check_out_holds_no_input(&args.out, &input_paths)?;
+    tierank_format::output::check_output_path(&args.out, &input_paths)
+        .map_err(|e| bad_input(format!("--out: {e}")))?;
+    check_output_dir(&args.out, existing).map_err(|e| bad_input(format!("--out: {e}")))?;
 
     // Small files first, so a mistake in them costs no loading time.
     let target_ids = tierank_io::read_person_ids(&args.targets).map_err(io_error)?;
@@ -262,27 +263,6 @@ pub fn execute(args: &Args, command_line: Vec<String>) -> anyhow::Result<Outcome
         candidates,
         out,
     })
-}
-
-/// Refuses an output directory that holds an input: `--force` would delete it, and even
-/// without `--force` the run could not be verified later.
-fn check_out_holds_no_input(out: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
-    let Ok(out_abs) = out.canonicalize() else {
-        // It does not exist yet, so it holds nothing.
-        return Ok(());
-    };
-    for input in inputs {
-        if let Ok(abs) = input.canonicalize()
-            && abs.starts_with(&out_abs)
-        {
-            return Err(bad_input(format!(
-                "--out {} holds the input {}: choose another output directory",
-                out.display(),
-                input.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Maps a selection error to exit code 2 when the arguments or input files caused it.

@@ -16,6 +16,9 @@ pub struct Args {
     /// Also write the report and the realism checks as JSON to FILE (atomically).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Overwrite the --json file if it exists.
+    #[arg(long)]
+    pub force: bool,
     /// Egos measured for clustering and overlap; graphs with at most N people are measured
     /// exactly.
     #[arg(long, value_name = "N", default_value_t = tierank_stats::DEFAULT_SAMPLE_NODES,
@@ -31,6 +34,23 @@ pub struct Args {
 
 /// Runs `tierank stats`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(path) = &args.json {
+        // Before the report is computed, so a mistake costs nothing and writes nothing.
+        tierank_format::output::check_output_path(path, &[&args.dataset])
+            .map_err(|e| bad_input(format!("--json: {e}")))?;
+        if path.is_dir() {
+            return Err(bad_input(format!(
+                "--json: {} is a directory",
+                path.display()
+            )));
+        }
+        if path.exists() && !args.force {
+            return Err(bad_input(format!(
+                "--json: {} already exists (pass --force to overwrite)",
+                path.display()
+            )));
+        }
+    }
     let opts = StatsOptions {
         sample_nodes: args.sample_nodes,
         seed: args.seed,

@@ -636,7 +636,11 @@ fn bad_input_exits_2_and_writes_nothing() {
         2,
     );
     assert_eq!(run.status.code(), Some(2));
-    assert!(stderr(&run).contains("holds the input"), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("contains the input"),
+        "{}",
+        stderr(&run)
+    );
     assert!(targets.exists());
 }
 

@@ -11,14 +11,16 @@
 //! - [`enums`]: the closed vocabularies stored as dictionary-encoded strings
 //!   ([`Channel`], [`Relation`], [`AccountType`]).
 //! - [`manifest`]: `manifest.json`, file checksums.
-//! - [`atomic`]: write-to-temporary-then-rename helpers, so an interrupted run never leaves
-//!   output that looks complete.
+//! - [`atomic`]: write-to-temporary-then-swap helpers, so an interrupted run never leaves
+//!   output that looks complete, nor a half-deleted old one.
+//! - [`output`]: refuses output paths that would replace the working directory or an input.
 //! - [`writer`]: the Parquet writer settings every tierank output uses.
 
 pub mod atomic;
 pub mod enums;
 pub mod layout;
 pub mod manifest;
+pub mod output;
 pub mod schema;
 pub mod writer;
 
