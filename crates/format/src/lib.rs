@@ -14,12 +14,15 @@
 //! - [`atomic`]: write-to-temporary-then-rename helpers, so an interrupted run never leaves
 //!   output that looks complete.
 //! - [`writer`]: the Parquet writer settings every tierank output uses.
+//! - [`verify`]: every file of a dataset (or a `select` output) against its recorded
+//!   checksums, for `tierank verify`.
 
 pub mod atomic;
 pub mod enums;
 pub mod layout;
 pub mod manifest;
 pub mod schema;
+pub mod verify;
 pub mod writer;
 
 pub use enums::{AccountType, Channel, Relation};
