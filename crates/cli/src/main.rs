@@ -14,6 +14,7 @@ mod cmd_generate;
 mod cmd_rank;
 mod cmd_select;
 mod cmd_stats;
+mod cmd_verify;
 mod params;
 mod util;
 
@@ -42,6 +43,8 @@ enum Command {
     Select(cmd_select::Args),
     /// Check a `select` output directory against its audit record.
     Audit(cmd_audit::Args),
+    /// Check every file of a dataset (or a `select` output) against its recorded checksums.
+    Verify(cmd_verify::Args),
 }
 
 /// Runs one subcommand.
@@ -54,6 +57,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Compare(args) => cmd_compare::run(args),
         Command::Select(args) => cmd_select::run(args),
         Command::Audit(args) => cmd_audit::run(args),
+        Command::Verify(args) => cmd_verify::run(args),
     }
 }
 

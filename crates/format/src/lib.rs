@@ -15,6 +15,8 @@
 //!   output that looks complete, nor a half-deleted old one.
 //! - [`output`]: refuses output paths that would replace the working directory or an input.
 //! - [`writer`]: the Parquet writer settings every tierank output uses.
+//! - [`verify`]: every file of a dataset (or a `select` output) against its recorded
+//!   checksums, for `tierank verify`.
 
 pub mod atomic;
 pub mod enums;
@@ -22,6 +24,7 @@ pub mod layout;
 pub mod manifest;
 pub mod output;
 pub mod schema;
+pub mod verify;
 pub mod writer;
 
 pub use enums::{AccountType, Channel, Relation};

@@ -105,6 +105,37 @@ pub enum IoError {
         /// The file.
         path: PathBuf,
     },
+    /// A data file's SHA-256 differs from the one its dataset's `manifest.json` records.
+    #[error(
+        "{}: checksum mismatch: manifest.json records sha256 {expected}, the file has {actual}; \
+         it was changed or corrupted after the dataset was written (`tierank verify` checks \
+         every file)",
+        path.display()
+    )]
+    Checksum {
+        /// The file.
+        path: PathBuf,
+        /// The digest the manifest records.
+        expected: String,
+        /// The file's digest.
+        actual: String,
+    },
+    /// The dataset's `manifest.json` lists a file that does not exist.
+    #[error("{}: listed in {} but missing", path.display(), manifest.display())]
+    ListedMissing {
+        /// The missing file.
+        path: PathBuf,
+        /// The manifest that lists it.
+        manifest: PathBuf,
+    },
+    /// The dataset's `manifest.json` is not a valid manifest.
+    #[error("{}: invalid manifest: {message}", path.display())]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A [`crate::LoadOptions`] value is out of range.
     #[error("invalid load options: {reason}")]
     InvalidOptions {

@@ -8,6 +8,8 @@
 //! - [`read_truth`]: the planted ground truth, for evaluation.
 //! - [`RankingsWriter`]: the streaming, atomic writer of `tierank rank`'s output.
 //! - [`write_audiences`] and [`write_exposure`]: the outputs of `tierank select`.
+//! - [`verify_dataset_file`]: one data file against the dataset's `manifest.json` (the
+//!   loader checks every file it reads this way).
 //! - [`IoError`]: every failure, naming file, column and row where there is one.
 //!
 //! The dataset contract (file names, columns, types) lives in `tierank_format`; this crate
@@ -16,6 +18,7 @@
 //! Spark load without casts.
 
 mod audiences;
+mod checksums;
 mod columns;
 pub mod compare;
 mod error;
@@ -26,6 +29,7 @@ mod targets;
 mod truth;
 
 pub use audiences::{AudienceRows, ExposureRows, write_audiences, write_exposure};
+pub use checksums::verify_dataset_file;
 pub use error::IoError;
 pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph};
 pub use rankings::{RankingRows, RankingsWriter};

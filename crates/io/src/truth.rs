@@ -9,6 +9,7 @@ use tierank_format::layout::DatasetPaths;
 use tierank_format::schema::col;
 
 use crate::IoError;
+use crate::checksums::verify_dataset_file;
 use crate::columns::{
     ColumnAt, ParquetSource, check_float, check_int, check_string, dict_strings, f64_values,
     i64_values,
@@ -45,13 +46,17 @@ const LAYER_EXPECTED: &str = "Int8 (or Int16, Int32)";
 
 /// Reads `truth/closeness.parquet` of a dataset.
 ///
-/// Returns `Ok(None)` when the file is absent (user datasets have no truth).
+/// Returns `Ok(None)` when the file is absent (user datasets have no truth). When the
+/// dataset's `manifest.json` lists the file, it must exist and match its checksum.
 ///
 /// # Errors
+/// [`IoError::Checksum`], [`IoError::ListedMissing`] or [`IoError::Manifest`] as for
+/// [`crate::load_graph`];
 /// Missing or wrongly typed columns, nulls, layers outside `1..=6`, unknown relation strings,
 /// and closeness outside `[0, 1]` or NaN, each naming file, column and row.
 pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
     let path = DatasetPaths::new(dataset_dir).closeness();
+    verify_dataset_file(dataset_dir, &path)?;
     if !path.is_file() {
         return Ok(None);
     }

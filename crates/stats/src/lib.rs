@@ -202,6 +202,7 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
     if load.has_events {
         report.counts.events = Some(load.event_rows);
     }
+    tierank_io::verify_dataset_file(dir, &paths.groups())?;
     report.counts.groups = count_rows(&paths.groups())?;
     if let Some(truth) = tierank_io::read_truth(dir)? {
         report.layers = layers::layer_stats(&truth.ego, &truth.layer);

@@ -1,6 +1,7 @@
 //! Loading a dataset directory into an immutable [`Graph`].
 //!
-//! Phases, each timed and logged at `info`:
+//! Every file read is checked against the dataset's `manifest.json` when it lists it (see
+//! [`load_graph`]). Phases, each timed and logged at `info`:
 //! 1. **ties**: `ties.parquet` (and `persons.parquet` when present), row groups decoded in
 //!    parallel; person ids mapped to dense ids in ascending person-id order.
 //! 2. **csr**: the symmetric friendship structure; self-loops and repeated friendships are
@@ -20,6 +21,7 @@ use tierank_format::layout::DatasetPaths;
 use tierank_graph::{Csr, Graph, IdMap, Interactions, NodeId, TimeWindow};
 
 use crate::IoError;
+use crate::checksums::Checksums;
 
 /// Default half-life of the recency-decayed sums: one week, the scale on which contact
 /// rhythms repeat (Roth et al. 2010 use decays of days to weeks).
@@ -120,7 +122,16 @@ pub struct LoadReport {
 /// The result is identical at any rayon thread count and however the events are split into
 /// part files and row groups: sums are accumulated in exact fixed point (see [`events`]).
 ///
+/// When the dataset has a `manifest.json`, every file read that it lists is hashed (SHA-256,
+/// in parallel with decoding) and must match, and every `ties`, `persons` and events file it
+/// lists must exist: a changed byte inside a Parquet data page would otherwise decode into
+/// a different friendship or timestamp without any error. Unlisted files, and every file of
+/// a dataset without a manifest, are read unchecked (logged).
+///
 /// # Errors
+/// [`IoError::Checksum`] for a file that differs from its manifest entry (reported before
+/// any decoding error), [`IoError::ListedMissing`] for a listed file that is gone,
+/// [`IoError::Manifest`] for an unreadable `manifest.json`;
 /// [`IoError::Missing`] when `dir` or `ties.parquet` is absent; [`IoError::MissingColumn`],
 /// [`IoError::WrongType`], [`IoError::BadValue`] for malformed files; [`IoError::Strict`]
 /// for dropped input when `opts.strict`; [`IoError::Graph`] for more than `u32::MAX` people.
@@ -140,6 +151,8 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
         });
     }
     let paths = DatasetPaths::new(dir);
+    let checksums = Checksums::open(dir)?;
+    checksums.require_present(is_graph_input)?;
     let ties_path = paths.ties();
     if !ties_path.is_file() {
         return Err(IoError::Missing {
@@ -149,6 +162,58 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
                 .into(),
         });
     }
+    let parts = events::list_parts(&paths.events_dir())?;
+    let mut files = vec![ties_path];
+    if paths.persons().is_file() {
+        files.push(paths.persons());
+    }
+    files.extend(parts.iter().cloned());
+    // Hashing runs beside decoding, on the same thread pool, so that it costs CPU time but
+    // little wall time; a file is never read into memory whole for it.
+    let (checked, loaded) = rayon::join(
+        || checksums.check(&files),
+        || load_files(opts, &paths, &parts),
+    );
+    // A changed file explains any decoding error it causes: report the checksum first.
+    checked?;
+    let (graph, mut report) = loaded?;
+    report.seconds.total = total.elapsed().as_secs_f64();
+    log::info!(
+        "loaded {}: {} people, {} friendships, {} active directed ties, {} channel records; \
+         {} heap bytes ({:.1} per directed tie) in {:.3} s",
+        dir.display(),
+        report.num_nodes,
+        report.num_edges,
+        report.active_directed_ties,
+        report.channel_records,
+        report.graph_heap_bytes,
+        report.bytes_per_directed_tie,
+        report.seconds.total
+    );
+    Ok((graph, report))
+}
+
+/// Whether the manifest path `key` names a file [`load_graph`] reads when present.
+fn is_graph_input(key: &str) -> bool {
+    key == tierank_format::layout::TIES
+        || key == tierank_format::layout::PERSONS
+        || key
+            .strip_prefix(tierank_format::layout::EVENTS_DIR)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|name| {
+                !name.contains('/')
+                    && !name.starts_with('.')
+                    && name.to_ascii_lowercase().ends_with(".parquet")
+            })
+}
+
+/// The load itself, once the files to read are known.
+fn load_files(
+    opts: &LoadOptions,
+    paths: &DatasetPaths,
+    parts: &[PathBuf],
+) -> Result<(Graph, LoadReport), IoError> {
+    let ties_path = paths.ties();
     let mut report = LoadReport::default();
 
     // Phase 1: ties and persons.
@@ -220,7 +285,6 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
     );
 
     // Phases 3-5: events.
-    let parts = events::list_parts(&paths.events_dir())?;
     report.event_files = parts.len();
     let interactions = if parts.is_empty() {
         if weights.is_none() {
@@ -232,7 +296,7 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
         }
         None
     } else {
-        let outcome = events::aggregate(&parts, &ids, &csr, opts)?;
+        let outcome = events::aggregate(parts, &ids, &csr, opts)?;
         report.files_read.extend(parts.iter().cloned());
         report.event_rows = outcome.counts.rows;
         report.events_aggregated = outcome.counts.aggregated;
@@ -269,18 +333,5 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
     } else {
         report.graph_heap_bytes as f64 / directed as f64
     };
-    report.seconds.total = total.elapsed().as_secs_f64();
-    log::info!(
-        "loaded {}: {} people, {} friendships, {} active directed ties, {} channel records; \
-         {} heap bytes ({:.1} per directed tie) in {:.3} s",
-        dir.display(),
-        report.num_nodes,
-        report.num_edges,
-        report.active_directed_ties,
-        report.channel_records,
-        report.graph_heap_bytes,
-        report.bytes_per_directed_tie,
-        report.seconds.total
-    );
     Ok((graph, report))
 }
