@@ -19,6 +19,44 @@ use tierank_graph::{Graph, NodeId};
 
 use crate::{Heuristic, HeuristicError, Scratch};
 
+/// A broken contract of [`rank_targets`]'s inputs. `evaluate` and `select` report the same
+/// contracts as errors, so the driver does too instead of panicking: a caller (or a
+/// heuristic written outside this crate) must never be able to crash the process.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RankError {
+    /// `k` was 0: nothing would be kept.
+    #[error("k must be at least 1")]
+    ZeroK,
+    /// More heuristics than the output's `u8` heuristic index can number.
+    #[error("{count} heuristics given, but at most 256 can be ranked in one run")]
+    TooManyHeuristics {
+        /// How many were given.
+        count: usize,
+    },
+    /// A target is not a node of the graph.
+    #[error("target node {node} is out of range (graph has {nodes} nodes)")]
+    TargetOutOfRange {
+        /// The dense id.
+        node: u32,
+        /// Number of nodes.
+        nodes: usize,
+    },
+    /// A heuristic broke its contract of one score per friend.
+    #[error(
+        "heuristic '{heuristic}' wrote {scores} scores for person {person}, who has {friends} friends"
+    )]
+    ScoreCount {
+        /// The heuristic.
+        heuristic: String,
+        /// The target's person id.
+        person: i64,
+        /// Scores written.
+        scores: usize,
+        /// The target's degree.
+        friends: usize,
+    },
+}
+
 /// Default number of targets per chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 4096;
 
@@ -174,14 +212,14 @@ fn rank_one(
     heuristics: &[Box<dyn Heuristic>],
     k: usize,
     worker: &mut Worker,
-) -> TargetRows {
+) -> Result<TargetRows, RankError> {
     let mut rows = TargetRows {
         nanos: vec![0; heuristics.len()],
         ..TargetRows::default()
     };
     let friends = graph.neighbors(target);
     if friends.is_empty() {
-        return rows;
+        return Ok(rows);
     }
     let per_target = k.min(friends.len()) * heuristics.len();
     rows.target.reserve_exact(per_target);
@@ -192,9 +230,19 @@ fn rank_one(
     for (index, h) in heuristics.iter().enumerate() {
         let start = Instant::now();
         h.score(graph, target, &mut worker.scratch, &mut worker.scores);
+        if worker.scores.len() != friends.len() {
+            return Err(RankError::ScoreCount {
+                heuristic: h.name().to_owned(),
+                person: graph.person(target),
+                scores: worker.scores.len(),
+                friends: friends.len(),
+            });
+        }
         top_k_into(&worker.scores, friends, k, &mut worker.selected);
         rows.nanos[index] = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let index = u8::try_from(index).expect("at most 256 heuristics (checked by rank_targets)");
+        let index = u8::try_from(index).map_err(|_| RankError::TooManyHeuristics {
+            count: heuristics.len(),
+        })?;
         for (rank, &(alter, score)) in (1u32..).zip(&worker.selected) {
             rows.target.push(target);
             rows.heuristic.push(index);
@@ -203,7 +251,7 @@ fn rank_one(
             rows.score.push(score);
         }
     }
-    rows
+    Ok(rows)
 }
 
 /// Ranks the friends of every target under every heuristic, keeping the top `k` of each.
@@ -213,12 +261,12 @@ fn rank_one(
 /// any thread, possibly slightly out of order, and exactly `targets.len()` last).
 ///
 /// # Errors
-/// The first error `on_chunk` returns; ranking stops there.
-///
-/// # Panics
-/// When `k == 0`, when more than 256 heuristics are given (their index is stored as `u8`),
-/// when a target is out of range or a heuristic breaks its contract (wrong number of scores).
-pub fn rank_targets<E>(
+/// The first error `on_chunk` returns; ranking stops there. A [`RankError`], converted
+/// into `E`, when `k == 0`, when more than 256 heuristics are given (their index is stored
+/// as `u8`), when a target is not a node of `graph` (all checked before any work), or when
+/// a heuristic breaks its contract of one score per friend (the first such target in
+/// target order; the chunks before it have been handed to `on_chunk`).
+pub fn rank_targets<E: From<RankError>>(
     graph: &Graph,
     targets: &[NodeId],
     heuristics: &[Box<dyn Heuristic>],
@@ -227,14 +275,27 @@ pub fn rank_targets<E>(
     mut on_chunk: impl FnMut(RankedChunk) -> Result<(), E>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RankSummary, E> {
-    assert!(k > 0, "k must be at least 1");
-    assert!(heuristics.len() <= 256, "at most 256 heuristics");
+    if k == 0 {
+        return Err(RankError::ZeroK.into());
+    }
+    if heuristics.len() > 256 {
+        return Err(RankError::TooManyHeuristics {
+            count: heuristics.len(),
+        }
+        .into());
+    }
+    let nodes = graph.num_nodes();
+    if let Some(&NodeId(node)) = targets.iter().find(|t| t.0 as usize >= nodes) {
+        return Err(RankError::TargetOutOfRange { node, nodes }.into());
+    }
     let chunk_size = opts.chunk_size.max(1);
     let done = AtomicU64::new(0);
     let mut nanos = vec![0u64; heuristics.len()];
     let mut rows = 0u64;
     for (chunk_index, chunk_targets) in targets.chunks(chunk_size).enumerate() {
-        let per_target: Vec<TargetRows> = chunk_targets
+        // Every target's result is kept, so the error reported is the first in target
+        // order, whatever the thread count.
+        let per_target: Vec<Result<TargetRows, RankError>> = chunk_targets
             .par_iter()
             .map_init(Worker::default, |worker, &target| {
                 let result = rank_one(graph, target, heuristics, k, worker);
@@ -245,6 +306,9 @@ pub fn rank_targets<E>(
                 result
             })
             .collect();
+        let per_target = per_target
+            .into_iter()
+            .collect::<Result<Vec<TargetRows>, RankError>>()?;
         let mut chunk = RankedChunk {
             first_target: chunk_index * chunk_size,
             num_targets: chunk_targets.len(),

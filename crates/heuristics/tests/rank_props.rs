@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use tierank_graph::interactions::interactions_from_ties;
 use tierank_graph::{ChannelStats, Graph, NodeId, TieSummary, TimeWindow};
-use tierank_heuristics::rank::{RankOptions, RankedChunk, rank_targets, top_k};
+use tierank_heuristics::rank::{RankError, RankOptions, RankedChunk, rank_targets, top_k};
 use tierank_heuristics::{Heuristic, HeuristicConfig, Scratch, build, directed_volume};
 
 /// Ego heuristics that do not depend on person ids (so are invariant under renumbering).
@@ -119,7 +119,7 @@ fn rank_all(g: &Graph, hs: &[Box<dyn Heuristic>], k: usize, chunk_size: usize) -
         &RankOptions { chunk_size },
         |c| {
             chunks.push(c);
-            Ok::<(), ()>(())
+            Ok::<(), RankError>(())
         },
         &|_| {},
     )
