@@ -93,7 +93,8 @@ impl RankingsWriter {
     ///
     /// # Errors
     /// [`IoError::InvalidRows`] for more than 127 heuristic names (the dictionary key is
-    /// Int8); [`IoError::Io`] when the temporary file cannot be created beside `path`.
+    /// Int8); [`IoError::Format`] when `path` names no file of its own or the temporary file
+    /// cannot be created beside it.
     pub fn create(path: &Path, heuristic_names: &[String]) -> Result<Self, IoError> {
         if heuristic_names.len() > i8::MAX as usize {
             return Err(IoError::InvalidRows {
@@ -104,19 +105,8 @@ impl RankingsWriter {
                 ),
             });
         }
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(|e| IoError::io(&parent, e))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "rankings".to_owned());
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}.tmp-"))
-            .tempfile_in(&parent)
-            .map_err(|e| IoError::io(&parent, e))?;
+        // Hidden sibling, leftovers of killed runs cleaned, mode as a plain file's.
+        let tmp = tierank_format::atomic::temp_file_beside(path)?;
         let file = tmp
             .as_file()
             .try_clone()
@@ -207,7 +197,7 @@ impl RankingsWriter {
     /// Closes the file, syncs it, and renames it into place; returns the number of rows.
     ///
     /// # Errors
-    /// [`IoError::Parquet`] or [`IoError::Io`]; the temporary file is then removed.
+    /// [`IoError::Parquet`] or [`IoError::Format`]; the temporary file is then removed.
     pub fn finish(self) -> Result<u64, IoError> {
         let Self {
             path,
@@ -217,11 +207,7 @@ impl RankingsWriter {
             ..
         } = self;
         writer.close().map_err(|e| IoError::parquet(&path, e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| IoError::io(&path, e))?;
-        tmp.persist(&path)
-            .map_err(|e| IoError::io(&path, e.error))?;
+        tierank_format::atomic::persist_beside(tmp, &path)?;
         Ok(rows)
     }
 }
