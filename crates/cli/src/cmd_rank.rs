@@ -47,6 +47,9 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// The memory guard.
+    #[command(flatten)]
+    pub memory: crate::memory::MemoryArgs,
     /// Model file of the `learned` heuristic (`model.json` written by `tierank compare`).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
@@ -94,6 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let config = args.heuristic.config()?;
     let half_life_ms = args.heuristic.half_life_ms()?;
+    let window = args.heuristic.window.spec()?;
     check_output(&args.out, args.force)?;
     // Read the target list before the (much larger) dataset so a bad file fails fast.
     let target_ids = match &args.targets {
@@ -102,11 +106,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
 
     let started = Instant::now();
+    crate::memory::check_load(&args.memory, &args.data)?;
     let (graph, report) = tierank_io::load_graph(
         &args.data,
         &LoadOptions {
             half_life_ms,
             strict: args.strict,
+            window,
         },
     )
     .map_err(io_error)?;
@@ -136,6 +142,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let names: Vec<String> = heuristics.iter().map(|h| h.name().to_owned()).collect();
     let mut writer = RankingsWriter::create(&args.out, &names).map_err(io_error)?;
+    // The event window, so that the rankings can be reproduced (`--window-start/-end`).
+    writer.set_metadata(
+        "tierank.event_window",
+        &crate::params::window_record(&report).to_string(),
+    );
     let bar = progress_bar(targets.len() as u64, "ranking");
     let mut rows = RankingRows::default();
     let ranking_started = Instant::now();

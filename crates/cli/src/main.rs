@@ -14,6 +14,7 @@ mod cmd_generate;
 mod cmd_rank;
 mod cmd_select;
 mod cmd_stats;
+mod memory;
 mod params;
 mod util;
 

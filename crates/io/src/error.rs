@@ -111,6 +111,30 @@ pub enum IoError {
         /// What is wrong.
         reason: String,
     },
+    /// More events than a default window may leave out lie outside it
+    /// ([`crate::window::MAX_OUTSIDE_FRACTION`]).
+    #[error(
+        "{}: {count} of {total} events lie outside the event window {window} (earliest {earliest}, \
+         latest {latest}; first at row {row}), more than the 0.1 % a default window may leave \
+         out; give the window with --window-start and --window-end (or --as-of)",
+        path.display()
+    )]
+    OutsideWindow {
+        /// The file of the first event outside.
+        path: PathBuf,
+        /// Its 0-based row.
+        row: u64,
+        /// Events outside.
+        count: u64,
+        /// All events.
+        total: u64,
+        /// The earliest event outside, formatted.
+        earliest: String,
+        /// The latest event outside, formatted.
+        latest: String,
+        /// The window, formatted with its source.
+        window: String,
+    },
     /// Rows handed to a writer are inconsistent (a caller bug, not a user error).
     #[error("invalid output rows: {reason}")]
     InvalidRows {
