@@ -22,6 +22,7 @@
 
 pub mod config;
 pub mod events;
+pub mod memory;
 pub mod network;
 pub mod output;
 pub mod population;

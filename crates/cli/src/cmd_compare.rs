@@ -84,6 +84,9 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// The memory guard.
+    #[command(flatten)]
+    pub memory: crate::memory::MemoryArgs,
 }
 
 /// Parses the `--k` list: positive integers, sorted, duplicates removed.
@@ -241,6 +244,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let names = parse_names(&args.heuristics)?;
     let config = args.heuristic.config()?;
     let half_life_ms = args.heuristic.half_life_ms()?;
+    let window = args.heuristic.window.spec()?;
     let seed = args.heuristic.seed;
     let with_learned = !args.no_learned;
     let existing = if args.force {
@@ -266,6 +270,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
 
+    crate::memory::check_load(&args.memory, &args.data)?;
     let bar = progress_bar(STAGES, "loading");
     bar.enable_steady_tick(Duration::from_millis(120));
     let (graph, report) = tierank_io::load_graph(
@@ -273,6 +278,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &LoadOptions {
             half_life_ms,
             strict: args.strict,
+            window,
         },
     )
     .map_err(io_error)?;
@@ -726,6 +732,10 @@ fn manifest(
             "ppr_epsilon": p.ppr_epsilon,
             "combo": p.combo,
             "strict": args.strict,
+            "window_start": p.window.window_start,
+            "window_end": p.window.window_end,
+            "as_of": p.window.as_of,
+            "event_window": crate::params::window_record(report),
             "exclude": args.exclude.as_ref().map(|x| x.display().to_string()),
         },
         "counts": {

@@ -74,6 +74,9 @@ pub struct Args {
     /// People per events part file.
     #[arg(long)]
     chunk_persons: Option<u64>,
+    /// The memory guard.
+    #[command(flatten)]
+    memory: crate::memory::MemoryArgs,
 }
 
 /// Runs `tierank generate`.
@@ -117,6 +120,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let config = ConfigOverrides::resolve(&[&file, &flags]).map_err(bad_input)?;
     config.validate().map_err(bad_input)?;
+    // Before anything is written: refuse a run that cannot fit in memory.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    args.memory.check(
+        "generate",
+        tierank_datagen::memory::estimate_bytes(&config, threads),
+        &format!(
+            "{} persons, about {:.0} events per person, {} threads",
+            config.persons,
+            tierank_datagen::memory::events_per_person(&config),
+            threads
+        ),
+        "lower --persons (or --degree-scale, --event-rate)",
+    )?;
     let existing = if args.force {
         ExistingDir::Replace
     } else {

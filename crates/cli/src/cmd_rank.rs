@@ -47,6 +47,9 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// The memory guard.
+    #[command(flatten)]
+    pub memory: crate::memory::MemoryArgs,
     /// Model file of the `learned` heuristic (`model.json` written by `tierank compare`).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
@@ -99,6 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     inputs.extend(args.model.as_deref());
     tierank_format::output::check_output_path(&args.out, &inputs)
         .map_err(|e| bad_input(format!("--out: {e}")))?;
+    let window = args.heuristic.window.spec()?;
     check_output(&args.out, args.force)?;
     // Read the target list before the (much larger) dataset so a bad file fails fast.
     let target_ids = match &args.targets {
@@ -107,11 +111,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
 
     let started = Instant::now();
+    crate::memory::check_load(&args.memory, &args.data)?;
     let (graph, report) = tierank_io::load_graph(
         &args.data,
         &LoadOptions {
             half_life_ms,
             strict: args.strict,
+            window,
         },
     )
     .map_err(io_error)?;
@@ -141,6 +147,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let names: Vec<String> = heuristics.iter().map(|h| h.name().to_owned()).collect();
     let mut writer = RankingsWriter::create(&args.out, &names).map_err(io_error)?;
+    // The event window, so that the rankings can be reproduced (`--window-start/-end`).
+    writer.set_metadata(
+        "tierank.event_window",
+        &crate::params::window_record(&report).to_string(),
+    );
     let bar = progress_bar(targets.len() as u64, "ranking");
     let mut rows = RankingRows::default();
     let ranking_started = Instant::now();

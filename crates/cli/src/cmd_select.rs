@@ -71,6 +71,9 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// The memory guard.
+    #[command(flatten)]
+    pub memory: crate::memory::MemoryArgs,
     /// Output directory (audiences.parquet, exposure.parquet, audit.json).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -158,6 +161,7 @@ pub fn execute(args: &Args, command_line: Vec<String>) -> anyhow::Result<Outcome
     }
     let config = args.params.config()?;
     let half_life_ms = args.params.half_life_ms()?;
+    let window = args.params.window.spec()?;
     let existing = if args.force {
         ExistingDir::Replace
     } else {
@@ -188,11 +192,13 @@ pub fn execute(args: &Args, command_line: Vec<String>) -> anyhow::Result<Outcome
     };
 
     let started = Instant::now();
+    crate::memory::check_load(&args.memory, &args.data)?;
     let (graph, report) = tierank_io::load_graph(
         &args.data,
         &LoadOptions {
             half_life_ms,
             strict: args.strict,
+            window,
         },
     )
     .map_err(io_error)?;
@@ -251,6 +257,7 @@ pub fn execute(args: &Args, command_line: Vec<String>) -> anyhow::Result<Outcome
         min_evidence: args.min_evidence,
         strict_minimization: args.strict_minimization,
         calibrated: calibrator.is_some(),
+        event_window: Some(crate::params::window_record(&report)).filter(|v| !v.is_null()),
     };
     let record = AuditRecord::new(command_line, parameters, inputs, &selection, outputs);
     let audit_path = dir.join(AUDIT_FILE);

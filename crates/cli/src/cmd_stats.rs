@@ -30,6 +30,12 @@ pub struct Args {
     /// Exit with status 1 when a realism check fails.
     #[arg(long)]
     pub check: bool,
+    /// The event window.
+    #[command(flatten)]
+    pub window: crate::params::WindowArgs,
+    /// The memory guard.
+    #[command(flatten)]
+    pub memory: crate::memory::MemoryArgs,
 }
 
 /// Runs `tierank stats`.
@@ -54,8 +60,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = StatsOptions {
         sample_nodes: args.sample_nodes,
         seed: args.seed,
+        load: tierank_io::LoadOptions {
+            window: args.window.spec()?,
+            ..tierank_io::LoadOptions::default()
+        },
         ..StatsOptions::default()
     };
+    crate::memory::check_load(&args.memory, &args.dataset)?;
     let report = match tierank_stats::compute(&args.dataset, &opts) {
         Ok(report) => report,
         Err(err) if err.is_bad_input() => return Err(bad_input(err)),

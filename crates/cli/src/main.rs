@@ -15,6 +15,7 @@ mod cmd_rank;
 mod cmd_select;
 mod cmd_stats;
 mod cmd_verify;
+mod memory;
 mod params;
 mod util;
 

@@ -38,6 +38,91 @@ pub struct HeuristicArgs {
     /// default list).
     #[arg(long, value_name = "LIST")]
     pub combo: Option<String>,
+    /// The event window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+/// The event window: which events count, and the "now" recency is measured from. Without
+/// these flags the window is the generation window recorded in the dataset's manifest, or
+/// else estimated robustly from the timestamps (see docs/data-model.md); events outside it
+/// are left out and counted.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WindowArgs {
+    /// First instant of the event window (inclusive): YYYY-MM-DD (UTC midnight) or RFC 3339
+    /// (2026-01-01T08:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub window_start: Option<String>,
+    /// End of the event window (exclusive), also the "now" of recency: YYYY-MM-DD or RFC 3339.
+    #[arg(long, value_name = "TIME", conflicts_with = "as_of")]
+    pub window_end: Option<String>,
+    /// The "now" of recency: events at or after it are left out (the same as --window-end).
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+}
+
+impl WindowArgs {
+    /// The loader's window: the end flag is exclusive, the loader's end inclusive.
+    ///
+    /// # Errors
+    /// A bad-input error naming the flag.
+    pub fn spec(&self) -> anyhow::Result<tierank_io::WindowSpec> {
+        let parse = |flag: &str, v: &Option<String>| -> anyhow::Result<Option<i64>> {
+            v.as_deref()
+                .map(|t| {
+                    tierank_io::window::parse_instant(t)
+                        .map_err(|e| bad_input(format!("--{flag}: {e}")))
+                })
+                .transpose()
+        };
+        let start_ms = parse("window-start", &self.window_start)?;
+        let end = match (&self.window_end, &self.as_of) {
+            (Some(_), _) => parse("window-end", &self.window_end)?,
+            (None, _) => parse("as-of", &self.as_of)?,
+        };
+        let end_ms = match end {
+            Some(e) => Some(
+                e.checked_sub(1)
+                    .ok_or_else(|| bad_input("--window-end: too early"))?,
+            ),
+            None => None,
+        };
+        if let (Some(s), Some(e)) = (start_ms, end_ms)
+            && e < s
+        {
+            return Err(bad_input(format!(
+                "--window-start {} is not before the window's end {}",
+                self.window_start.as_deref().unwrap_or(""),
+                self.window_end
+                    .as_deref()
+                    .or(self.as_of.as_deref())
+                    .unwrap_or("")
+            )));
+        }
+        Ok(tierank_io::WindowSpec { start_ms, end_ms })
+    }
+}
+
+/// The window a load used, as recorded in every output (manifest, audit, Parquet metadata,
+/// stats JSON), so that a result can be reproduced with the same `--window-start` and
+/// `--window-end`.
+pub fn window_record(report: &tierank_io::LoadReport) -> serde_json::Value {
+    use tierank_io::window::format_instant;
+    match report.window {
+        Some(w) => {
+            // The flags' end is exclusive; the window's is the last instant counted.
+            let end = w.end_ms.saturating_add(1);
+            serde_json::json!({
+                "start": format_instant(w.start_ms),
+                "end": format_instant(end),
+                "start_ms": w.start_ms,
+                "end_ms": end,
+                "source": report.window_source.map(|s| s.as_str()),
+                "events_outside": report.events_outside_window,
+            })
+        }
+        None => serde_json::Value::Null,
+    }
 }
 
 impl HeuristicArgs {

@@ -26,13 +26,13 @@ pub struct TimeWindow {
 impl TimeWindow {
     /// Length of the window in whole days, at least 1.
     pub fn days(&self) -> u32 {
-        let span = (self.end_ms - self.start_ms).max(0) / 86_400_000 + 1;
+        let span = self.end_ms.saturating_sub(self.start_ms).max(0) / 86_400_000 + 1;
         u32::try_from(span).unwrap_or(u32::MAX)
     }
 
     /// Absolute time of an offset in seconds from `start_ms`.
     pub fn at(&self, offset_s: u32) -> i64 {
-        self.start_ms + i64::from(offset_s) * 1000
+        self.start_ms.saturating_add(i64::from(offset_s) * 1000)
     }
 }
 

@@ -142,6 +142,29 @@ pub enum IoError {
         /// What is wrong.
         reason: String,
     },
+    /// More events than a default window may leave out lie outside it
+    /// ([`crate::window::MAX_OUTSIDE_FRACTION`]).
+    #[error(
+        "{}: {count} of {total} events lie outside the event window {window} ({span}; first \
+         at row {row}), more than the 0.1 % a default window may leave \
+         out; give the window with --window-start and --window-end (or --as-of)",
+        path.display()
+    )]
+    OutsideWindow {
+        /// The file of the first event outside.
+        path: PathBuf,
+        /// Its 0-based row.
+        row: u64,
+        /// Events outside.
+        count: u64,
+        /// All events.
+        total: u64,
+        /// The earliest and the latest event outside, formatted. (`Box<str>` fields keep
+        /// `IoError` small enough to return by value.)
+        span: Box<str>,
+        /// The window, formatted with its source.
+        window: Box<str>,
+    },
     /// Rows handed to a writer are inconsistent (a caller bug, not a user error).
     #[error("invalid output rows: {reason}")]
     InvalidRows {

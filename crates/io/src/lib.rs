@@ -23,10 +23,12 @@ mod columns;
 pub mod compare;
 mod error;
 mod load;
+pub mod memory;
 mod rankings;
 mod table;
 mod targets;
 mod truth;
+pub mod window;
 
 pub use audiences::{AudienceRows, ExposureRows, write_audiences, write_exposure};
 pub use checksums::verify_dataset_file;
@@ -35,6 +37,7 @@ pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load
 pub use rankings::{RankingRows, RankingsWriter};
 pub use targets::{UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};
 pub use truth::{Truth, read_truth};
+pub use window::{OutsideWindow, WindowSource, WindowSpec};
 
 /// Conversion of a loaded graph to and from petgraph, re-exported for convenience.
 pub use tierank_graph::interop;

@@ -194,6 +194,16 @@ impl RankingsWriter {
         self.rows
     }
 
+    /// Adds a key-value pair to the file's footer metadata (e.g. the event window the
+    /// rankings were computed with), so that the file says how to reproduce it.
+    pub fn set_metadata(&mut self, key: &str, value: &str) {
+        self.writer
+            .append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+                key.to_owned(),
+                value.to_owned(),
+            ));
+    }
+
     /// Closes the file, syncs it, and renames it into place; returns the number of rows.
     ///
     /// # Errors

@@ -67,6 +67,11 @@ pub struct AuditParameters {
     pub strict_minimization: bool,
     /// Whether a calibration was used (its file is among the inputs, role `calibration`).
     pub calibrated: bool,
+    /// The event window the dataset was loaded with (start, exclusive end, where it came
+    /// from, events left out), so that the run can be reproduced with `--window-start` and
+    /// `--window-end`; absent in records written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_window: Option<serde_json::Value>,
 }
 
 /// Totals of the run.

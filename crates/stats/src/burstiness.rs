@@ -65,6 +65,9 @@ pub struct BurstinessOptions {
     pub min_events: usize,
     /// Most timestamps kept per tie; ties with more are left out and counted.
     pub max_timestamps_per_tie: usize,
+    /// Only events in this window (inclusive ms) are measured: the loader's window, so that
+    /// an outlier timestamp it left out does not turn a tie bursty here either.
+    pub window: Option<(i64, i64)>,
 }
 
 /// `B = (σ − μ) / (σ + μ)` of the gaps between the given event times (any order, any unit:
@@ -74,7 +77,11 @@ pub fn burstiness(times: &mut [i64]) -> Option<f64> {
         return None;
     }
     times.sort_unstable();
-    let gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+    // In i128: two extreme timestamps (a pandas NaT is i64::MIN) overflow an i64 difference.
+    let gaps: Vec<f64> = times
+        .windows(2)
+        .map(|w| (i128::from(w[1]) - i128::from(w[0])) as f64)
+        .collect();
     let n = gaps.len() as f64;
     let mean = gaps.iter().sum::<f64>() / n;
     let var = gaps.iter().map(|g| (g - mean) * (g - mean)).sum::<f64>() / n;
@@ -228,6 +235,11 @@ fn read_row_group(
                 continue;
             }
             let (s, d) = (src.value(i), dst.value(i));
+            if let Some((lo, hi)) = opts.window
+                && !(lo..=hi).contains(&ts.value(i))
+            {
+                continue;
+            }
             if s == d || !hash_pair(opts.seed, s as u64, d as u64).is_multiple_of(modulus) {
                 continue;
             }
@@ -248,6 +260,13 @@ fn read_row_group(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_timestamps_do_not_overflow() {
+        // Panicked with "attempt to subtract with overflow" before the gaps were i128.
+        let mut t = [i64::MIN, 0, i64::MAX];
+        assert!(burstiness(&mut t).is_some());
+    }
 
     #[test]
     fn regular_events_have_b_minus_one() {

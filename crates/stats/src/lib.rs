@@ -40,7 +40,9 @@ use tierank_format::layout::DatasetPaths;
 use tierank_graph::Graph;
 use tierank_io::{IoError, LoadOptions};
 
-pub use report::{Counts, RealismCheck, RealismTargets, Report, ReportJson, Tolerance};
+pub use report::{
+    Counts, EventWindow, RealismCheck, RealismTargets, Report, ReportJson, Tolerance,
+};
 
 /// Default number of egos measured for clustering and overlap.
 pub const DEFAULT_SAMPLE_NODES: usize = 20_000;
@@ -186,6 +188,7 @@ pub fn report_from_graph(graph: &Graph, opts: &StatsOptions) -> Report {
         channels,
         overlap,
         burstiness: None,
+        event_window: None,
     }
 }
 
@@ -203,6 +206,14 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
         report.counts.events = Some(load.event_rows);
     }
     tierank_io::verify_dataset_file(dir, &paths.groups())?;
+    report.event_window = load.window.map(|w| report::EventWindow {
+        start_ms: w.start_ms,
+        end_ms: w.end_ms.saturating_add(1),
+        start: tierank_io::window::format_instant(w.start_ms),
+        end: tierank_io::window::format_instant(w.end_ms.saturating_add(1)),
+        source: load.window_source.map_or("", |s| s.as_str()).to_owned(),
+        events_outside: load.events_outside_window,
+    });
     report.counts.groups = count_rows(&paths.groups())?;
     if let Some(truth) = tierank_io::read_truth(dir)? {
         report.layers = layers::layer_stats(&truth.ego, &truth.layer);
@@ -215,6 +226,7 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
             seed: opts.seed,
             min_events: opts.burst_min_events,
             max_timestamps_per_tie: opts.max_timestamps_per_tie,
+            window: load.window.map(|w| (w.start_ms, w.end_ms)),
         };
         report.burstiness = Some(burstiness::burstiness_from_events(&parts, &burst_opts)?);
         log::info!("burstiness in {:.2?}", t.elapsed());

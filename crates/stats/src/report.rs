@@ -46,6 +46,25 @@ pub struct Report {
     pub overlap: Option<OverlapStats>,
     /// Burstiness of inter-event times.
     pub burstiness: Option<BurstinessStats>,
+    /// The event window the dataset was loaded with; `None` without events.
+    pub event_window: Option<EventWindow>,
+}
+
+/// The event window of a load, as recorded in the report (see `docs/data-model.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventWindow {
+    /// First instant counted, RFC 3339.
+    pub start: String,
+    /// End (exclusive), RFC 3339: `--window-start START --window-end END` reproduces it.
+    pub end: String,
+    /// `start` in ms since the epoch.
+    pub start_ms: i64,
+    /// `end` in ms since the epoch.
+    pub end_ms: i64,
+    /// `given`, `manifest` or `estimated`.
+    pub source: String,
+    /// Events left out because they lie outside the window.
+    pub events_outside: u64,
 }
 
 /// What `tierank stats --json` writes: the report's sections, then its realism checks.
@@ -439,6 +458,13 @@ impl fmt::Display for Report {
         writeln!(f, "  ties          {:>14}", c.ties)?;
         writeln!(f, "  events        {:>14}", opt_count(c.events))?;
         writeln!(f, "  groups        {:>14}", opt_count(c.groups))?;
+        if let Some(w) = &self.event_window {
+            writeln!(f, "event window ({})", w.source)?;
+            writeln!(f, "  {} .. {} (end exclusive)", w.start, w.end)?;
+            if w.events_outside > 0 {
+                writeln!(f, "  {} event(s) outside, left out", w.events_outside)?;
+            }
+        }
         let d = &self.degree;
         writeln!(f, "degree")?;
         writeln!(

@@ -35,8 +35,11 @@ use crate::columns::{
     ColumnAt, ParquetSource, check_float, check_int, check_measure, check_string, check_timestamp,
     dict_strings, f64_values, i64_values, timestamps_ms,
 };
+use crate::window::{
+    DAY_MS, DayHistogram, DayStat, MAX_OUTSIDE_FRACTION, MAX_WINDOW_MS, OutsideWindow,
+    WindowSource, estimate_days, format_instant, manifest_days, merge_histograms, span_within,
+};
 
-const DAY_MS: i64 = 86_400_000;
 const VALUE_FRAC_BITS: i32 = 32;
 const DECAY_FRAC_BITS: i32 = 94;
 /// Largest accepted event value (see the module documentation).
@@ -70,15 +73,38 @@ pub(super) fn list_parts(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
 }
 
 /// What happened to the event rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct EventCounts {
     pub rows: u64,
     pub aggregated: u64,
     pub non_friends: u64,
     pub self_events: u64,
     pub unknown_person: u64,
+    /// Events outside the window, left out.
+    pub outside: u64,
+    outside_min_ms: i64,
+    outside_max_ms: i64,
+    /// (task, row in file) of the first event outside the window.
+    first_outside: Option<(usize, u64)>,
     /// (task, row in file) of the first event between non-friends or to oneself.
     first_refusable: Option<(usize, u64)>,
+}
+
+impl Default for EventCounts {
+    fn default() -> Self {
+        Self {
+            rows: 0,
+            aggregated: 0,
+            non_friends: 0,
+            self_events: 0,
+            unknown_person: 0,
+            outside: 0,
+            outside_min_ms: i64::MAX,
+            outside_max_ms: i64::MIN,
+            first_outside: None,
+            first_refusable: None,
+        }
+    }
 }
 
 impl EventCounts {
@@ -88,6 +114,13 @@ impl EventCounts {
         self.non_friends += other.non_friends;
         self.self_events += other.self_events;
         self.unknown_person += other.unknown_person;
+        self.outside += other.outside;
+        self.outside_min_ms = self.outside_min_ms.min(other.outside_min_ms);
+        self.outside_max_ms = self.outside_max_ms.max(other.outside_max_ms);
+        self.first_outside = match (self.first_outside, other.first_outside) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.first_refusable = match (self.first_refusable, other.first_refusable) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -100,6 +133,10 @@ pub(super) struct Outcome {
     /// `None` when the parts hold no rows.
     pub parts: Option<InteractionParts>,
     pub counts: EventCounts,
+    /// Where the window came from; `None` without events.
+    pub source: Option<WindowSource>,
+    /// Events left out as outside the window.
+    pub outside: Option<OutsideWindow>,
     pub window_seconds: f64,
     pub events_seconds: f64,
     pub finalise_seconds: f64,
@@ -174,11 +211,13 @@ fn run_tasks<T: Send>(
     Ok(out)
 }
 
-/// Earliest and latest event time of one task, with the row of the latest.
-fn task_window(task: &Task<'_>) -> Result<Option<(i64, i64, u64)>, IoError> {
+/// Events per UTC day of one task (see [`DayHistogram`]: its size is the number of distinct
+/// days, so no single timestamp can make it large). Counted in a hash map (one cheap probe
+/// per event), sorted once at the end.
+fn task_days(task: &Task<'_>) -> Result<DayHistogram, IoError> {
     let path = task.source.path();
     let mut row0 = task.row0;
-    let mut acc: Option<(i64, i64, u64)> = None;
+    let mut days: HashMap<i64, DayStat, BuildHasherDefault<KeyHasher>> = HashMap::default();
     for batch in task.source.reader(&[col::TS], Some(vec![task.row_group]))? {
         let batch = batch.map_err(|e| IoError::parquet(path, e))?;
         let at = ColumnAt {
@@ -186,22 +225,14 @@ fn task_window(task: &Task<'_>) -> Result<Option<(i64, i64, u64)>, IoError> {
             column: col::TS,
             row0,
         };
-        for (i, &t) in timestamps_ms(at, at.of(&batch)?)?.iter().enumerate() {
-            let row = row0 + i as u64;
-            acc = Some(match acc {
-                None => (t, t, row),
-                Some((lo, hi, hi_row)) => {
-                    if t > hi {
-                        (lo.min(t), t, row)
-                    } else {
-                        (lo.min(t), hi, hi_row)
-                    }
-                }
-            });
+        for &t in &timestamps_ms(at, at.of(&batch)?)? {
+            days.entry(t.div_euclid(DAY_MS))
+                .and_modify(|s| s.add(t))
+                .or_insert_with(|| DayStat::new(t));
         }
         row0 += batch.num_rows() as u64;
     }
-    Ok(acc)
+    Ok(days.into_iter().collect())
 }
 
 /// A fast hasher for integer keys (Fx-style multiply); keys are CSR slot numbers, not
@@ -256,8 +287,9 @@ struct Calendar {
 }
 
 impl Calendar {
+    /// Day index of an event inside the window (so within `0..days`).
     fn day(&self, ts_ms: i64) -> usize {
-        (ts_ms.div_euclid(DAY_MS) - self.first_day) as usize
+        usize::try_from(ts_ms.div_euclid(DAY_MS).saturating_sub(self.first_day)).unwrap_or(0)
     }
 }
 
@@ -267,6 +299,7 @@ fn shard_of(u: NodeId, num_nodes: usize) -> usize {
 
 /// Reads the event parts and aggregates them into [`InteractionParts`].
 pub(super) fn aggregate(
+    dataset_dir: &Path,
     parts: &[PathBuf],
     ids: &IdMap,
     csr: &Csr,
@@ -288,47 +321,30 @@ pub(super) fn aggregate(
     }
 
     // Phase 3: the window.
-    let windows = run_tasks(&tasks, |_, task| task_window(task))?;
-    let mut lo_hi: Option<(i64, i64, usize, u64)> = None;
-    for (i, w) in windows.into_iter().enumerate() {
-        if let Some((lo, hi, hi_row)) = w {
-            lo_hi = Some(match lo_hi {
-                None => (lo, hi, i, hi_row),
-                Some((l, h, hi_task, r)) => {
-                    if hi > h {
-                        (l.min(lo), hi, i, hi_row)
-                    } else {
-                        (l.min(lo), h, hi_task, r)
-                    }
-                }
-            });
-        }
+    let hists = run_tasks(&tasks, |_, task| task_days(task))?;
+    let mut hist = DayHistogram::new();
+    for h in hists {
+        merge_histograms(&mut hist, h);
     }
     let window_seconds = t.elapsed().as_secs_f64();
-    let Some((start_ms, end_ms, hi_task, hi_row)) = lo_hi else {
+    if hist.is_empty() {
         log::warn!("the event parts hold no rows: loading without interaction features");
         return Ok(Outcome {
             parts: None,
             counts: EventCounts::default(),
+            source: None,
+            outside: None,
             window_seconds,
             events_seconds: 0.0,
             finalise_seconds: 0.0,
         });
-    };
-    if end_ms - start_ms > i64::from(u32::MAX) * 1000 {
-        return Err(IoError::BadValue {
-            path: tasks[hi_task].source.path().to_owned(),
-            column: col::TS.into(),
-            row: hi_row,
-            reason: format!(
-                "events span {} days, more than the supported 136 years",
-                (end_ms - start_ms) / DAY_MS
-            ),
-        });
     }
-    let window = TimeWindow { start_ms, end_ms };
+    let (window, source) = choose_window(&hist, opts, dataset_dir)?;
+    let (start_ms, end_ms) = (window.start_ms, window.end_ms);
     let first_day = start_ms.div_euclid(DAY_MS);
-    let num_days = (end_ms.div_euclid(DAY_MS) - first_day + 1) as usize;
+    // `choose_window` bounds the span by MAX_WINDOW_MS (49,711 days).
+    let num_days = usize::try_from(end_ms.div_euclid(DAY_MS) - first_day + 1)
+        .expect("the window is checked to be at most 136 years long");
     let cal = Calendar {
         window,
         first_day,
@@ -336,10 +352,10 @@ pub(super) fn aggregate(
         half_life_ms: opts.half_life_ms as f64,
     };
     log::info!(
-        "event window: {} days ({} .. {} ms) from {} row groups in {:.3} s",
+        "event window ({source}): {} days ({} .. {}) from {} row groups in {:.3} s",
         num_days,
-        start_ms,
-        end_ms,
+        format_instant(start_ms),
+        format_instant(end_ms),
         tasks.len(),
         window_seconds
     );
@@ -370,6 +386,48 @@ pub(super) fn aggregate(
             counts.unknown_person
         );
     }
+    let outside = counts.first_outside.map(|(task, row)| OutsideWindow {
+        count: counts.outside,
+        earliest_ms: counts.outside_min_ms,
+        latest_ms: counts.outside_max_ms,
+        example_path: tasks[task].source.path().to_owned(),
+        example_row: row,
+    });
+    if let Some(o) = &outside {
+        let share = o.count as f64 / counts.rows.max(1) as f64;
+        if source != WindowSource::Given && opts.window.is_default() && share > MAX_OUTSIDE_FRACTION
+        {
+            return Err(IoError::OutsideWindow {
+                path: o.example_path.clone(),
+                row: o.example_row,
+                count: o.count,
+                total: counts.rows,
+                span: format!(
+                    "earliest {}, latest {}",
+                    format_instant(o.earliest_ms),
+                    format_instant(o.latest_ms)
+                )
+                .into(),
+                window: format!(
+                    "{} .. {} ({source})",
+                    format_instant(start_ms),
+                    format_instant(end_ms)
+                )
+                .into(),
+            });
+        }
+        log::warn!(
+            "left out {} event(s) outside the event window {} .. {} ({source}): earliest {}, \
+             latest {}, e.g. {} row {}",
+            o.count,
+            format_instant(start_ms),
+            format_instant(end_ms),
+            format_instant(o.earliest_ms),
+            format_instant(o.latest_ms),
+            o.example_path.display(),
+            o.example_row
+        );
+    }
     if opts.strict
         && let Some((task, row)) = counts.first_refusable
     {
@@ -388,10 +446,81 @@ pub(super) fn aggregate(
     Ok(Outcome {
         parts: Some(parts),
         counts,
+        source: Some(source),
+        outside,
         window_seconds,
         events_seconds,
         finalise_seconds,
     })
+}
+
+/// The window of this load: the given sides of `opts.window`, the others from the events
+/// inside the default bounds (the manifest's generation window, or else the estimate of
+/// [`estimate_days`]). Every combination of timestamps is done in checked arithmetic.
+fn choose_window(
+    hist: &DayHistogram,
+    opts: &LoadOptions,
+    dataset_dir: &Path,
+) -> Result<(TimeWindow, WindowSource), IoError> {
+    let spec = opts.window;
+    let (start_ms, end_ms, source) = match (spec.start_ms, spec.end_ms) {
+        (Some(s), Some(e)) => (s, e, WindowSource::Given),
+        _ => {
+            let (bounds, source) = match manifest_days(dataset_dir) {
+                Some(days) => (days, WindowSource::Manifest),
+                None => (
+                    estimate_days(hist).expect("the histogram is not empty"),
+                    WindowSource::Estimated,
+                ),
+            };
+            // Narrowed to the given side too, so that a default side never lies beyond it.
+            let lo = bounds
+                .0
+                .max(spec.start_ms.map_or(i64::MIN, |s| s.div_euclid(DAY_MS)));
+            let hi = bounds
+                .1
+                .min(spec.end_ms.map_or(i64::MAX, |e| e.div_euclid(DAY_MS)));
+            let span = span_within(hist, lo, hi).ok_or_else(|| IoError::InvalidOptions {
+                reason: format!(
+                    "no event lies in the default event window ({source}: {} .. {}); give \
+                     the window with --window-start and --window-end (or --as-of)",
+                    format_instant(bounds.0.saturating_mul(DAY_MS)),
+                    format_instant(
+                        bounds
+                            .1
+                            .saturating_add(1)
+                            .saturating_mul(DAY_MS)
+                            .saturating_sub(1)
+                    ),
+                ),
+            })?;
+            (
+                spec.start_ms.unwrap_or(span.0),
+                spec.end_ms.unwrap_or(span.1),
+                source,
+            )
+        }
+    };
+    let length = end_ms.checked_sub(start_ms);
+    match length {
+        Some(l) if (0..=MAX_WINDOW_MS).contains(&l) => {}
+        _ => {
+            return Err(IoError::InvalidOptions {
+                reason: format!(
+                    "the event window {} .. {} ({source}) is {}; it must end after it starts \
+                     and span at most 136 years: give the window with --window-start and \
+                     --window-end (or --as-of)",
+                    format_instant(start_ms),
+                    format_instant(end_ms),
+                    match length {
+                        Some(l) if l < 0 => "empty".to_owned(),
+                        _ => "too long".to_owned(),
+                    }
+                ),
+            });
+        }
+    }
+    Ok((TimeWindow { start_ms, end_ms }, source))
 }
 
 fn parse_channels(values: &arrow::array::StringArray) -> Vec<Result<Channel, UnknownValue>> {
@@ -447,6 +576,18 @@ fn aggregate_task(
                 Err(e) => return Err(ch_at.bad(i, e.to_string())),
             };
             counts.rows += 1;
+            let ts_i = ts[i];
+            if ts_i < cal.window.start_ms || ts_i > cal.window.end_ms {
+                // Left out before anything else: an event outside the window must not
+                // touch any accumulator (nor widen the day bitsets).
+                counts.outside += 1;
+                counts.outside_min_ms = counts.outside_min_ms.min(ts_i);
+                counts.outside_max_ms = counts.outside_max_ms.max(ts_i);
+                counts
+                    .first_outside
+                    .get_or_insert((task_index, row0 + i as u64));
+                continue;
+            }
             let (Some(u), Some(v)) = (ids.dense(src[i]), ids.dense(dst[i])) else {
                 counts.unknown_person += 1;
                 continue;
@@ -464,11 +605,12 @@ fn aggregate_task(
             };
             counts.aggregated += 1;
             let value = values.as_ref().and_then(|v| v[i]).unwrap_or(0.0);
-            let age = (cal.window.end_ms - ts[i]) as f64;
+            // In the window, so 0 <= age <= MAX_WINDOW_MS: no overflow.
+            let age = cal.window.end_ms.saturating_sub(ts_i) as f64;
             let decayed = (-age / cal.half_life_ms).exp2();
             buffers[shard_of(u, csr.num_nodes())].push(Contribution {
                 key: slot as u64 * CHANNEL_COUNT as u64 + channel.index() as u64,
-                ts_ms: ts[i],
+                ts_ms: ts_i,
                 value_fx: (value * 2f64.powi(VALUE_FRAC_BITS)).round() as i128,
                 decayed_fx: (decayed * 2f64.powi(DECAY_FRAC_BITS)).round() as i128,
             });
@@ -518,7 +660,7 @@ struct ShardOut {
 
 fn offset_s(cal: &Calendar, ts_ms: i64) -> u32 {
     // The window check bounds every offset by u32::MAX seconds.
-    u32::try_from((ts_ms - cal.window.start_ms) / 1000).unwrap_or(u32::MAX)
+    u32::try_from(ts_ms.saturating_sub(cal.window.start_ms) / 1000).unwrap_or(u32::MAX)
 }
 
 fn finalise(

@@ -6,7 +6,8 @@
 //!    parallel; person ids mapped to dense ids in ascending person-id order.
 //! 2. **csr**: the symmetric friendship structure; self-loops and repeated friendships are
 //!    dropped and counted (refused with [`LoadOptions::strict`]).
-//! 3. **window**: the earliest and latest event time, from the `ts` column only.
+//! 3. **window**: events per UTC day, from the `ts` column only, and from them the event
+//!    window (given, the manifest's, or estimated robustly: see [`crate::window`]).
 //! 4. **events**: every row group of `events/*.parquet` decoded in parallel and folded into
 //!    per-(directed tie, channel) accumulators sharded by sender (see [`events`]).
 //! 5. **finalise**: the accumulators into the sparse [`Interactions`] arrays.
@@ -22,6 +23,7 @@ use tierank_graph::{Csr, Graph, IdMap, Interactions, NodeId, TimeWindow};
 
 use crate::IoError;
 use crate::checksums::Checksums;
+use crate::window::{OutsideWindow, WindowSource, WindowSpec};
 
 /// Default half-life of the recency-decayed sums: one week, the scale on which contact
 /// rhythms repeat (Roth et al. 2010 use decays of days to weeks).
@@ -35,6 +37,8 @@ pub struct LoadOptions {
     /// Refuse self-loops, duplicate ties, and events between people who are not friends,
     /// instead of dropping and counting them.
     pub strict: bool,
+    /// The event window; sides left `None` are taken from the data (see [`crate::window`]).
+    pub window: WindowSpec,
 }
 
 impl Default for LoadOptions {
@@ -42,6 +46,7 @@ impl Default for LoadOptions {
         Self {
             half_life_ms: DEFAULT_HALF_LIFE_MS,
             strict: false,
+            window: WindowSpec::default(),
         }
     }
 }
@@ -96,6 +101,12 @@ pub struct LoadReport {
     pub has_weights: bool,
     /// The event window, when there were events.
     pub window: Option<TimeWindow>,
+    /// Where the window came from, when there were events.
+    pub window_source: Option<WindowSource>,
+    /// Events left out because they lie outside the window (0 when none).
+    pub events_outside_window: u64,
+    /// The details of those events, when there were any.
+    pub outside_window: Option<OutsideWindow>,
     /// People in the graph.
     pub num_nodes: usize,
     /// Undirected friendships in the graph.
@@ -296,13 +307,16 @@ fn load_files(
         }
         None
     } else {
-        let outcome = events::aggregate(parts, &ids, &csr, opts)?;
+        let outcome = events::aggregate(paths.root(), parts, &ids, &csr, opts)?;
         report.files_read.extend(parts.iter().cloned());
         report.event_rows = outcome.counts.rows;
         report.events_aggregated = outcome.counts.aggregated;
         report.events_between_non_friends = outcome.counts.non_friends;
         report.events_self = outcome.counts.self_events;
         report.events_unknown_person = outcome.counts.unknown_person;
+        report.events_outside_window = outcome.counts.outside;
+        report.window_source = outcome.source;
+        report.outside_window = outcome.outside;
         report.seconds.window = outcome.window_seconds;
         report.seconds.events = outcome.events_seconds;
         report.seconds.finalise = outcome.finalise_seconds;

@@ -15,6 +15,7 @@ fn opts_day_half_life() -> LoadOptions {
     LoadOptions {
         half_life_ms: DAY,
         strict: false,
+        ..LoadOptions::default()
     }
 }
 

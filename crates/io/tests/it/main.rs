@@ -6,3 +6,4 @@ mod load_errors;
 mod rankings;
 mod targets;
 mod truth;
+mod window;

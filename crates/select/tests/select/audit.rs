@@ -33,6 +33,7 @@ fn record(dir: &Path, policy: &str, ties: &str, audience: &str) -> AuditRecord {
         min_evidence: 0,
         strict_minimization: false,
         calibrated: false,
+        event_window: None,
     };
     let inputs = vec![
         write(dir, "ties.parquet", ties),

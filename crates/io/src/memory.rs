@@ -1,0 +1,104 @@
+//! An estimate of the memory [`crate::load_graph`] needs, from the row counts in the Parquet
+//! footers alone (no data page is read), so that a command can refuse a dataset that cannot
+//! fit before it starts loading.
+//!
+//! The model is linear: a fixed cost, plus a cost per tie row (ids, the edge list, the CSR
+//! in both directions, weights, the interaction summaries of the tie), per person row, and
+//! per event row (the per-(tie, channel) accumulators and their day bitsets, which grow with
+//! the events until every tie-channel pair has one, and the decoded row groups in flight).
+//! The coefficients are fitted to peak RSS measured with `/usr/bin/time -v` on generated
+//! datasets (see `docs/architecture.md`, "Memory"); the estimate aims to be within a factor of
+//! about 1.5, enough to refuse what cannot fit, not to budget to the megabyte.
+
+use std::path::Path;
+
+use tierank_format::layout::DatasetPaths;
+
+use crate::IoError;
+
+/// Fixed cost: code, allocator arenas, decoders, the 256 accumulator shards.
+pub const BASE_BYTES: u64 = 32 << 20;
+/// Per row of `ties.parquet`.
+pub const BYTES_PER_TIE: u64 = 200;
+/// Per row of `persons.parquet`.
+pub const BYTES_PER_PERSON: u64 = 40;
+/// Per event row.
+pub const BYTES_PER_EVENT: u64 = 20;
+
+/// What [`estimate_load`] found and estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadEstimate {
+    /// Rows of `ties.parquet`.
+    pub ties: u64,
+    /// Rows of `persons.parquet` (0 when absent).
+    pub persons: u64,
+    /// Rows of all event parts.
+    pub events: u64,
+    /// The estimated peak, in bytes (saturating).
+    pub bytes: u64,
+}
+
+impl LoadEstimate {
+    /// The estimate for these row counts.
+    pub fn from_rows(ties: u64, persons: u64, events: u64) -> Self {
+        let bytes = BASE_BYTES
+            .saturating_add(ties.saturating_mul(BYTES_PER_TIE))
+            .saturating_add(persons.saturating_mul(BYTES_PER_PERSON))
+            .saturating_add(events.saturating_mul(BYTES_PER_EVENT));
+        Self {
+            ties,
+            persons,
+            events,
+            bytes,
+        }
+    }
+}
+
+fn footer_rows(path: &Path) -> Result<u64, IoError> {
+    let file = std::fs::File::open(path).map_err(|e| IoError::io(path, e))?;
+    let reader = parquet::file::reader::SerializedFileReader::new(file)
+        .map_err(|e| IoError::parquet(path, e))?;
+    let rows = parquet::file::reader::FileReader::metadata(&reader)
+        .file_metadata()
+        .num_rows();
+    Ok(u64::try_from(rows).unwrap_or(0))
+}
+
+/// Estimates the peak memory of loading the dataset in `dir` from its Parquet footers.
+///
+/// # Errors
+/// The errors [`crate::load_graph`] would give for a missing `ties.parquet` or an
+/// unreadable footer, so that the caller may report them (or leave them to the load).
+pub fn estimate_load(dir: &Path) -> Result<LoadEstimate, IoError> {
+    let paths = DatasetPaths::new(dir);
+    let ties = paths.ties();
+    if !ties.is_file() {
+        return Err(IoError::Missing {
+            path: ties,
+            what: "required file not found: ties.parquet".into(),
+        });
+    }
+    let ties = footer_rows(&ties)?;
+    let persons_path = paths.persons();
+    let persons = if persons_path.is_file() {
+        footer_rows(&persons_path)?
+    } else {
+        0
+    };
+    let mut events = 0u64;
+    for part in paths.event_parts()? {
+        events = events.saturating_add(footer_rows(&part)?);
+    }
+    Ok(LoadEstimate::from_rows(ties, persons, events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_counts_saturate() {
+        assert_eq!(LoadEstimate::from_rows(u64::MAX, 1, 1).bytes, u64::MAX);
+        assert_eq!(LoadEstimate::from_rows(0, 0, 0).bytes, BASE_BYTES);
+    }
+}
