@@ -52,10 +52,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )));
     }
     println!(
-        "all {} file(s) match {} ({})",
+        "all {} file(s) match {}",
         report.files.len(),
-        report.record.display(),
-        report.kind
+        report.record.display()
     );
     Ok(())
 }
