@@ -31,7 +31,7 @@ use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::rank::{sample_targets, top_k_into};
 use tierank_heuristics::two_hop::every_tie::{TieIndex, every_tie_sums};
 use tierank_heuristics::{HeuristicConfig, Scratch, build, for_each_pair_weight};
-use tierank_io::{LoadOptions, load_graph, read_person_ids, resolve_targets};
+use tierank_io::{IdList, LoadOptions, load_graph, read_person_ids, resolve_targets};
 
 #[derive(Parser)]
 #[command(
@@ -276,7 +276,10 @@ fn run(args: &RunArgs) -> Result<()> {
         ));
     }
 
-    let targets = resolve_targets(graph, &read_person_ids(&args.work.join("targets.parquet"))?)?;
+    let targets = resolve_targets(
+        graph,
+        &read_person_ids(&args.work.join("targets.parquet"), IdList::Targets)?,
+    )?;
     let pairs: u64 = targets.iter().map(|&t| graph.degree(t) as u64).sum();
 
     if cases.contains(&"topk") {
@@ -469,7 +472,7 @@ fn run(args: &RunArgs) -> Result<()> {
     if cases.contains(&"ppr") {
         let sources = resolve_targets(
             graph,
-            &read_person_ids(&args.work.join("ppr_targets.parquet"))?,
+            &read_person_ids(&args.work.join("ppr_targets.parquet"), IdList::Targets)?,
         )?;
         let mut epsilons = vec![prepared.epsilon];
         epsilons.extend(args.ppr_epsilons.iter().filter(|&&e| e != prepared.epsilon));

@@ -266,7 +266,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )));
     }
     let excluded_ids = match &args.exclude {
-        Some(path) => Some(tierank_io::read_person_ids(path).map_err(io_error)?),
+        Some(path) => {
+            let ids =
+                tierank_io::read_person_ids(path, tierank_io::IdList::OptOuts).map_err(io_error)?;
+            if ids.is_empty() {
+                eprintln!(
+                    "warning: the opt-out list {} lists no one: nobody is excluded",
+                    path.display()
+                );
+            }
+            Some(ids)
+        }
         None => None,
     };
 

@@ -106,7 +106,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     check_output(&args.out, args.force)?;
     // Read the target list before the (much larger) dataset so a bad file fails fast.
     let target_ids = match &args.targets {
-        Some(path) => Some(tierank_io::read_person_ids(path).map_err(io_error)?),
+        Some(path) => {
+            Some(tierank_io::read_person_ids(path, tierank_io::IdList::Targets).map_err(io_error)?)
+        }
         None => None,
     };
 

@@ -175,15 +175,26 @@ pub fn execute(args: &Args, command_line: Vec<String>) -> anyhow::Result<Outcome
     check_output_dir(&args.out, existing).map_err(|e| bad_input(format!("--out: {e}")))?;
 
     // Small files first, so a mistake in them costs no loading time.
-    let target_ids = tierank_io::read_person_ids(&args.targets).map_err(io_error)?;
+    let target_ids = tierank_io::read_person_ids(&args.targets, tierank_io::IdList::Targets)
+        .map_err(io_error)?;
     let excluded_ids = match &args.exclude {
-        Some(path) => tierank_io::read_person_ids(path).map_err(|e| {
-            if e.is_bad_input() {
-                bad_input(format!("--exclude: {e}"))
-            } else {
-                anyhow::Error::new(e).context("--exclude")
+        Some(path) => {
+            let ids =
+                tierank_io::read_person_ids(path, tierank_io::IdList::OptOuts).map_err(|e| {
+                    if e.is_bad_input() {
+                        bad_input(format!("--exclude: {e}"))
+                    } else {
+                        anyhow::Error::new(e).context("--exclude")
+                    }
+                })?;
+            if ids.is_empty() {
+                eprintln!(
+                    "warning: the opt-out list {} lists no one: nobody is excluded",
+                    path.display()
+                );
             }
-        })?,
+            ids
+        }
         None => Vec::new(),
     };
     let calibrator = match &args.calibration {

@@ -336,16 +336,10 @@ fn output_is_identical_at_any_thread_count() {
 fn targets_from_csv_and_parquet_agree() {
     let dir = tempfile::tempdir().unwrap();
     let data = weighted_dataset(dir.path());
-    let ids = [person(3), person(17), person(3), person(29)];
+    let ids = [person(3), person(17), person(29)];
+    // Bare ids, no header line: none may be lost (issue 9, item 1).
     let csv = dir.path().join("t.csv");
-    std::fs::write(
-        &csv,
-        format!(
-            "person_id\n{}\n{}\n{}\n{}\n",
-            ids[0], ids[1], ids[2], ids[3]
-        ),
-    )
-    .unwrap();
+    std::fs::write(&csv, format!("{}\n{}\n{}\n", ids[0], ids[1], ids[2])).unwrap();
     let pq = dir.path().join("t.parquet");
     write_parquet(
         &pq,
@@ -373,13 +367,37 @@ fn targets_from_csv_and_parquet_agree() {
     let targets: Vec<i64> = outputs[0].iter().map(|r| r.0).collect::<Vec<_>>();
     let mut distinct = targets.clone();
     distinct.dedup();
-    assert_eq!(
-        distinct,
-        vec![person(3), person(17), person(29)],
-        "file order, repeats dropped"
-    );
+    assert_eq!(distinct, ids.to_vec(), "file order");
     let rows_per: usize = [3, 17, 29].iter().map(|&i| friends(person(i)).len()).sum();
     assert_eq!(outputs[0].len(), 2 * rows_per);
+
+    // A repeated target is refused as in `select` (issue 9, item 10), naming both rows.
+    std::fs::write(&csv, format!("{}\n{}\n{}\n", ids[0], ids[1], ids[0])).unwrap();
+    let out = dir.path().join("repeat.parquet");
+    let res = rank(
+        &data,
+        &out,
+        &[
+            "--targets",
+            csv.to_str().unwrap(),
+            "--heuristics",
+            "volume",
+            "--k",
+            "3",
+        ],
+    );
+    assert_eq!(res.status.code(), Some(2), "{}", stderr(&res));
+    assert!(
+        stderr(&res).contains("row 2: person id"),
+        "{}",
+        stderr(&res)
+    );
+    assert!(
+        stderr(&res).contains("repeats row 0, line 1"),
+        "{}",
+        stderr(&res)
+    );
+    assert!(!out.exists());
 }
 
 /// Runs a failing command and checks exit code 2, no output file, and the message.

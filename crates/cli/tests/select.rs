@@ -412,7 +412,7 @@ fn excluded_people_are_never_selected() {
         .filter(|r| r.rank <= 2)
         .map(|r| r.person)
         .collect();
-    excluded.extend([-1, -2]);
+    excluded.extend([1, 2]);
     let list = id_list(&dir.path().join("optout.csv"), &excluded);
 
     for strict in [false, true] {
@@ -449,6 +449,94 @@ fn excluded_people_are_never_selected() {
         );
         assert_eq!(record["parameters"]["strict_minimization"], strict);
     }
+}
+
+/// Issue 9, item 1: an opt-out list of bare ids (no header line) lost its first id, so the
+/// one person on it was selected at rank 1 and the run exited 0.
+#[test]
+fn a_header_less_opt_out_list_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dataset().people[dataset().people.len() / 2];
+    let one_target = dir.path().join("one-target.csv");
+    std::fs::write(&one_target, format!("person_id\n{target}\n")).unwrap();
+    let args = ["--heuristic", "volume", "--policy", "top-k:3"];
+    let base = dir.path().join("base");
+    select_ok(&one_target, &base, &args);
+    let first = read_audiences(&base)
+        .into_iter()
+        .find(|r| r.rank == 1)
+        .expect("the target has a friend")
+        .person;
+
+    let ex = dir.path().join("ex.csv");
+    std::fs::write(&ex, format!("{first}\n")).unwrap();
+    let out = dir.path().join("s1");
+    let mut extra = args.to_vec();
+    extra.extend(["--exclude", ex.to_str().unwrap()]);
+    select_ok(&one_target, &out, &extra);
+    let after = read_audiences(&out);
+    assert!(
+        after.iter().all(|r| r.person != first),
+        "the opted-out person {first} was selected: {after:?}"
+    );
+    assert_eq!(audit(&out)["exclusion"]["listed"], 1);
+}
+
+/// Issue 9, items 1 and 9: an empty opt-out list is allowed but said aloud, and a missing one
+/// is called an opt-out list, not a target list.
+#[test]
+fn empty_and_missing_opt_out_lists_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = targets_file(dir.path());
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let args = ["--heuristic", "volume", "--policy", "top-k:2", "--exclude"];
+    let mut extra = args.to_vec();
+    extra.push(empty.to_str().unwrap());
+    let run = select(&targets, &dir.path().join("a"), &extra, 2);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("lists no one: nobody is excluded"),
+        "{}",
+        stderr(&run)
+    );
+
+    let gone = dir.path().join("gone.csv");
+    let mut extra = args.to_vec();
+    extra.push(gone.to_str().unwrap());
+    let out = dir.path().join("b");
+    let run = select(&targets, &out, &extra, 2);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    let message = stderr(&run);
+    assert!(message.contains("opt-out (exclude) list"), "{message}");
+    assert!(!message.contains("target list"), "{message}");
+    assert!(!out.exists());
+}
+
+/// Issue 9, item 10: docs/selection.md calls a repeated target an error (its audience would be
+/// notified twice), but the CLI dropped the repeat silently.
+#[test]
+fn a_repeated_target_is_refused_with_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = &dataset().people;
+    let targets = id_list(
+        &dir.path().join("targets.csv"),
+        &[people[10], people[20], people[10]],
+    );
+    let out = dir.path().join("out");
+    let run = select(
+        &targets,
+        &out,
+        &["--heuristic", "volume", "--policy", "top-k:2"],
+        2,
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    let message = stderr(&run);
+    assert!(
+        message.contains("row 2") && message.contains("repeats row 0"),
+        "{message}"
+    );
+    assert!(!out.exists());
 }
 
 #[test]
@@ -529,7 +617,7 @@ fn bad_input_exits_2_and_writes_nothing() {
     std::fs::create_dir(&root).unwrap();
     let targets = targets_file(&root);
     let strings = string_ids(&root.join("strings.parquet"));
-    let unknown = id_list(&root.join("unknown.csv"), &[-5, -6, dataset().people[0]]);
+    let unknown = id_list(&root.join("unknown.csv"), &[5, 6, dataset().people[0]]);
     let broken = root.join("broken.json");
     std::fs::write(&broken, "{ \"format\": 1").unwrap();
     let existing = dir.path().join("existing");
@@ -562,7 +650,7 @@ fn bad_input_exits_2_and_writes_nothing() {
         (
             vec!["--policy", "top-k:2"],
             &unknown,
-            "2 target person id(s) are not in the graph (first: -5, -6)",
+            "2 target person id(s) are not in the graph (first: 5, 6)",
         ),
         (
             vec!["--policy", "probability:0.8"],

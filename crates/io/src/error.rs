@@ -84,6 +84,28 @@ pub enum IoError {
     /// The target list is empty.
     #[error("the target list is empty")]
     EmptyTargets,
+    /// A target is listed twice: `select` would notify its audience twice.
+    #[error(
+        "target person id {id} is listed twice (positions {first} and {index}, counted from 0): \
+         list each target once"
+    )]
+    RepeatedTarget {
+        /// The repeated person id.
+        id: i64,
+        /// Its position in the list (0-based).
+        index: usize,
+        /// The position of its first listing.
+        first: usize,
+    },
+    /// A target or opt-out list could not be read: `inner` says why, and this names which kind
+    /// of list the file was given as.
+    #[error("{list}: {inner}")]
+    IdList {
+        /// What the file was given as.
+        list: crate::IdList,
+        /// The error reading it.
+        inner: Box<IoError>,
+    },
     /// Input that is dropped and counted by default, refused because `strict` was asked for.
     #[error(
         "{}: {count} {what} (first at row {first_row}); refused in strict mode",
@@ -199,9 +221,20 @@ impl IoError {
     /// Whether the error is the user's input (exit code 2 in the CLI) rather than a
     /// failure of the machine (disk, permissions) or a bug.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(
-            self,
-            Self::Io { .. } | Self::InvalidRows { .. } | Self::Format(_)
-        )
+        match self {
+            Self::IdList { inner, .. } => inner.is_bad_input(),
+            _ => !matches!(
+                self,
+                Self::Io { .. } | Self::InvalidRows { .. } | Self::Format(_)
+            ),
+        }
+    }
+
+    /// The error itself, or for an [`IoError::IdList`] the error it wraps.
+    pub fn cause(&self) -> &Self {
+        match self {
+            Self::IdList { inner, .. } => inner.cause(),
+            other => other,
+        }
     }
 }

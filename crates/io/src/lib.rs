@@ -4,7 +4,7 @@
 //! # Crate layout
 //! - [`load_graph`]: a dataset directory into an immutable [`Graph`](tierank_graph::Graph),
 //!   with a [`LoadReport`] of what was read, dropped and how long each phase took.
-//! - [`read_person_ids`] and [`resolve_targets`]: target lists (Parquet or CSV).
+//! - [`read_person_ids`] and [`resolve_targets`]: target and opt-out lists (Parquet or CSV).
 //! - [`read_truth`]: the planted ground truth, for evaluation.
 //! - [`RankingsWriter`]: the streaming, atomic writer of `tierank rank`'s output.
 //! - [`write_audiences`] and [`write_exposure`]: the outputs of `tierank select`.
@@ -35,7 +35,7 @@ pub use checksums::verify_dataset_file;
 pub use error::IoError;
 pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph};
 pub use rankings::{RankingRows, RankingsWriter};
-pub use targets::{UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};
+pub use targets::{IdList, UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};
 pub use truth::{Truth, read_truth};
 pub use window::{OutsideWindow, WindowSource, WindowSpec};
 

@@ -138,7 +138,8 @@ fn read_column(
             )));
         }
         match &mut out {
-            Out::Int(o) => copy_i64_into(at, array, &mut o[range]),
+            Out::Int(o) => copy_i64_into(at, array, &mut o[range.clone()])
+                .and_then(|()| refuse_negative(at, &o[range])),
             Out::Float(o) => copy_measures_into(at, array, &mut o[range]),
         }
         .map_err(fail)?;
@@ -158,7 +159,18 @@ fn read_column(
     Ok(())
 }
 
-/// Reads the `person_id` column of `persons.parquet`.
+/// Refuses the first negative person id of a batch. Ids are non-negative 64-bit integers
+/// (the contract's ids are random 63-bit ones); a negative one is most often an unsigned id
+/// wrapped by a cast, which would silently name another person than the user's system does.
+fn refuse_negative(at: ColumnAt<'_>, ids: &[i64]) -> Result<(), IoError> {
+    match ids.iter().position(|&id| id < 0) {
+        Some(i) => Err(at.bad(i, crate::targets::negative(ids[i]))),
+        None => Ok(()),
+    }
+}
+
+/// Reads the `person_id` column of `persons.parquet`: one row per person, so a negative id
+/// and a repeated row are refused with their row.
 pub(super) fn read_persons(path: &Path) -> Result<Vec<i64>, IoError> {
     let source = ParquetSource::open(path)?;
     let mut at = ColumnAt {
@@ -170,10 +182,51 @@ pub(super) fn read_persons(path: &Path) -> Result<Vec<i64>, IoError> {
     let mut ids = Vec::with_capacity(usize::try_from(source.num_rows()).unwrap_or(0));
     source.for_each_batch(&[col::PERSON_ID], |batch, row0| {
         at.row0 = row0;
-        ids.extend_from_slice(&i64_values(at, at.of(batch)?)?);
+        let values = i64_values(at, at.of(batch)?)?;
+        refuse_negative(at, &values)?;
+        ids.extend_from_slice(&values);
         Ok(())
     })?;
+    if let Some((row, earlier)) = first_repeat(&ids) {
+        let at = ColumnAt {
+            path,
+            column: col::PERSON_ID,
+            row0: 0,
+        };
+        return Err(at.bad(
+            row,
+            format!(
+                "person id {} repeats row {earlier}: persons.parquet has one row per person",
+                ids[row]
+            ),
+        ));
+    }
     Ok(ids)
+}
+
+/// The first row (in file order) whose id appeared on an earlier row, with that earlier row.
+///
+/// Ids in ascending order (as `tierank generate` writes them) are checked in one pass;
+/// otherwise row indices are sorted by (id, row), which costs 8 bytes per row for the sort.
+fn first_repeat(ids: &[i64]) -> Option<(usize, usize)> {
+    if ids.windows(2).all(|w| w[0] <= w[1]) {
+        // Sorted: the first equal pair starts its run, so the earlier row is the first one.
+        return ids
+            .windows(2)
+            .position(|w| w[0] == w[1])
+            .map(|i| (i + 1, i));
+    }
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.par_sort_unstable_by_key(|&i| (ids[i], i));
+    let mut best: Option<(usize, usize)> = None;
+    for (k, w) in order.windows(2).enumerate() {
+        // Only the second row of a run: later ones repeat too, but at a larger row.
+        let starts_run = k == 0 || ids[order[k - 1]] != ids[w[0]];
+        if ids[w[0]] == ids[w[1]] && starts_run && best.is_none_or(|(row, _)| w[1] < row) {
+            best = Some((w[1], w[0]));
+        }
+    }
+    best
 }
 
 /// Maps every tie row to dense ids (every endpoint is in `ids` by construction).

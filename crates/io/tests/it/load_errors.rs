@@ -364,3 +364,73 @@ fn float_value_column_of_other_types_is_read() {
     let tie = inter.tie(g.dense(1).unwrap(), g.dense(2).unwrap()).unwrap();
     assert_eq!(tie.channels[0].value_sum, 42.0);
 }
+
+/// The file, column, row and reason of a [`IoError::BadValue`].
+fn bad_value(err: &IoError) -> (String, String, u64, String) {
+    let IoError::BadValue {
+        path,
+        column,
+        row,
+        reason,
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    let file = path.file_name().unwrap().to_string_lossy().into_owned();
+    (file, column.clone(), *row, reason.clone())
+}
+
+/// Issue 9, item 10: person ids are non-negative 64-bit integers; a negative one (often an
+/// unsigned id wrapped by a cast) was loaded silently.
+#[test]
+fn negative_person_ids_name_file_column_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ties(dir.path(), &[(1, 2), (2, 3), (3, -4)], None);
+    let (file, column, row, reason) = bad_value(&load_err(dir.path()));
+    assert_eq!(
+        (file.as_str(), column.as_str(), row),
+        ("ties.parquet", "dst", 2)
+    );
+    assert!(
+        reason.contains("-4") && reason.contains("negative"),
+        "{reason}"
+    );
+
+    write_ties(dir.path(), &[(-1, 2), (2, 3)], None);
+    let (_, column, row, _) = bad_value(&load_err(dir.path()));
+    assert_eq!((column.as_str(), row), ("src", 0));
+
+    write_ties(dir.path(), &[(1, 2), (2, 3)], None);
+    write_persons(dir.path(), &[1, 2, 3, 0, i64::MIN]);
+    let (file, column, row, reason) = bad_value(&load_err(dir.path()));
+    assert_eq!(
+        (file.as_str(), column.as_str(), row),
+        ("persons.parquet", "person_id", 4)
+    );
+    assert!(reason.contains("negative"), "{reason}");
+    // Zero is a valid id.
+    write_persons(dir.path(), &[1, 2, 3, 0]);
+    let (graph, _) = load_graph(dir.path(), &LoadOptions::default()).unwrap();
+    assert_eq!(graph.num_nodes(), 4);
+}
+
+/// Issue 9, item 10: `persons.parquet` has one row per person; a repeated row (a join that
+/// fanned out, two exports appended) was merged silently.
+#[test]
+fn a_repeated_person_row_names_both_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ties(dir.path(), &[(1, 2)], None);
+    // Unsorted, so the check cannot rely on sorted input; the later row is the repeat.
+    write_persons(dir.path(), &[7, 2, 9, 1, 9, 2]);
+    let (file, column, row, reason) = bad_value(&load_err(dir.path()));
+    assert_eq!(
+        (file.as_str(), column.as_str(), row),
+        ("persons.parquet", "person_id", 4)
+    );
+    assert!(reason.contains("repeats row 2"), "{reason}");
+    // Sorted input takes the fast path and names the same kind of row.
+    write_persons(dir.path(), &[1, 2, 3, 3]);
+    let (_, _, row, reason) = bad_value(&load_err(dir.path()));
+    assert_eq!(row, 3);
+    assert!(reason.contains("repeats row 2"), "{reason}");
+}
