@@ -114,9 +114,9 @@ pub enum IoError {
     /// More events than a default window may leave out lie outside it
     /// ([`crate::window::MAX_OUTSIDE_FRACTION`]).
     #[error(
-        "{}: {count} of {total} events lie outside the event window {window} (earliest {earliest}, \
-         latest {latest}; first at row {row}), more than the 0.1 % a default window may leave \
-         out; give the window with --window-start and --window-end (or --as-of)",
+        "{}: {count} of {total} events lie outside the event window {window} ({range}; first at \
+         row {row}), more than the 0.1 % a default window may leave out; give the window with \
+         --window-start and --window-end (or --as-of)",
         path.display()
     )]
     OutsideWindow {
@@ -128,10 +128,8 @@ pub enum IoError {
         count: u64,
         /// All events.
         total: u64,
-        /// The earliest event outside, formatted.
-        earliest: String,
-        /// The latest event outside, formatted.
-        latest: String,
+        /// The earliest and latest event outside, formatted.
+        range: String,
         /// The window, formatted with its source.
         window: String,
     },
