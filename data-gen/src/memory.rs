@@ -13,13 +13,15 @@ use crate::GeneratorConfig;
 
 /// Fixed cost of a run: code, allocator arenas, Parquet writers, rayon stacks.
 pub const BASE_BYTES: u64 = 48 << 20;
-/// Population, contexts, network, closeness and truth rows, per person at `degree_scale` 1.
-pub const BYTES_PER_PERSON: u64 = 900;
-/// One event row held in a part's buffer (the row, its sort, its Arrow columns).
-pub const BYTES_PER_BUFFERED_EVENT: u64 = 50;
-/// Events per person at the default rates over 90 days (measured: 528 on `small`, 458 on
-/// `medium`, 622 on `large`; the largest is used).
-pub const EVENTS_PER_PERSON: f64 = 625.0;
+/// Population, contexts, network, closeness and truth rows, per person at `degree_scale` 1
+/// (between the 15 KB the smallest runs show per added person and the 2.1 KB of `large`).
+pub const BYTES_PER_PERSON: u64 = 1_200;
+/// One event row held in a part's buffer (the row, its sort, its Arrow columns; fitted:
+/// 51 bytes).
+pub const BYTES_PER_BUFFERED_EVENT: u64 = 55;
+/// Events per person at the default rates over 90 days (measured: 575 on `tiny`, 680 on
+/// `small`, 622 on `large`).
+pub const EVENTS_PER_PERSON: f64 = 680.0;
 
 /// Expected events per person under `config`: [`EVENTS_PER_PERSON`] scaled by the event
 /// rate, the sampling, the window length and the degree scale.
@@ -58,7 +60,7 @@ mod tests {
     #[test]
     fn presets_are_estimated_near_their_measured_peaks() {
         let mib = |p| estimate_bytes(&GeneratorConfig::preset(p), 2) >> 20;
-        // Measured peaks: small 300 MiB, medium 1,054-1,106 MiB, large 2,147 MiB.
+        // Measured peaks: small 342 MiB, medium 1,054-1,106 MiB, large 2,147 MiB.
         assert!(
             (150..=450).contains(&mib(Preset::Small)),
             "{}",

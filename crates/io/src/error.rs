@@ -167,9 +167,9 @@ pub enum IoError {
     /// More events than a default window may leave out lie outside it
     /// ([`crate::window::MAX_OUTSIDE_FRACTION`]).
     #[error(
-        "{}: {count} of {total} events lie outside the event window {window} ({span}; first \
-         at row {row}), more than the 0.1 % a default window may leave \
-         out; give the window with --window-start and --window-end (or --as-of)",
+        "{}: {count} of {total} events lie outside the event window {window} ({range}; first at \
+         row {row}), more than the 0.1 % a default window may leave out; give the window with \
+         --window-start and --window-end (or --as-of)",
         path.display()
     )]
     OutsideWindow {
@@ -181,9 +181,8 @@ pub enum IoError {
         count: u64,
         /// All events.
         total: u64,
-        /// The earliest and the latest event outside, formatted. (`Box<str>` fields keep
-        /// `IoError` small enough to return by value.)
-        span: Box<str>,
+        /// The earliest and latest event outside, formatted.
+        range: String,
         /// The window, formatted with its source.
         window: Box<str>,
     },

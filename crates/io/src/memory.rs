@@ -16,14 +16,15 @@ use tierank_format::layout::DatasetPaths;
 
 use crate::IoError;
 
-/// Fixed cost: code, allocator arenas, decoders, the 256 accumulator shards.
-pub const BASE_BYTES: u64 = 32 << 20;
-/// Per row of `ties.parquet`.
-pub const BYTES_PER_TIE: u64 = 200;
-/// Per row of `persons.parquet`.
-pub const BYTES_PER_PERSON: u64 = 40;
-/// Per event row.
-pub const BYTES_PER_EVENT: u64 = 20;
+/// Fixed cost: code, allocator arenas, decoders, the 256 accumulator shards (fitted: 28.8 MB).
+pub const BASE_BYTES: u64 = 28 << 20;
+/// Per row of `ties.parquet` (fitted: 138 bytes).
+pub const BYTES_PER_TIE: u64 = 140;
+/// Per row of `persons.parquet`: its id, the id map, a CSR offset (not fitted: people and
+/// ties grow together in every generated dataset; an upper bound by counting).
+pub const BYTES_PER_PERSON: u64 = 64;
+/// Per event row (fitted: 29.4 bytes, from `small` at event rates 1 and 0.25).
+pub const BYTES_PER_EVENT: u64 = 30;
 
 /// What [`estimate_load`] found and estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -402,12 +402,11 @@ pub(super) fn aggregate(
                 row: o.example_row,
                 count: o.count,
                 total: counts.rows,
-                span: format!(
+                range: format!(
                     "earliest {}, latest {}",
                     format_instant(o.earliest_ms),
                     format_instant(o.latest_ms)
-                )
-                .into(),
+                ),
                 window: format!(
                     "{} .. {} ({source})",
                     format_instant(start_ms),
