@@ -127,7 +127,7 @@ impl RankingsWriter {
             Arc::clone(&schema),
             Some(tierank_format::writer::properties()),
         )
-        .map_err(|e| IoError::parquet(path, e))?;
+        .map_err(|e| IoError::write(path, e))?;
         Ok(Self {
             path: path.to_owned(),
             names: Arc::new(StringArray::from_iter_values(heuristic_names)),
@@ -142,7 +142,7 @@ impl RankingsWriter {
     ///
     /// # Errors
     /// [`IoError::InvalidRows`] when the columns differ in length or a heuristic index is not
-    /// one of the names given at creation; [`IoError::Parquet`] when writing fails.
+    /// one of the names given at creation; [`IoError::Write`] when writing fails.
     pub fn write(&mut self, rows: &RankingRows) -> Result<(), IoError> {
         let n = rows.len();
         let lens = [
@@ -194,7 +194,7 @@ impl RankingsWriter {
         })?;
         self.writer
             .write(&batch)
-            .map_err(|e| IoError::parquet(&self.path, e))?;
+            .map_err(|e| IoError::write(&self.path, e))?;
         self.rows += n as u64;
         Ok(())
     }
@@ -207,7 +207,7 @@ impl RankingsWriter {
     /// Closes the file, syncs it, and renames it into place; returns the number of rows.
     ///
     /// # Errors
-    /// [`IoError::Parquet`] or [`IoError::Io`]; the temporary file is then removed.
+    /// [`IoError::Write`] or [`IoError::Io`]; the temporary file is then removed.
     pub fn finish(self) -> Result<u64, IoError> {
         let Self {
             path,
@@ -216,7 +216,7 @@ impl RankingsWriter {
             rows,
             ..
         } = self;
-        writer.close().map_err(|e| IoError::parquet(&path, e))?;
+        writer.close().map_err(|e| IoError::write(&path, e))?;
         tmp.as_file()
             .sync_all()
             .map_err(|e| IoError::io(&path, e))?;
