@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
-use tierank_select::{AuditRecord, Difference, FileDigest, verify};
+use tierank_select::{AuditRecord, Difference, FileDigest, verify, verify_files};
 
 use crate::cmd_select::{self, AUDIT_FILE};
 use crate::util::bad_input;
@@ -67,11 +67,7 @@ fn verify_dir(dir: &Path) -> anyhow::Result<()> {
     let mut args = cmd_select::args_from_command_line(&record.command_line)
         .map_err(|e| bad_input(format!("{}: {e}", audit_path.display())))?;
 
-    let on_disk = AuditRecord {
-        outputs: files_on_disk(dir, &record)?,
-        ..record.clone()
-    };
-    let disk_differences = verify(&record, &on_disk);
+    let disk_differences = verify_files(&record.outputs, &files_on_disk(dir, &record)?);
 
     let rerun_dir = tempfile::tempdir()?;
     args.out = rerun_dir.path().join("rerun");

@@ -22,13 +22,13 @@ use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_format::layout::DatasetPaths;
 use tierank_format::manifest::sha256_file;
 use tierank_graph::{Graph, NodeId};
-use tierank_heuristics::{CostClass, Heuristic, HeuristicConfig, NAMES, Needs, Scratch, build};
+use tierank_heuristics::{CostClass, Heuristic, HeuristicConfig, Needs, Scratch, build};
 use tierank_io::compare::{
     AgreementRows, MetricsRows, PerTargetRows, write_agreement, write_metrics, write_per_target,
 };
 use tierank_io::{LoadOptions, RankingRows, RankingsWriter};
 
-use crate::params::HeuristicArgs;
+use crate::params::{HeuristicArgs, check_heuristic_names, heuristics_help};
 use crate::util::{BadInputExt, bad_input, io_error, progress_bar};
 
 /// Name of the learned row.
@@ -48,7 +48,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub sample: usize,
     /// Comma-separated heuristics, or `all`; `random` is always added as the floor.
-    #[arg(long, value_name = "LIST", default_value = "all")]
+    #[arg(long, value_name = "LIST", default_value = "all", help = heuristics_help(
+        "Comma-separated heuristics, or `all`; `random` is always added as the floor."))]
     pub heuristics: String,
     /// Cut-offs of the top-k metrics.
     #[arg(long, value_name = "LIST", default_value = "1,5,15,50")]
@@ -112,25 +113,7 @@ fn parse_ks(list: &str) -> anyhow::Result<Vec<usize>> {
 
 /// The requested names (before `all` is expanded), checked against the registry.
 fn parse_names(list: &str) -> anyhow::Result<Vec<String>> {
-    let names: Vec<String> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if names.is_empty() {
-        return Err(bad_input("--heuristics: empty list"));
-    }
-    if let Some(bad) = names
-        .iter()
-        .find(|n| *n != "all" && *n != LEARNED && !NAMES.contains(&n.as_str()))
-    {
-        return Err(bad_input(format!(
-            "--heuristics: unknown heuristic '{bad}' (known: all, {}, {LEARNED})",
-            NAMES.join(", ")
-        )));
-    }
-    Ok(names)
+    check_heuristic_names("heuristics", list, &["all", LEARNED])
 }
 
 /// Builds a heuristic list that may contain `learned`: the registry's heuristics, with the

@@ -14,7 +14,7 @@ use crate::util::bad_input;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Output dataset directory (must not exist or be empty, unless --force).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Replace a non-empty output directory.
     #[arg(long)]
@@ -143,14 +143,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map_err(|e| bad_input(format!("--out: {e}")))?;
     tierank_format::atomic::check_output_dir(&args.out, existing).map_err(bad_input)?;
 
-    eprintln!(
-        "generating {} people over {} days (seed {}, difficulty {}) into {}",
-        config.persons,
-        config.days,
-        config.seed,
-        config.difficulty,
-        args.out.display()
-    );
+    if !crate::util::quiet() {
+        eprintln!(
+            "generating {} people over {} days (seed {}, difficulty {}) into {}",
+            config.persons,
+            config.days,
+            config.seed,
+            config.difficulty,
+            args.out.display()
+        );
+    }
     let started = Instant::now();
     let report = match tierank_datagen::generate(&config, &args.out, existing) {
         Ok(r) => r,

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use tierank_eval::learned::LEARNED;
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::rank::{RankOptions, RankedChunk, rank_targets, sample_targets};
 use tierank_io::{LoadOptions, RankingRows, RankingsWriter};
 
-use crate::params::HeuristicArgs;
+use crate::params::{HeuristicArgs, check_heuristic_names, heuristics_help};
 use crate::util::{BadInputExt, bad_input, io_error, progress_bar};
 
 /// Arguments of `tierank rank`.
@@ -29,7 +30,9 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub sample: Option<usize>,
     /// Comma-separated heuristics, or `all` for every heuristic the dataset supports.
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", help = heuristics_help(
+        "Comma-separated heuristics, or `all` for every heuristic the dataset supports, or \
+         `learned` with --model."))]
     pub heuristics: String,
     /// Number of friends kept per target and heuristic.
     #[arg(long, value_name = "K")]
@@ -94,6 +97,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.sample == Some(0) {
         return Err(bad_input("--sample must be at least 1"));
+    }
+    let names = check_heuristic_names("heuristics", &args.heuristics, &["all", LEARNED])?;
+    match &args.model {
+        None if names.iter().any(|n| n == LEARNED) => {
+            return Err(bad_input(
+                "heuristic 'learned' needs --model FILE (a model.json of tierank compare)",
+            ));
+        }
+        Some(path) if !path.is_file() => {
+            return Err(bad_input(format!(
+                "--model: {} is not a file",
+                path.display()
+            )));
+        }
+        _ => {}
     }
     let config = args.heuristic.config()?;
     let half_life_ms = args.heuristic.half_life_ms()?;

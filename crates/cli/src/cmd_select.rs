@@ -14,14 +14,14 @@ use clap::Parser;
 use tierank_eval::{CalibrationFile, Calibrator};
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_graph::{Graph, NodeId};
-use tierank_heuristics::{HeuristicError, NAMES, build};
+use tierank_heuristics::build;
 use tierank_io::{AudienceRows, ExposureRows, LoadOptions, write_audiences, write_exposure};
 use tierank_select::{
     AuditParameters, AuditRecord, Calibration, ExclusionSet, FileDigest, Policy, SelectError,
     SelectOptions, Selection, select,
 };
 
-use crate::params::HeuristicArgs;
+use crate::params::{HeuristicArgs, check_heuristic_names, heuristics_help};
 use crate::util::{BadInputExt, bad_input, io_error};
 
 /// The audience file: one row per notice.
@@ -44,7 +44,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub targets: PathBuf,
     /// The heuristic that scores each target's friends (one name, as in `rank`).
-    #[arg(long, value_name = "H")]
+    #[arg(long, value_name = "H", help = heuristics_help(
+        "The heuristic that scores each target's friends (one name, as in `rank`)."))]
     pub heuristic: String,
     /// top-k:K, threshold:X, coverage:P, probability:P, budget:B or budget:B,cap:C.
     #[arg(long, value_name = "POLICY")]
@@ -154,10 +155,11 @@ pub fn execute(args: &Args, command_line: Vec<String>) -> anyhow::Result<Outcome
             args.heuristic
         )));
     }
-    if !NAMES.contains(&args.heuristic.as_str()) {
-        return Err(bad_input(HeuristicError::Unknown {
-            name: args.heuristic.clone(),
-        }));
+    if check_heuristic_names("heuristic", &args.heuristic, &[])? != [args.heuristic.as_str()] {
+        return Err(bad_input(format!(
+            "--heuristic: '{}' is not one heuristic name (select scores with one heuristic)",
+            args.heuristic
+        )));
     }
     let config = args.params.config()?;
     let half_life_ms = args.params.half_life_ms()?;

@@ -1,7 +1,10 @@
 //! The `tierank` command-line tool: parses arguments, shows progress, calls the libraries.
 //!
 //! Exit codes: 0 on success, 2 when the input or the arguments are wrong (nothing is
-//! written), 1 when something else failed.
+//! written), 1 when something else failed, an I/O failure such as a full disk included.
+//!
+//! The flags every command shares (`--threads`, `-q`, `-v`) are global arguments of [`Cli`],
+//! applied once here before dispatch, so that no subcommand can forget one.
 
 use std::process::ExitCode;
 
@@ -19,12 +22,49 @@ mod memory;
 mod params;
 mod util;
 
+/// Shown after the top-level help: what a script can rely on.
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  a failure that is not the user's: an I/O error such as a full disk or a lost mount,
+     a failed realism check (stats --check), an audit that does not verify, a bug
+  2  bad arguments or bad input data (the message names the file, column and row);
+     nothing is written
+
+Environment:
+  RUST_LOG           log filter (env_logger syntax); wins over -q and -v
+  RAYON_NUM_THREADS  worker threads, as --threads (the flag wins when both are given)";
+
 /// tierank: find the few people genuinely close to a person, and compare ways of doing it.
 #[derive(Debug, Parser)]
-#[command(name = "tierank", version, about, long_about = None)]
+#[command(name = "tierank", version, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
+    /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Outputs are
+    /// byte-identical at any thread count.
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    threads: Option<usize>,
+    /// Print only errors on stderr: no notes, warnings or progress bars.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Log more on stderr: -v info, -vv debug, -vvv trace (RUST_LOG, when set, wins).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// The log level the flags ask for; `RUST_LOG` overrides it.
+    fn log_level(&self) -> &'static str {
+        match (self.quiet, self.verbose) {
+            (true, _) => "error",
+            (false, 0) => "warn",
+            (false, 1) => "info",
+            (false, 2) => "debug",
+            (false, _) => "trace",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,10 +103,21 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(cli.log_level()))
         .format_timestamp(None)
         .init();
-    let cli = Cli::parse();
+    util::set_quiet(cli.quiet);
+    if let Some(threads) = cli.threads {
+        // Before any parallel work: the global pool can be built only once.
+        if let Err(err) = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+        {
+            eprintln!("error: cannot start {threads} worker threads: {err}");
+            return ExitCode::from(1);
+        }
+    }
     let result = dispatch(cli.command);
     match result {
         Ok(()) => ExitCode::SUCCESS,

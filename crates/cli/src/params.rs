@@ -211,3 +211,97 @@ fn parse_pairs(flag: &str, list: &str) -> anyhow::Result<Vec<(String, f64)>> {
     }
     Ok(pairs)
 }
+
+/// The help of an option that takes heuristic names: `what`, then every name, so that
+/// `--help` (and `-h`) answers "which heuristics are there?".
+pub fn heuristics_help(what: &str) -> String {
+    format!("{what} Heuristics: {}.", NAMES.join(", "))
+}
+
+/// Checks a comma-separated list of heuristic names against the registry (plus `extra`,
+/// such as `all`), before any data is read, so that a typo costs no loading time. An
+/// unknown name is reported with the nearest valid one when it looks like a typo.
+///
+/// # Errors
+/// A bad-input error naming `--{flag}` for an unknown name or an empty list.
+pub fn check_heuristic_names(
+    flag: &str,
+    list: &str,
+    extra: &[&str],
+) -> anyhow::Result<Vec<String>> {
+    let names: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return Err(bad_input(format!("--{flag}: empty list")));
+    }
+    let valid: Vec<&str> = extra.iter().chain(NAMES).copied().collect();
+    if let Some(bad) = names.iter().find(|n| !valid.contains(&n.as_str())) {
+        let hint = nearest(bad, &valid)
+            .map(|n| format!("did you mean '{n}'? "))
+            .unwrap_or_default();
+        return Err(bad_input(format!(
+            "--{flag}: unknown heuristic '{bad}' ({hint}known: {})",
+            valid.join(", ")
+        )));
+    }
+    Ok(names)
+}
+
+/// The name of `valid` nearest to `name` by edit distance, when at most a third of `name`'s
+/// characters (and at least 2) differ: close enough to be a typo.
+fn nearest<'a>(name: &str, valid: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(2);
+    valid
+        .iter()
+        .map(|v| (edit_distance(name, v), *v))
+        .filter(|&(d, _)| d <= limit)
+        .min()
+        .map(|(_, v)| v)
+}
+
+/// Levenshtein distance over characters: `O(|a| |b|)`, for names of a few dozen characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_nearest_name_of_a_typo_only() {
+        assert_eq!(edit_distance("adamic_adr", "adamic_adar"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(nearest("adamic_adr", NAMES), Some("adamic_adar"));
+        assert_eq!(nearest("recencey", NAMES), Some("recency"));
+        assert_eq!(nearest("pagerank", NAMES), None);
+        let err = check_heuristic_names("heuristics", "volume, jacard", &["all"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("'jacard' (did you mean 'jaccard'?"),
+            "{err}"
+        );
+        assert!(check_heuristic_names("heuristics", " , ", &[]).is_err());
+        assert_eq!(
+            check_heuristic_names("heuristics", "all,ppr", &["all"]).unwrap(),
+            vec!["all", "ppr"]
+        );
+    }
+}

@@ -1,6 +1,20 @@
 //! Helpers shared by the subcommands.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether `-q` was given: set once by `main` before dispatch.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Records the `-q` flag for [`quiet`] and [`progress_bar`].
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `-q` was given: notes on stderr and progress bars are then not shown.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
 
 /// Marks an error as the user's (bad arguments or bad input data): exit code 2.
 #[derive(Debug)]
@@ -32,7 +46,9 @@ impl<T, E: fmt::Display> BadInputExt<T> for Result<T, E> {
     }
 }
 
-/// Maps a library I/O error to exit code 2 when it is the user's input.
+/// Maps a library I/O error to exit code 2 when it is the user's input, and leaves every
+/// failure of the machine (a full disk, say: [`tierank_io::IoError::Io`] and
+/// [`tierank_io::IoError::Write`]) at exit code 1.
 pub fn io_error(err: tierank_io::IoError) -> anyhow::Error {
     if err.is_bad_input() {
         bad_input(err)
@@ -41,10 +57,11 @@ pub fn io_error(err: tierank_io::IoError) -> anyhow::Error {
     }
 }
 
-/// A progress bar on stderr, hidden when stderr is not a terminal or `len` is small.
+/// A progress bar on stderr, hidden when stderr is not a terminal, `len` is small or `-q`
+/// was given.
 pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() || len < 2 {
+    if quiet() || !std::io::stderr().is_terminal() || len < 2 {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);

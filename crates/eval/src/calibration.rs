@@ -39,7 +39,7 @@ impl CalibrationFile {
     /// # Errors
     /// [`EvalError::Format`] on I/O failure.
     pub fn save(&self, path: &Path) -> Result<(), EvalError> {
-        let mut text = serde_json::to_string_pretty(self).map_err(|e| EvalError::Model {
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| EvalError::Calibration {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
@@ -55,14 +55,14 @@ impl CalibrationFile {
     /// Reads and checks a calibration file.
     ///
     /// # Errors
-    /// [`EvalError::Io`] when unreadable; [`EvalError::Model`] (naming the file) for invalid
+    /// [`EvalError::Io`] when unreadable; [`EvalError::Calibration`] (naming the file) for invalid
     /// JSON, an unknown format, or a map that is not monotone within `[0, 1]`.
     pub fn load(path: &Path) -> Result<Self, EvalError> {
         let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
             path: path.to_owned(),
             source,
         })?;
-        let bad = |reason: String| EvalError::Model {
+        let bad = |reason: String| EvalError::Calibration {
             path: PathBuf::from(path),
             reason,
         };
@@ -123,9 +123,15 @@ mod tests {
         let mut broken = file.clone();
         broken.calibration.probability.reverse();
         std::fs::write(&path, serde_json::to_string(&broken).unwrap()).unwrap();
-        assert!(matches!(
-            CalibrationFile::load(&path),
-            Err(EvalError::Model { .. })
-        ));
+        let err = CalibrationFile::load(&path).unwrap_err();
+        assert!(matches!(err, EvalError::Calibration { .. }), "{err:?}");
+        // Named as what it is: a calibration file, not a learned model.
+        assert!(
+            err.to_string().contains("invalid calibration file"),
+            "{err}"
+        );
+        std::fs::write(&path, "{\"format\": 1}").unwrap();
+        let err = CalibrationFile::load(&path).unwrap_err();
+        assert!(!err.to_string().contains("model"), "{err}");
     }
 }

@@ -143,6 +143,15 @@ pub enum EvalError {
         /// What is wrong.
         reason: String,
     },
+    /// A calibration file is not a valid calibration (its own variant: it is not a model,
+    /// and a message about a "learned model" sent users looking at the wrong file).
+    #[error("{path}: invalid calibration file: {reason}")]
+    Calibration {
+        /// The calibration file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A file could not be written atomically.
     #[error(transparent)]
     Format(#[from] tierank_format::FormatError),

@@ -116,7 +116,7 @@ impl ExposureRows {
 ///
 /// # Errors
 /// [`IoError::InvalidRows`] when the columns differ in length or there are more than 127
-/// distinct reasons; [`IoError::Parquet`] or [`IoError::Format`] when writing fails (nothing
+/// distinct reasons; [`IoError::Write`] or [`IoError::Format`] when writing fails (nothing
 /// is then left at `path`).
 pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError> {
     check_lengths(
@@ -148,7 +148,7 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
 /// Writes `exposure.parquet` ([`schema::exposure`]) at `path`; returns the number of rows.
 ///
 /// # Errors
-/// [`IoError::InvalidRows`] when the columns differ in length; [`IoError::Parquet`] or
+/// [`IoError::InvalidRows`] when the columns differ in length; [`IoError::Write`] or
 /// [`IoError::Format`] when writing fails (nothing is then left at `path`).
 pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> {
     check_lengths(

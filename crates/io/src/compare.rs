@@ -140,7 +140,7 @@ impl AgreementRows {
 ///
 /// # Errors
 /// [`IoError::InvalidRows`] when columns differ in length or a string column has more than
-/// 127 distinct values; [`IoError::Parquet`] or [`IoError::Io`] when writing fails (nothing
+/// 127 distinct values; [`IoError::Write`] or [`IoError::Io`] when writing fails (nothing
 /// is then left at `path`).
 pub fn write_metrics(path: &Path, rows: &MetricsRows) -> Result<u64, IoError> {
     check_lengths(

@@ -36,6 +36,16 @@ pub enum IoError {
         /// The library's message.
         message: String,
     },
+    /// Writing an output file failed (a full disk, a lost mount, ...): a failure of the
+    /// machine, never the user's input, even though the Parquet library reports it. Kept
+    /// apart from [`IoError::Parquet`], which on the read side means a corrupt input file.
+    #[error("{}: cannot write: {message}", path.display())]
+    Write {
+        /// The output file.
+        path: PathBuf,
+        /// The library's message (it carries the operating system's error).
+        message: String,
+    },
     /// A required column is absent.
     #[error("{}: missing column '{column}' (columns found: {})", path.display(), found.join(", "))]
     MissingColumn {
@@ -217,6 +227,14 @@ impl IoError {
         }
     }
 
+    /// Wraps a failure of a Parquet or Arrow writer of the output `path`.
+    pub fn write(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
+        Self::Write {
+            path: path.into(),
+            message: err.to_string(),
+        }
+    }
+
     /// Whether the error is the user's input (exit code 2 in the CLI) rather than a
     /// failure of the machine (disk, permissions) or a bug.
     pub fn is_bad_input(&self) -> bool {
@@ -224,7 +242,7 @@ impl IoError {
             Self::IdList { inner, .. } => inner.is_bad_input(),
             _ => !matches!(
                 self,
-                Self::Io { .. } | Self::InvalidRows { .. } | Self::Format(_)
+                Self::Io { .. } | Self::Write { .. } | Self::InvalidRows { .. } | Self::Format(_)
             ),
         }
     }

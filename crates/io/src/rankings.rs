@@ -117,7 +117,7 @@ impl RankingsWriter {
             Arc::clone(&schema),
             Some(tierank_format::writer::properties()),
         )
-        .map_err(|e| IoError::parquet(path, e))?;
+        .map_err(|e| IoError::write(path, e))?;
         Ok(Self {
             path: path.to_owned(),
             names: Arc::new(StringArray::from_iter_values(heuristic_names)),
@@ -132,7 +132,7 @@ impl RankingsWriter {
     ///
     /// # Errors
     /// [`IoError::InvalidRows`] when the columns differ in length or a heuristic index is not
-    /// one of the names given at creation; [`IoError::Parquet`] when writing fails.
+    /// one of the names given at creation; [`IoError::Write`] when writing fails.
     pub fn write(&mut self, rows: &RankingRows) -> Result<(), IoError> {
         let n = rows.len();
         let lens = [
@@ -184,7 +184,7 @@ impl RankingsWriter {
         })?;
         self.writer
             .write(&batch)
-            .map_err(|e| IoError::parquet(&self.path, e))?;
+            .map_err(|e| IoError::write(&self.path, e))?;
         self.rows += n as u64;
         Ok(())
     }
@@ -207,7 +207,7 @@ impl RankingsWriter {
     /// Closes the file, syncs it, and renames it into place; returns the number of rows.
     ///
     /// # Errors
-    /// [`IoError::Parquet`] or [`IoError::Format`]; the temporary file is then removed.
+    /// [`IoError::Write`] or [`IoError::Format`]; the temporary file is then removed.
     pub fn finish(self) -> Result<u64, IoError> {
         let Self {
             path,
@@ -216,7 +216,7 @@ impl RankingsWriter {
             rows,
             ..
         } = self;
-        writer.close().map_err(|e| IoError::parquet(&path, e))?;
+        writer.close().map_err(|e| IoError::write(&path, e))?;
         tierank_format::atomic::persist_beside(tmp, &path)?;
         Ok(rows)
     }

@@ -76,19 +76,17 @@ pub(crate) fn write_batches(
 ) -> Result<(), IoError> {
     write_file_atomically(path, |file| {
         let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties()))
-            .map_err(|e| IoError::parquet(path, e))?;
+            .map_err(|e| IoError::write(path, e))?;
         let mut start = 0;
         while start < rows {
             let end = rows.min(start + ROW_GROUP_ROWS);
             let columns = batch(start..end)?;
             let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
                 .map_err(|e| invalid(e.to_string()))?;
-            writer
-                .write(&batch)
-                .map_err(|e| IoError::parquet(path, e))?;
+            writer.write(&batch).map_err(|e| IoError::write(path, e))?;
             start = end;
         }
-        writer.close().map_err(|e| IoError::parquet(path, e))?;
+        writer.close().map_err(|e| IoError::write(path, e))?;
         Ok(())
     })
 }

@@ -227,6 +227,18 @@ pub enum Difference {
         /// Its name.
         name: String,
     },
+    /// An output the record lists is not in the audited directory (see [`verify_files`]).
+    FileMissing {
+        /// Its role.
+        role: String,
+        /// Its name.
+        name: String,
+    },
+    /// The audited directory holds a file the record does not list (see [`verify_files`]).
+    FileUnrecorded {
+        /// Its name.
+        name: String,
+    },
     /// An exclusion figure changed (`canonical_sha256`, `listed`, ...).
     Exclusion {
         /// The field.
@@ -290,6 +302,16 @@ impl fmt::Display for Difference {
             Difference::OutputAdded { role, name } => {
                 write!(f, "output {role} {name} was written only by the rerun")
             }
+            Difference::FileMissing { role, name } => {
+                write!(
+                    f,
+                    "output {role} {name} is missing from the audited directory"
+                )
+            }
+            Difference::FileUnrecorded { name } => write!(
+                f,
+                "file {name} is in the audited directory but not in the audit record"
+            ),
             Difference::Exclusion {
                 field,
                 recorded,
@@ -348,6 +370,39 @@ pub fn verify(record: &AuditRecord, rerun: &AuditRecord) -> Vec<Difference> {
     }
     diff_files(&record.outputs, &rerun.outputs, &mut out, false);
     out
+}
+
+/// Compares the outputs a record lists with the files found in the audited directory
+/// (`on_disk`, matched by name): a changed file is [`Difference::OutputChanged`] (its
+/// `rerun` field then holds the digest found on disk), a missing one
+/// [`Difference::FileMissing`], an extra one [`Difference::FileUnrecorded`]. [`verify`]
+/// compares with a rerun instead, and its wording ("not written by the rerun") would
+/// misdescribe a file deleted from the directory. Ordered by name.
+pub fn verify_files(recorded: &[FileDigest], on_disk: &[FileDigest]) -> Vec<Difference> {
+    let by_name = |files: &[FileDigest]| -> BTreeMap<String, FileDigest> {
+        files.iter().map(|f| (f.name.clone(), f.clone())).collect()
+    };
+    let (recorded, on_disk) = (by_name(recorded), by_name(on_disk));
+    let mut names: Vec<&String> = recorded.keys().chain(on_disk.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| match (recorded.get(name), on_disk.get(name)) {
+            (Some(r), None) => Some(Difference::FileMissing {
+                role: r.role.clone(),
+                name: name.clone(),
+            }),
+            (None, Some(_)) => Some(Difference::FileUnrecorded { name: name.clone() }),
+            (Some(r), Some(d)) if r.sha256 != d.sha256 => Some(Difference::OutputChanged {
+                role: r.role.clone(),
+                name: name.clone(),
+                recorded: r.sha256.clone(),
+                rerun: d.sha256.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 fn diff_files(

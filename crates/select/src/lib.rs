@@ -53,6 +53,7 @@ mod select;
 
 pub use audit::{
     AUDIT_VERSION, AuditCounts, AuditParameters, AuditRecord, Difference, FileDigest, verify,
+    verify_files,
 };
 pub use calibration::Calibration;
 pub use consent::{ExclusionSet, minimize};

@@ -5,7 +5,7 @@ use std::path::Path;
 use tierank_heuristics::HeuristicConfig;
 use tierank_select::{
     AuditParameters, AuditRecord, Difference, ExclusionSet, FileDigest, Policy, SelectOptions,
-    select, verify,
+    select, verify, verify_files,
 };
 
 use crate::common::{Volume, nodes, options};
@@ -167,4 +167,36 @@ fn verify_names_each_difference() {
     let d = verify(&recorded, &rerun);
     assert!(matches!(&d[0], Difference::Version { field, .. } if field == "tierank_version"));
     assert!(matches!(&d[1], Difference::Exclusion { field, .. } if field == "canonical_sha256"));
+}
+
+#[test]
+fn verify_files_names_the_directory_not_a_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let digest = |role: &str, name: &str, text: &str| {
+        let mut d = write(dir.path(), name, text);
+        d.role = role.into();
+        d
+    };
+    let recorded = vec![
+        digest("audience", "audiences.parquet", "a"),
+        digest("exposure", "exposure.parquet", "e"),
+    ];
+    assert!(verify_files(&recorded, &recorded).is_empty());
+    let on_disk = vec![
+        digest("audience", "audiences.parquet", "a, edited"),
+        digest("unrecorded", "notes.txt", "mine"),
+    ];
+    let text: Vec<String> = verify_files(&recorded, &on_disk)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(text.len(), 3, "{text:?}");
+    assert!(text[0].starts_with("output audience audiences.parquet changed: sha256 "));
+    assert_eq!(
+        text[1..],
+        [
+            "output exposure exposure.parquet is missing from the audited directory",
+            "file notes.txt is in the audited directory but not in the audit record",
+        ]
+    );
 }
