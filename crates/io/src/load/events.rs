@@ -315,14 +315,16 @@ pub(super) fn aggregate(
             finalise_seconds: 0.0,
         });
     };
-    if end_ms - start_ms > i64::from(u32::MAX) * 1000 {
+    // In i128: a pandas NaT (`i64::MIN`) beside a real time overflows i64 (found by fuzzing).
+    let span_ms = i128::from(end_ms) - i128::from(start_ms);
+    if span_ms > i128::from(u32::MAX) * 1000 {
         return Err(IoError::BadValue {
             path: tasks[hi_task].source.path().to_owned(),
             column: col::TS.into(),
             row: hi_row,
             reason: format!(
                 "events span {} days, more than the supported 136 years",
-                (end_ms - start_ms) / DAY_MS
+                span_ms / i128::from(DAY_MS)
             ),
         });
     }

@@ -364,3 +364,26 @@ fn float_value_column_of_other_types_is_read() {
     let tie = inter.tie(g.dense(1).unwrap(), g.dense(2).unwrap()).unwrap();
     assert_eq!(tie.channels[0].value_sum, 42.0);
 }
+
+/// Found by the fuzz harness (`tierank-fuzz --reader events`): a pandas NaT stored as
+/// `i64::MIN` beside a real time overflowed `end_ms - start_ms` (a panic with overflow
+/// checks, a 13 GB allocation attempt without). It must be a bad value naming the column.
+#[test]
+fn nat_timestamp_beside_a_real_one_is_a_bad_value_not_an_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ties(dir.path(), &[(1, 2)], None);
+    let events = [(1, 2, "message", T0, None), (1, 2, "message", T0, None)];
+    write_events_with(
+        dir.path(),
+        &events,
+        "ts",
+        Arc::new(
+            TimestampMillisecondArray::from(vec![Some(i64::MIN), Some(T0)]).with_timezone("UTC"),
+        ),
+    );
+    let err = load_err(dir.path());
+    assert!(
+        matches!(&err, IoError::BadValue { column, .. } if column == "ts"),
+        "{err:?}"
+    );
+}
