@@ -24,9 +24,6 @@ use std::time::{Duration, Instant};
 
 use tierank_fuzz::{Ctx, Reader};
 
-/// The input being run, for the panic hook: (reader, index, bytes).
-static CURRENT: Mutex<Option<(Reader, u64, Vec<u8>)>> = Mutex::new(None);
-
 #[derive(Debug, Clone)]
 struct Args {
     readers: Vec<Reader>,
@@ -152,23 +149,44 @@ fn scratch_root(args: &Args) -> PathBuf {
     base.join(format!("tierank-fuzz-{}", std::process::id()))
 }
 
-fn install_hook(crash_dir: PathBuf, seed: u64) {
+/// The last panic's message and location, recorded by the hook. Whether it is a finding is
+/// decided after `catch_unwind`: a reader may catch a panic itself (the Parquet decoder guard
+/// of tierank-io does), and that one is not a finding.
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+/// Crash files written by this process (the first [`MAX_SAVED`] findings are saved).
+static SAVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const MAX_SAVED: usize = 20;
+
+fn install_hook() {
+    let backtrace = std::env::var_os("RUST_BACKTRACE").is_some();
     std::panic::set_hook(Box::new(move |info| {
-        let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some((reader, index, bytes)) = current {
-            let _ = std::fs::create_dir_all(&crash_dir);
-            let path = crash_dir.join(format!("{}-s{seed}-i{index}.panic", reader.name()));
-            let _ = std::fs::write(&path, &bytes);
-            eprintln!(
-                "PANIC {} input {index} ({} bytes, saved to {}): {info}",
-                reader.name(),
-                bytes.len(),
-                path.display()
-            );
-        } else {
-            eprintln!("PANIC outside an input: {info}");
+        let mut text = info.to_string();
+        if backtrace {
+            text = format!("{text}\n{}", std::backtrace::Backtrace::force_capture());
         }
+        *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(text);
     }));
+}
+
+/// Saves an input whose panic escaped the reader, and reports it.
+fn record_finding(crash_dir: &Path, seed: u64, reader: Reader, index: u64, bytes: &[u8]) {
+    let message = LAST_PANIC
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_default();
+    if SAVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= MAX_SAVED {
+        return;
+    }
+    let _ = std::fs::create_dir_all(crash_dir);
+    let path = crash_dir.join(format!("{}-s{seed}-i{index}.panic", reader.name()));
+    let _ = std::fs::write(&path, bytes);
+    eprintln!(
+        "PANIC {} input {index} ({} bytes, saved to {}): {message}",
+        reader.name(),
+        bytes.len(),
+        path.display()
+    );
 }
 
 /// Runs inputs `start..start + inputs` of one reader in this process and prints a summary
@@ -183,7 +201,7 @@ fn child(args: &Args) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    install_hook(args.crash_dir.clone(), args.seed);
+    install_hook();
     let code = if let Some(path) = &args.replay {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -192,7 +210,6 @@ fn child(args: &Args) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some((reader, 0, bytes.clone()));
         match catch_unwind(AssertUnwindSafe(|| reader.run(&ctx, &bytes))) {
             Ok(Ok(())) => {
                 println!("accepted");
@@ -202,7 +219,10 @@ fn child(args: &Args) -> ExitCode {
                 println!("refused: {kind}");
                 ExitCode::SUCCESS
             }
-            Err(_) => ExitCode::FAILURE,
+            Err(_) => {
+                record_finding(&args.crash_dir, args.seed, reader, 0, &bytes);
+                ExitCode::FAILURE
+            }
         }
     } else {
         let seeds = match reader.seeds() {
@@ -221,8 +241,6 @@ fn child(args: &Args) -> ExitCode {
             if args.trace {
                 let _ = writeln!(stderr.lock(), "TRACE {index}");
             }
-            *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((reader, index, bytes.clone()));
             let t = Instant::now();
             let outcome = catch_unwind(AssertUnwindSafe(|| reader.run(&ctx, &bytes)));
             let took = t.elapsed();
@@ -233,6 +251,7 @@ fn child(args: &Args) -> ExitCode {
                 Ok(Ok(())) => "ok".to_owned(),
                 Ok(Err(kind)) => kind,
                 Err(_) => {
+                    record_finding(&args.crash_dir, args.seed, reader, index, &bytes);
                     panics += 1;
                     "PANIC".to_owned()
                 }

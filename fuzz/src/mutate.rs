@@ -289,7 +289,7 @@ fn edit(rng: &mut Rng, v: &mut Value) {
             Value::Number(_) => *v = extreme_number(rng),
             Value::String(s) => match rng.below(3) {
                 0 => s.clear(),
-                1 => s.push_str(*rng.pick(EXTREME_STRINGS)),
+                1 => s.push_str(rng.pick::<&str>(EXTREME_STRINGS)),
                 _ => *s = s.repeat(2 + rng.below(4)),
             },
             _ => *v = extreme_number(rng),

@@ -299,10 +299,12 @@ pub fn generate(rng: &mut Rng, spec: TableSpec, adv: Adversity) -> Vec<u8> {
             })
             .collect();
         batch = take(&batch, &picks).unwrap_or(batch);
-    } else if rows > 0 && batch.num_columns() > 0 && rng.one_in(4) {
-        if let Ok(order) = arrow::compute::sort_to_indices(batch.column(0), None, None) {
-            batch = take(&batch, order.values()).unwrap_or(batch);
-        }
+    } else if rows > 0
+        && batch.num_columns() > 0
+        && rng.one_in(4)
+        && let Ok(order) = arrow::compute::sort_to_indices(batch.column(0), None, None)
+    {
+        batch = take(&batch, order.values()).unwrap_or(batch);
     }
     write(rng, &batch, huge)
 }

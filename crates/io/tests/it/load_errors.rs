@@ -433,4 +433,25 @@ fn a_repeated_person_row_names_both_rows() {
     let (_, _, row, reason) = bad_value(&load_err(dir.path()));
     assert_eq!(row, 3);
     assert!(reason.contains("repeats row 2"), "{reason}");
+/// Found by the fuzz harness (`tierank-fuzz --reader events`): a pandas NaT stored as
+/// `i64::MIN` beside a real time overflowed `end_ms - start_ms` (a panic with overflow
+/// checks, a 13 GB allocation attempt without). It must be a bad value naming the column.
+#[test]
+fn nat_timestamp_beside_a_real_one_is_a_bad_value_not_an_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ties(dir.path(), &[(1, 2)], None);
+    let events = [(1, 2, "message", T0, None), (1, 2, "message", T0, None)];
+    write_events_with(
+        dir.path(),
+        &events,
+        "ts",
+        Arc::new(
+            TimestampMillisecondArray::from(vec![Some(i64::MIN), Some(T0)]).with_timezone("UTC"),
+        ),
+    );
+    let err = load_err(dir.path());
+    assert!(
+        matches!(&err, IoError::BadValue { column, .. } if column == "ts"),
+        "{err:?}"
+    );
 }

@@ -1,6 +1,7 @@
 //! Integration tests of tierank-io, one module per topic.
 
 mod common;
+mod fuzz_crashes;
 mod load;
 mod load_errors;
 mod rankings;
