@@ -234,7 +234,10 @@ impl Reader {
                     "ids.parquet"
                 });
                 put(&path)?;
-                let ids = tierank_io::read_person_ids(&path).map_err(kind)?;
+                // Both kinds of list: opt-outs allow repeats, targets refuse them.
+                tierank_io::read_person_ids(&path, tierank_io::IdList::OptOuts).map_err(kind)?;
+                let ids = tierank_io::read_person_ids(&path, tierank_io::IdList::Targets)
+                    .map_err(kind)?;
                 tierank_io::resolve_targets(&ctx.graph, &ids)
                     .map(drop)
                     .map_err(kind)

@@ -433,6 +433,8 @@ fn a_repeated_person_row_names_both_rows() {
     let (_, _, row, reason) = bad_value(&load_err(dir.path()));
     assert_eq!(row, 3);
     assert!(reason.contains("repeats row 2"), "{reason}");
+}
+
 /// Found by the fuzz harness (`tierank-fuzz --reader events`): a pandas NaT stored as
 /// `i64::MIN` beside a real time overflowed `end_ms - start_ms` (a panic with overflow
 /// checks, a 13 GB allocation attempt without). It must be a bad value naming the column.
