@@ -221,6 +221,14 @@ pub const DEFAULT_PPR_ALPHA: f64 = 0.15;
 /// millisecond on the `small` preset, while 1e-6 costs ~100× more for a ranking that
 /// rarely changes (friends hold most of the mass near the target).
 pub const DEFAULT_PPR_EPSILON: f64 = 1e-4;
+/// Smallest accepted teleport probability. The push shrinks residual mass by a factor
+/// `1 - α` per sweep, so it needs about `ln(1/ε)/α` sweeps: below 1e-3 (or at a subnormal
+/// α, where `1 - α == 1` and it never ends; found by fuzzing a model file) a ranking would not
+/// finish in practical time.
+pub const MIN_PPR_ALPHA: f64 = 1e-3;
+/// Smallest accepted push threshold: with [`MIN_PPR_ALPHA`] it bounds the sweeps by about
+/// `ln(1e12)/1e-3 ≈ 28,000`; smaller values only add float noise to the scores.
+pub const MIN_PPR_EPSILON: f64 = 1e-12;
 /// Backstrom & Kleinberg (2014)'s best normalised-dispersion parameters.
 pub const DEFAULT_DISPERSION: (f64, f64, f64) = (0.61, 0.0, 5.0);
 /// Backstrom & Kleinberg (2014) found three iterations best.
@@ -274,13 +282,16 @@ impl HeuristicConfig {
                 format!("{} is not >= 0", self.outgoing_weight),
             );
         }
-        if !(self.ppr_alpha > 0.0 && self.ppr_alpha < 1.0) {
-            return bad("ppr_alpha", format!("{} is not in (0, 1)", self.ppr_alpha));
+        if !(self.ppr_alpha >= MIN_PPR_ALPHA && self.ppr_alpha < 1.0) {
+            return bad(
+                "ppr_alpha",
+                format!("{} is not in [{MIN_PPR_ALPHA}, 1)", self.ppr_alpha),
+            );
         }
-        if !(self.ppr_epsilon > 0.0 && self.ppr_epsilon < 1.0) {
+        if !(self.ppr_epsilon >= MIN_PPR_EPSILON && self.ppr_epsilon < 1.0) {
             return bad(
                 "ppr_epsilon",
-                format!("{} is not in (0, 1)", self.ppr_epsilon),
+                format!("{} is not in [{MIN_PPR_EPSILON}, 1)", self.ppr_epsilon),
             );
         }
         if !(self.dispersion_alpha.is_finite() && self.dispersion_alpha > 0.0) {

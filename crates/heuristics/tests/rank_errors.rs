@@ -150,3 +150,27 @@ fn more_than_256_heuristics_is_an_error() {
     let err = run(&g, &[NodeId(0)], &hs, 1).unwrap_err();
     assert_eq!(err, RankError::TooManyHeuristics { count: 257 });
 }
+
+/// Found by fuzzing a model file (`fuzz/findings/model-s1-i338426.hang`): `ppr_alpha = 5e-324`
+/// was inside (0, 1), so it passed validation, but `1 - α == 1` and the push never ended.
+#[test]
+fn ppr_parameters_too_small_to_finish_are_refused() {
+    for (alpha, epsilon) in [(5e-324, 1e-4), (1e-4, 1e-4), (0.15, 5e-324), (0.15, 1e-13)] {
+        let config = HeuristicConfig {
+            ppr_alpha: alpha,
+            ppr_epsilon: epsilon,
+            ..HeuristicConfig::default()
+        };
+        let err = config.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("ppr_"),
+            "alpha {alpha}, epsilon {epsilon}: {err}"
+        );
+    }
+    let smallest = HeuristicConfig {
+        ppr_alpha: tierank_heuristics::MIN_PPR_ALPHA,
+        ppr_epsilon: tierank_heuristics::MIN_PPR_EPSILON,
+        ..HeuristicConfig::default()
+    };
+    assert!(smallest.validate().is_ok());
+}

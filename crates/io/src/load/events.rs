@@ -225,7 +225,20 @@ fn task_days(task: &Task<'_>) -> Result<DayHistogram, IoError> {
             column: col::TS,
             row0,
         };
-        for &t in &timestamps_ms(at, at.of(&batch)?)? {
+        let ts = timestamps_ms(at, at.of(&batch)?)?;
+        // pandas writes NaT (a missing time) as i64::MIN: refuse it as the null it is, not
+        // as an instant 292 million years ago that would stretch the window.
+        if let Some(i) = ts.iter().position(|&t| t == i64::MIN) {
+            return Err(IoError::BadValue {
+                path: path.to_owned(),
+                column: col::TS.into(),
+                row: row0 + i as u64,
+                reason: "is i64::MIN, the NaT (missing time) of pandas: every event needs a \
+                         time"
+                    .into(),
+            });
+        }
+        for &t in &ts {
             days.entry(t.div_euclid(DAY_MS))
                 .and_modify(|s| s.add(t))
                 .or_insert_with(|| DayStat::new(t));
