@@ -13,11 +13,13 @@ use arrow::datatypes::{
     DataType, Float32Type, Float64Type, Int32Type, Int64Type, SchemaRef, TimeUnit,
 };
 use arrow::record_batch::RecordBatch;
+use bytes::Bytes;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder,
 };
+use parquet::file::reader::ChunkReader;
 
 use crate::IoError;
 
@@ -30,6 +32,8 @@ pub(crate) const BATCH_ROWS: usize = 64 * 1024;
 pub(crate) struct ParquetSource {
     path: PathBuf,
     meta: ArrowReaderMetadata,
+    /// The whole file, for [`ParquetSource::open_in_memory`].
+    in_memory: Option<Bytes>,
 }
 
 impl ParquetSource {
@@ -42,6 +46,24 @@ impl ParquetSource {
         Ok(Self {
             path: path.to_owned(),
             meta,
+            in_memory: None,
+        })
+    }
+
+    /// Reads all of `path` into memory and parses its footer: for small files read whole
+    /// anyway (id lists). Every page read is then bounded by the file's bytes: a corrupt page
+    /// header found by fuzzing (`tests/it/fuzz-crashes/ids-parquet-slow-page-header.parquet`)
+    /// kept the file-backed page reader busy for minutes (68 s to 290 s), where the in-memory
+    /// one refuses it in about a second.
+    pub(crate) fn open_in_memory(path: &Path) -> Result<Self, IoError> {
+        let bytes = Bytes::from(std::fs::read(path).map_err(|e| IoError::io(path, e))?);
+        let meta = decoder_guard(|| ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new()))
+            .map_err(|reason| IoError::parquet(path, reason))?
+            .map_err(|e| IoError::parquet(path, e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            meta,
+            in_memory: Some(bytes),
         })
     }
 
@@ -115,16 +137,32 @@ impl ParquetSource {
             .collect();
         // A fresh handle, not `try_clone`: clones share one file offset, and the Parquet
         // reader seeks before every read, so parallel readers of one file would race.
-        let file = File::open(&self.path).map_err(|e| IoError::io(&self.path, e))?;
-        let inner = decoder_guard(|| {
-            let builder =
-                ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone());
+        fn build<T: ChunkReader + 'static>(
+            input: T,
+            meta: &ArrowReaderMetadata,
+            indices: Vec<usize>,
+            row_groups: Option<Vec<usize>>,
+        ) -> parquet::errors::Result<ParquetRecordBatchReader> {
+            let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(input, meta.clone());
             let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
             let mut builder = builder.with_projection(mask).with_batch_size(BATCH_ROWS);
             if let Some(rgs) = row_groups {
                 builder = builder.with_row_groups(rgs);
             }
             builder.build()
+        }
+        let file = match &self.in_memory {
+            Some(_) => None,
+            None => Some(File::open(&self.path).map_err(|e| IoError::io(&self.path, e))?),
+        };
+        let inner = decoder_guard(|| match (file, &self.in_memory) {
+            (Some(file), _) => build(file, &self.meta, indices, row_groups),
+            (None, bytes) => build(
+                bytes.clone().unwrap_or_default(),
+                &self.meta,
+                indices,
+                row_groups,
+            ),
         })
         .map_err(|reason| IoError::parquet(&self.path, reason))?
         .map_err(|e| IoError::parquet(&self.path, e))?;

@@ -137,7 +137,7 @@ fn pick_column(path: &Path, names: &[String]) -> Result<usize, IoError> {
 
 /// Reads the id column of a Parquet file, and returns its name.
 fn read_parquet_ids(path: &Path) -> Result<(Vec<i64>, String), IoError> {
-    let source = ParquetSource::open(path)?;
+    let source = ParquetSource::open_in_memory(path)?;
     let names = source.column_names();
     let column = names[pick_column(path, &names)?].clone();
     let mut at = ColumnAt {
