@@ -151,8 +151,9 @@ fn more_than_256_heuristics_is_an_error() {
     assert_eq!(err, RankError::TooManyHeuristics { count: 257 });
 }
 
-/// Found by fuzzing a model file (`fuzz/findings/model-s1-i338426.hang`): `ppr_alpha = 5e-324`
-/// was inside (0, 1), so it passed validation, but `1 - α == 1` and the push never ended.
+/// Found by fuzzing a model file (`tierank-fuzz --reader model`, seed 1, input 338426):
+/// `ppr_alpha = 5e-324` was inside (0, 1), so it passed validation, but `1 - α == 1` and
+/// the push never ended.
 #[test]
 fn ppr_parameters_too_small_to_finish_are_refused() {
     for (alpha, epsilon) in [(5e-324, 1e-4), (1e-4, 1e-4), (0.15, 5e-324), (0.15, 1e-13)] {
