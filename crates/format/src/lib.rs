@@ -29,6 +29,20 @@ pub mod writer;
 
 pub use enums::{AccountType, Channel, Relation};
 
+/// Days in month `month` (1–12) of the proleptic Gregorian `year`, or `None` for a month
+/// outside 1–12. Shared by the generator's `start_date` and the engine's window flags, which
+/// both parse `YYYY-MM-DD` without a date crate.
+pub fn days_in_month(year: i64, month: i64) -> Option<i64> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    Some(match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    })
+}
+
 /// A person as the outside world knows them: an arbitrary signed 64-bit id.
 ///
 /// Ids carry no meaning; the generator draws them at random from the positive 63-bit range.
@@ -86,5 +100,22 @@ impl FormatError {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_in_month;
+
+    #[test]
+    fn days_in_month_follows_the_gregorian_leap_rule() {
+        assert_eq!(days_in_month(2024, 2), Some(29));
+        assert_eq!(days_in_month(2026, 2), Some(28));
+        assert_eq!(days_in_month(2100, 2), Some(28));
+        assert_eq!(days_in_month(2000, 2), Some(29));
+        assert_eq!(days_in_month(2026, 4), Some(30));
+        assert_eq!(days_in_month(2026, 12), Some(31));
+        assert_eq!(days_in_month(2026, 0), None);
+        assert_eq!(days_in_month(2026, 13), None);
     }
 }

@@ -306,22 +306,8 @@ fn parse_date(s: &str) -> Result<i64, ()> {
     if !(1..=12).contains(&m) {
         return Err(());
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d < 1 || d > month_days[(m - 1) as usize] {
+    let month_days = tierank_format::days_in_month(y, m);
+    if d < 1 || month_days.is_none_or(|days| d > days) {
         return Err(());
     }
     Ok(days_from_civil(y, m, d))
