@@ -15,8 +15,8 @@ use serde_json::json;
 use tierank_eval::report::{ReportInput, RowKind, SummaryRow, focus_k, render_html, summary};
 use tierank_eval::{
     CALIBRATION_FORMAT, CalibrationFile, Calibrator, EvalOptions, Evaluation, LearnedHeuristic,
-    LearnedModel, LearnedOptions, ORACLE, TruthIndex, evaluate, split_train_test,
-    stratified_sample, train_learned,
+    LearnedModel, LearnedOptions, Metric, ModelKind, ORACLE, Stratum, TruthIndex, evaluate,
+    split_train_test, stratified_sample, train_learned,
 };
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_format::layout::DatasetPaths;
@@ -33,6 +33,8 @@ use crate::util::{BadInputExt, bad_input, io_error, progress_bar};
 
 /// Name of the learned row.
 const LEARNED: &str = tierank_eval::learned::LEARNED;
+/// Name of the row of the logistic baseline (`--logistic-baseline`).
+const LOGISTIC_BASELINE: &str = "learned_logistic";
 /// Suffix of the rows scored on the strictly minimised graph.
 const MINIMIZED: &str = "+minimized";
 /// Share of the sampled targets that train the learned model.
@@ -68,6 +70,15 @@ pub struct Args {
     /// Skip the learned combination and evaluate every row on all sampled targets.
     #[arg(long)]
     pub no_learned: bool,
+    /// Kind of the learned model: gradient-boosted trees (`gbt`, the more precise) or
+    /// logistic regression (`logistic`, one readable coefficient per feature).
+    #[arg(long, value_name = "KIND", default_value = "gbt", value_parser = ["gbt", "logistic"])]
+    pub model_kind: String,
+    /// Also train a logistic model on the same targets and evaluate it as the row
+    /// `learned_logistic`; the report notes the paired difference in precision at each k,
+    /// with its bootstrap interval.
+    #[arg(long)]
+    pub logistic_baseline: bool,
     /// Bootstrap resamples of the confidence intervals (0: no intervals).
     #[arg(long, value_name = "B", default_value_t = 1000)]
     pub resamples: usize,
@@ -281,6 +292,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let truth = tierank_io::read_truth(&args.data)
         .map_err(io_error)?
         .ok_or_else(|| bad_input("truth/closeness.parquet disappeared while loading"))?;
+    // Evaders of the evasion scenario (none in datasets without the column).
+    let evaders = tierank_io::read_truth_evaders(&args.data).map_err(io_error)?;
 
     // Heuristics on the full data; `random` is the floor and always present.
     let mut list: Vec<String> = names.iter().filter(|n| *n != LEARNED).cloned().collect();
@@ -309,7 +322,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &truth.relation,
         &truth.closeness,
     )
-    .bad_input()?;
+    .bad_input()?
+    .with_evaders(&eval_graph, &evaders);
     if truth_index.unmatched_rows() > 0 || truth_index.missing_ties() > 0 {
         log::info!(
             "truth: {} rows not matching a friendship, {} friendships without a truth row",
@@ -345,6 +359,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|h| h.name().to_owned())
         .filter(|n| n != "random")
         .collect();
+    let model_kind: ModelKind = args.model_kind.parse().map_err(bad_input)?;
+    let mut baseline: Option<LearnedModel> = None;
     let model: Option<LearnedModel> = if learned_requested && !components.is_empty() {
         let train_truth = TruthIndex::from_columns(
             &graph,
@@ -357,10 +373,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .bad_input()?;
         let options = LearnedOptions {
             relevant_layer: args.relevant_layer,
+            kind: model_kind,
             ..LearnedOptions::default()
         };
         match train_learned(&graph, &train, &components, &config, &train_truth, &options) {
-            Ok(m) => Some(m),
+            Ok(m) => {
+                if args.logistic_baseline && model_kind != ModelKind::Logistic {
+                    let options = LearnedOptions {
+                        kind: ModelKind::Logistic,
+                        ..options
+                    };
+                    baseline = Some(train_learned(
+                        &graph,
+                        &train,
+                        &components,
+                        &config,
+                        &train_truth,
+                        &options,
+                    )?);
+                }
+                Some(m)
+            }
             Err(tierank_eval::EvalError::Training { reason }) => {
                 log::warn!("learned model not trained: {reason}");
                 None
@@ -377,6 +410,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut with_model: Vec<Box<dyn Heuristic>> = singles;
     if let Some(m) = &model {
         with_model.push(Box::new(LearnedHeuristic::new(m.clone(), &graph)?));
+    }
+    if let Some(m) = &baseline {
+        with_model.push(Box::new(Renamed {
+            inner: Box::new(LearnedHeuristic::new(m.clone(), &graph)?),
+            name: LOGISTIC_BASELINE.to_owned(),
+        }));
     }
     match &minimized {
         None => rows = with_model,
@@ -523,6 +562,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         notes.push(format!(
             "Opted-out people are never counted as selectable: rows without the {MINIMIZED} suffix use everyone's data to score but drop opted-out friends from the ranking; rows with it use no data about opted-out people at all (strict minimisation)."
         ));
+    }
+    if baseline.is_some() {
+        for &k in &ks {
+            if let Some(d) = evaluation.paired_difference(
+                LEARNED,
+                LOGISTIC_BASELINE,
+                Some(k),
+                Metric::Precision,
+                Stratum::All,
+            ) {
+                let ci = match (d.ci_low, d.ci_high) {
+                    (Some(lo), Some(hi)) => format!(" (95% CI {lo:+.4} to {hi:+.4})"),
+                    _ => String::new(),
+                };
+                let line = format!(
+                    "Precision@{k} of {LEARNED} ({model_kind}) minus {LOGISTIC_BASELINE}, paired over {} targets: {:+.4}{ci}.",
+                    d.targets, d.value
+                );
+                log::info!("{line}");
+                notes.push(line);
+            }
+        }
     }
     if learned_requested && model.is_none() {
         notes.push("The learned model could not be trained on this sample (see the log).".into());
@@ -715,6 +776,8 @@ fn manifest(
             "relevant_layer": args.relevant_layer,
             "seed": p.seed,
             "learned": !args.no_learned,
+            "model_kind": args.model_kind,
+            "logistic_baseline": args.logistic_baseline,
             "train_fraction": if args.no_learned { 0.0 } else { TRAIN_FRACTION },
             "resamples": args.resamples,
             "confidence": e.options.confidence,

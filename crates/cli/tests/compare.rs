@@ -435,3 +435,140 @@ fn karate_club_outputs_and_oracle_ceiling() {
     }
     check_report(&std::fs::read_to_string(out.join("report.html")).unwrap());
 }
+
+/// Copies a dataset directory (one level of subdirectories, as datasets have).
+fn copy_dataset(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let rel = entry.strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &dest).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Adds the `evader` column of the evasion scenario to `truth/persons.parquet` (true for
+/// the people `is_evader` picks) and updates the dataset manifest's checksum.
+fn mark_evaders(data: &Path, is_evader: impl Fn(i64) -> bool) {
+    use arrow::array::{ArrayRef, BooleanArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let path = data.join("truth/persons.parquet");
+    let batch = read(&path);
+    let ids = ints(&batch, schema::col::PERSON_ID);
+    let flags: ArrayRef = Arc::new(BooleanArray::from(
+        ids.iter().map(|&id| is_evader(id)).collect::<Vec<_>>(),
+    ));
+    let mut fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("evader", DataType::Boolean, false));
+    let mut columns = batch.columns().to_vec();
+    columns.push(flags);
+    let with = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), with.schema(), None)
+            .unwrap();
+    w.write(&with).unwrap();
+    w.close().unwrap();
+    let manifest_path = data.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    for f in manifest["files"].as_array_mut().unwrap() {
+        if f["path"] == "truth/persons.parquet" {
+            f["sha256"] = tierank_format::manifest::sha256_file(&path).unwrap().into();
+            f["bytes"] = std::fs::metadata(&path).unwrap().len().into();
+        }
+    }
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+}
+
+/// With evaders marked in the truth, every row is reported on evaders and non-evaders
+/// separately (the two strata partition the targets), and the report has its Evaders
+/// section; without the column, neither appears. About 3 s.
+#[test]
+fn evaders_and_non_evaders_are_reported_apart() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    copy_dataset(tiny(), &data);
+    mark_evaders(&data, |id| id % 4 == 0);
+    let out = root.path().join("out");
+    let run = compare(&data, &out, &[&FAST[..], &["--no-learned"]].concat(), None);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let metrics = metric_map(&out);
+    let m = read(&out.join("metrics.parquet"));
+    let (h, k, metric, stratum) = (
+        strings(&m, "heuristic"),
+        opt_k(&m),
+        strings(&m, "metric"),
+        strings(&m, "stratum"),
+    );
+    let targets = ints(&m, "targets");
+    let count = |s: &str| {
+        (0..h.len())
+            .find(|&i| {
+                h[i] == "volume" && k[i] == Some(5) && metric[i] == "precision" && stratum[i] == s
+            })
+            .map(|i| targets[i])
+    };
+    let (yes, no, all) = (
+        count("evader:yes").unwrap(),
+        count("evader:no").unwrap(),
+        count("all").unwrap(),
+    );
+    assert!(yes > 0 && no > 0, "{yes} evaders, {no} others");
+    assert_eq!(yes + no, all);
+    // The overall mean is the target-weighted mean of the two strata.
+    let value = |s: &str| {
+        metrics[&(
+            "volume".to_owned(),
+            Some(5),
+            "precision".to_owned(),
+            s.to_owned(),
+        )]
+    };
+    let mixed = (value("evader:yes") * yes as f64 + value("evader:no") * no as f64) / all as f64;
+    assert!(
+        (mixed - value("all")).abs() < 1e-9,
+        "{mixed} vs {}",
+        value("all")
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Evaders</h2>"));
+
+    // The same data without the column: no evader strata, no section.
+    let plain = root.path().join("plain");
+    let run = compare(
+        tiny(),
+        &plain,
+        &[&FAST[..], &["--no-learned"]].concat(),
+        None,
+    );
+    assert!(run.status.success());
+    assert!(
+        !metric_map(&plain)
+            .keys()
+            .any(|k| k.3.starts_with("evader:"))
+    );
+    let html = std::fs::read_to_string(plain.join("report.html")).unwrap();
+    assert!(!html.contains("<h2>Evaders</h2>"));
+}

@@ -36,7 +36,7 @@ pub use error::IoError;
 pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph};
 pub use rankings::{RankingRows, RankingsWriter};
 pub use targets::{IdList, UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};
-pub use truth::{Truth, read_truth};
+pub use truth::{EVADER, Truth, read_truth, read_truth_evaders};
 pub use window::{OutsideWindow, WindowSource, WindowSpec};
 
 /// Conversion of a loaded graph to and from petgraph, re-exported for convenience.

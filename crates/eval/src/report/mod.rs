@@ -18,6 +18,8 @@ pub mod svg;
 
 use svg::{Chart, PALETTE, esc};
 
+mod evaders;
+
 /// The cut-off the report focuses on: 15 (the ~15 closest people) when evaluated, else the
 /// largest evaluated cut-off below 15, else the smallest.
 pub fn focus_k(ks: &[usize]) -> usize {
@@ -423,6 +425,8 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         Some(1.0),
     ));
 
+    h.push_str(&evaders::section(e, &rows, &index, fk));
+
     let layers: Vec<i8> = (1..=OUTSIDE_LAYERS + 1)
         .filter(|l| {
             e.heuristics.first().is_some_and(|h0| {
@@ -536,12 +540,24 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
     h.push_str(&heat_table(e, &order, AgreementMeasure::KendallTauB, None));
 
     if let Some(model) = input.model {
+        let (what, meaning, column) = match model.kind {
+            crate::learned::ModelKind::Logistic => (
+                "Logistic regression",
+                "Each coefficient is the change in log-odds of being close per standard deviation of the feature; larger magnitude means more influence.",
+                "coefficient",
+            ),
+            crate::learned::ModelKind::Gbt => (
+                "Gradient-boosted trees",
+                "Each feature's share of the trees' total split gain: how much the model relies on it (not a direction).",
+                "gain share",
+            ),
+        };
         let _ = write!(
             h,
-            "<h2>Learned model</h2><p class=\"caption\">Logistic regression trained on {} targets ({} friends, {} close), disjoint from the evaluated targets. Each coefficient is the change in log-odds of being close per standard deviation of the feature; larger magnitude means more influence.</p><table><tr><th class=\"name\">feature</th><th>coefficient</th></tr>",
+            "<h2>Learned model</h2><p class=\"caption\">{what} trained on {} targets ({} friends, {} close), disjoint from the evaluated targets. {meaning}</p><table><tr><th class=\"name\">feature</th><th>{column}</th></tr>",
             model.training.targets, model.training.examples, model.training.positives
         );
-        let mut coefs = model.coefficient_table();
+        let mut coefs = model.feature_table();
         coefs.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(b.0)));
         for (name, c) in coefs {
             let _ = write!(
