@@ -273,6 +273,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         None => None,
     };
+    // Evaders of the evasion scenario (none in datasets without the column), read before
+    // the dataset so that a bad column costs no loading time.
+    let evaders = tierank_io::read_truth_evaders(&args.data).map_err(io_error)?;
 
     crate::memory::check_load(&args.memory, &args.data)?;
     let bar = progress_bar(STAGES, "loading");
@@ -292,8 +295,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let truth = tierank_io::read_truth(&args.data)
         .map_err(io_error)?
         .ok_or_else(|| bad_input("truth/closeness.parquet disappeared while loading"))?;
-    // Evaders of the evasion scenario (none in datasets without the column).
-    let evaders = tierank_io::read_truth_evaders(&args.data).map_err(io_error)?;
 
     // Heuristics on the full data; `random` is the floor and always present.
     let mut list: Vec<String> = names.iter().filter(|n| *n != LEARNED).cloned().collect();
@@ -615,6 +616,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &evaluation,
         model.as_ref(),
         calibration.as_ref(),
+        !evaders.is_empty(),
     )?;
     std::fs::write(dir.join("manifest.json"), manifest)
         .with_context(|| format!("writing {}", dir.join("manifest.json").display()))?;
@@ -729,10 +731,14 @@ fn manifest(
     e: &Evaluation,
     model: Option<&LearnedModel>,
     calibration: Option<&CalibrationFile>,
+    evaders_read: bool,
 ) -> anyhow::Result<String> {
     let root = paths.root();
     let mut files: Vec<PathBuf> = report.files_read.clone();
     files.push(paths.closeness());
+    if evaders_read {
+        files.push(paths.truth_persons());
+    }
     files.sort();
     files.dedup();
     let mut inputs = Vec::new();

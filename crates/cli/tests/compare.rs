@@ -486,6 +486,12 @@ fn mark_evaders(data: &Path, is_evader: impl Fn(i64) -> bool) {
             .unwrap();
     w.write(&with).unwrap();
     w.close().unwrap();
+    mark_checksum(data);
+}
+
+/// Updates the dataset manifest's checksum of `truth/persons.parquet` after a rewrite.
+fn mark_checksum(data: &Path) {
+    let path = data.join("truth/persons.parquet");
     let manifest_path = data.join("manifest.json");
     let mut manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
@@ -554,6 +560,8 @@ fn evaders_and_non_evaders_are_reported_apart() {
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<h2>Evaders</h2>"));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"truth/persons.parquet\""), "{manifest}");
 
     // The same data without the column: no evader strata, no section.
     let plain = root.path().join("plain");
@@ -571,4 +579,46 @@ fn evaders_and_non_evaders_are_reported_apart() {
     );
     let html = std::fs::read_to_string(plain.join("report.html")).unwrap();
     assert!(!html.contains("<h2>Evaders</h2>"));
+
+    // A null evader flag is bad input, refused before loading, nothing written.
+    let path = data.join("truth/persons.parquet");
+    let batch = read(&path);
+    let mut columns = batch.columns().to_vec();
+    let last = columns.len() - 1;
+    columns[last] = std::sync::Arc::new(arrow::array::BooleanArray::from(
+        (0..batch.num_rows())
+            .map(|i| (i != 3).then_some(false))
+            .collect::<Vec<_>>(),
+    ));
+    let nullable = arrow::datatypes::Schema::new(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    );
+    let bad = RecordBatch::try_new(std::sync::Arc::new(nullable), columns).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), bad.schema(), None)
+            .unwrap();
+    w.write(&bad).unwrap();
+    w.close().unwrap();
+    mark_checksum(&data);
+    let refused = root.path().join("refused");
+    let run = compare(
+        &data,
+        &refused,
+        &[&FAST[..], &["--no-learned"]].concat(),
+        None,
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("evader") && err.contains("row 3"), "{err}");
+    assert!(!refused.exists());
 }
