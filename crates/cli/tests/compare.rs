@@ -622,3 +622,59 @@ fn evaders_and_non_evaders_are_reported_apart() {
     assert!(err.contains("evader") && err.contains("row 3"), "{err}");
     assert!(!refused.exists());
 }
+
+/// `--model-kind logistic` trains and records the logistic model; the default GBT with
+/// `--logistic-baseline` adds the row `learned_logistic` and notes the paired difference.
+/// About 4 s.
+#[test]
+fn model_kinds_and_the_logistic_baseline() {
+    let root = tempfile::tempdir().unwrap();
+    let logistic = root.path().join("logistic");
+    let run = compare(
+        tiny(),
+        &logistic,
+        &[&FAST[..], &["--model-kind", "logistic"]].concat(),
+        None,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let model = std::fs::read_to_string(logistic.join("model.json")).unwrap();
+    assert!(model.contains("\"kind\": \"logistic\""));
+    let html = std::fs::read_to_string(logistic.join("report.html")).unwrap();
+    assert!(html.contains("Logistic regression trained on"));
+
+    let both = root.path().join("both");
+    let run = compare(
+        tiny(),
+        &both,
+        &[&FAST[..], &["--logistic-baseline"]].concat(),
+        None,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let model = std::fs::read_to_string(both.join("model.json")).unwrap();
+    assert!(model.contains("\"kind\": \"gbt\""));
+    let html = std::fs::read_to_string(both.join("report.html")).unwrap();
+    assert!(html.contains("Gradient-boosted trees trained on"));
+    assert!(html.contains("Precision@5 of learned (gbt) minus learned_logistic"));
+    let metrics = metric_map(&both);
+    assert!(metrics.contains_key(&(
+        "learned_logistic".to_owned(),
+        Some(5),
+        "precision".to_owned(),
+        "all".to_owned()
+    )));
+    let run = compare(
+        tiny(),
+        &root.path().join("bad"),
+        &[&FAST[..], &["--model-kind", "forest"]].concat(),
+        None,
+    );
+    assert_eq!(run.status.code(), Some(2));
+}
