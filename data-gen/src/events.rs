@@ -5,7 +5,7 @@
 use tierank_format::{AccountType, Channel, Relation};
 
 use crate::config::GeneratorConfig;
-use crate::network::{Network, closeness};
+use crate::network::{Network, expressed_closeness};
 use crate::population::{ContextKind, Population};
 use crate::rng::{Rng, Stream, permute63};
 
@@ -237,7 +237,7 @@ impl EventContext<'_> {
             }
         }
         if streams.is_empty() {
-            let c = closeness(cfg.seed, pop, d, u, v, rel);
+            let c = expressed_closeness(cfg.seed, pop, d, u, v, rel);
             // Heavy communication implies closeness; the noise mostly spreads weak ties.
             let noise = r.lognormal_mean1(0.25 + 0.75 * d);
             let mut per_day = rate * act * noise * (0.003 + 0.9 * c * c * c);

@@ -20,6 +20,8 @@
 //! - [`activity`]: reciprocity and channel mix from the interaction counts.
 //! - [`layers`]: Dunbar layer sizes from the ground truth.
 //! - [`burstiness`]: inter-event burstiness of a hash sample of directed ties.
+//! - [`bridging`]: how often dispersion finds the partner (Backstrom & Kleinberg 2014),
+//!   and percolation by tie weight (Onnela et al. 2007).
 //! - [`report`]: [`Report`], its table ([`std::fmt::Display`]), [`RealismTargets`] and
 //!   [`Report::check_realism`].
 //!
@@ -27,6 +29,7 @@
 //! so a report is identical at any thread count.
 
 pub mod activity;
+pub mod bridging;
 pub mod burstiness;
 pub mod degree;
 pub mod layers;
@@ -173,6 +176,9 @@ pub fn report_from_graph(graph: &Graph, opts: &StatsOptions) -> Report {
         ),
         None => (None, None),
     };
+    let t = std::time::Instant::now();
+    let percolation = bridging::percolation(graph, opts.seed);
+    log::info!("percolation in {:.2?}", t.elapsed());
     Report {
         counts: Counts {
             people: n as u64,
@@ -187,6 +193,8 @@ pub fn report_from_graph(graph: &Graph, opts: &StatsOptions) -> Report {
         reciprocity,
         channels,
         overlap,
+        percolation,
+        partners: None,
         burstiness: None,
         event_window: None,
     }
@@ -217,6 +225,19 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
     report.counts.groups = count_rows(&paths.groups())?;
     if let Some(truth) = tierank_io::read_truth(dir)? {
         report.layers = layers::layer_stats(&truth.ego, &truth.layer);
+        let t = std::time::Instant::now();
+        let rows: Vec<_> = truth
+            .ego
+            .iter()
+            .zip(&truth.alter)
+            .zip(&truth.relation)
+            .filter(|&(_, &rel)| rel == tierank_format::Relation::Partner)
+            .filter_map(|((&ego, &alter), &rel)| {
+                Some((graph.dense(ego)?, graph.dense(alter)?, rel))
+            })
+            .collect();
+        report.partners = bridging::partner_ranks(&graph, &rows, opts.seed);
+        log::info!("partner ranks in {:.2?}", t.elapsed());
     }
     if graph.interactions().is_some() {
         let t = std::time::Instant::now();

@@ -65,7 +65,7 @@ fn tiny_report_is_complete_deterministic_and_serialisable() {
     // Every check is present (tiny has people in the 10-49 and 50-199 buckets) and the
     // JSON has every section.
     let checks = report.check_realism(&RealismTargets::default());
-    assert_eq!(checks.len(), 16);
+    assert_eq!(checks.len(), 24);
     let json = serde_json::to_value(&report).unwrap();
     for key in [
         "counts",
@@ -76,6 +76,8 @@ fn tiny_report_is_complete_deterministic_and_serialisable() {
         "reciprocity",
         "channels",
         "overlap",
+        "percolation",
+        "partners",
         "burstiness",
     ] {
         assert!(!json[key].is_null(), "{key} missing from {json}");
