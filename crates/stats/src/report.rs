@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::activity::{ChannelMix, LOPSIDED_THRESHOLD, ReciprocityStats};
 use crate::burstiness::BurstinessStats;
 use crate::degree::DegreeStats;
+use crate::dynamics::{DynamicsStats, DynamicsTargets};
 use crate::layers::LayerStats;
 use crate::structure::{ClusteringStats, OverlapStats, WeightSource};
 
@@ -48,6 +49,9 @@ pub struct Report {
     pub burstiness: Option<BurstinessStats>,
     /// The event window the dataset was loaded with; `None` without events.
     pub event_window: Option<EventWindow>,
+    /// Conversations, rhythms, signatures and turnover, streamed from the raw events;
+    /// `None` without event files.
+    pub dynamics: Option<DynamicsStats>,
 }
 
 /// The event window of a load, as recorded in the report (see `docs/data-model.md`).
@@ -257,6 +261,8 @@ pub struct RealismTargets {
     pub burstiness_above: f64,
     /// Largest allowed share of events on one channel: 0.8.
     pub max_channel_share: f64,
+    /// Targets of the dynamics checks.
+    pub dynamics: DynamicsTargets,
 }
 
 impl Default for RealismTargets {
@@ -276,6 +282,7 @@ impl Default for RealismTargets {
             lopsided_share_range: (0.1, 0.9),
             burstiness_above: 0.0,
             max_channel_share: 0.8,
+            dynamics: DynamicsTargets::default(),
         }
     }
 }
@@ -438,6 +445,9 @@ impl Report {
                 SOURCE_CHANNELS,
             );
         }
+        if let Some(dynamics) = &self.dynamics {
+            out.extend(dynamics.checks(&targets.dynamics));
+        }
         out
     }
 }
@@ -588,6 +598,9 @@ impl fmt::Display for Report {
                 opt(b.median, 3),
                 opt(b.share_bursty, 3)
             )?;
+        }
+        if let Some(d) = &self.dynamics {
+            write!(f, "{d}")?;
         }
         Ok(())
     }

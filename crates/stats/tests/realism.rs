@@ -29,8 +29,10 @@ fn small_preset_seed_7_passes_every_realism_check() {
     );
 
     let checks = report.check_realism(&RealismTargets::default());
-    // 5 structure checks + 5 layers + 3 overlap + reciprocity + burstiness + channels.
-    assert_eq!(checks.len(), 16, "{checks:#?}");
+    assert!(report.dynamics.is_some(), "no dynamics section");
+    // 5 structure checks + 5 layers + 3 overlap + reciprocity + burstiness + channels
+    // + 11 dynamics.
+    assert_eq!(checks.len(), 27, "{checks:#?}");
     let failed: Vec<String> = checks
         .iter()
         .filter(|c| !c.pass)
