@@ -170,7 +170,7 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
 
 /// Column of `truth/persons.parquet` that marks an evader (the `evasion` scenario): a
 /// non-null boolean. Files without it mark nobody.
-pub const EVADER: &str = "evader";
+pub const EVADER: &str = col::EVADER;
 
 /// Reads the evaders of a dataset: the person ids whose `evader` is true in
 /// `truth/persons.parquet`, ascending.

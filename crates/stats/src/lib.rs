@@ -22,6 +22,8 @@
 //! - [`burstiness`]: inter-event burstiness of a hash sample of directed ties.
 //! - [`bridging`]: how often dispersion finds the partner (Backstrom & Kleinberg 2014),
 //!   and percolation by tie weight (Onnela et al. 2007).
+//! - [`dynamics`]: conversations, person-level burstiness, daily variation, personal
+//!   rhythms, call signatures and tie turnover, from one more pass over the events.
 //! - [`report`]: [`Report`], its table ([`std::fmt::Display`]), [`RealismTargets`] and
 //!   [`Report::check_realism`].
 //!
@@ -32,6 +34,7 @@ pub mod activity;
 pub mod bridging;
 pub mod burstiness;
 pub mod degree;
+pub mod dynamics;
 pub mod layers;
 pub mod report;
 mod sample;
@@ -55,6 +58,8 @@ pub const DEFAULT_SEED: u64 = 0;
 pub const DEFAULT_BURST_MODULUS: u64 = 64;
 /// Default minimum events for a tie's burstiness (four gaps).
 pub const DEFAULT_BURST_MIN_EVENTS: usize = 5;
+/// Default dynamics sample: one pair and one person in 8.
+pub const DEFAULT_DYNAMICS_MODULUS: u64 = 8;
 /// Default cap on timestamps kept per sampled tie.
 pub const DEFAULT_MAX_TIMESTAMPS_PER_TIE: usize = 10_000;
 
@@ -72,6 +77,8 @@ pub struct StatsOptions {
     pub burst_min_events: usize,
     /// Most timestamps kept per sampled tie (ties with more are left out and counted).
     pub max_timestamps_per_tie: usize,
+    /// Dynamics keep pairs and people with `hash % dynamics_modulus == 0`.
+    pub dynamics_modulus: u64,
     /// How the dataset is loaded.
     pub load: LoadOptions,
 }
@@ -84,6 +91,7 @@ impl Default for StatsOptions {
             burst_modulus: DEFAULT_BURST_MODULUS,
             burst_min_events: DEFAULT_BURST_MIN_EVENTS,
             max_timestamps_per_tie: DEFAULT_MAX_TIMESTAMPS_PER_TIE,
+            dynamics_modulus: DEFAULT_DYNAMICS_MODULUS,
             load: LoadOptions::default(),
         }
     }
@@ -197,6 +205,7 @@ pub fn report_from_graph(graph: &Graph, opts: &StatsOptions) -> Report {
         partners: None,
         burstiness: None,
         event_window: None,
+        dynamics: None,
     }
 }
 
@@ -251,6 +260,14 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
         };
         report.burstiness = Some(burstiness::burstiness_from_events(&parts, &burst_opts)?);
         log::info!("burstiness in {:.2?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let dynamics_opts = dynamics::DynamicsOptions {
+            sample_modulus: opts.dynamics_modulus,
+            seed: opts.seed,
+            window: load.window.map(|w| (w.start_ms, w.end_ms)),
+        };
+        report.dynamics = Some(dynamics::dynamics_from_events(&parts, &dynamics_opts)?);
+        log::info!("dynamics in {:.2?}", t.elapsed());
     }
     Ok(report)
 }

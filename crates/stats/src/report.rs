@@ -8,6 +8,7 @@ use crate::activity::{ChannelMix, LOPSIDED_THRESHOLD, ReciprocityStats};
 use crate::bridging::{PartnerRankStats, PercolationStats};
 use crate::burstiness::BurstinessStats;
 use crate::degree::DegreeStats;
+use crate::dynamics::{DynamicsStats, DynamicsTargets};
 use crate::layers::LayerStats;
 use crate::structure::{ClusteringStats, OverlapStats, WeightSource};
 
@@ -55,6 +56,9 @@ pub struct Report {
     pub burstiness: Option<BurstinessStats>,
     /// The event window the dataset was loaded with; `None` without events.
     pub event_window: Option<EventWindow>,
+    /// Conversations, rhythms, signatures and turnover, streamed from the raw events;
+    /// `None` without event files.
+    pub dynamics: Option<DynamicsStats>,
 }
 
 /// The event window of a load, as recorded in the report (see `docs/data-model.md`).
@@ -287,6 +291,8 @@ pub struct RealismTargets {
     /// Mean over removed fractions 0.5–0.98 of the giant component (strong-first minus
     /// weak-first) must exceed this: 0 (Onnela 2007, Fig. 3).
     pub percolation_gap_above: f64,
+    /// Targets of the dynamics checks.
+    pub dynamics: DynamicsTargets,
 }
 
 impl Default for RealismTargets {
@@ -314,6 +320,7 @@ impl Default for RealismTargets {
             partner_dispersion: (0.37, 0.15),
             partner_recursive: (0.50, 0.20),
             percolation_gap_above: 0.0,
+            dynamics: DynamicsTargets::default(),
         }
     }
 }
@@ -549,6 +556,9 @@ impl Report {
                 SOURCE_CHANNELS,
             );
         }
+        if let Some(dynamics) = &self.dynamics {
+            out.extend(dynamics.checks(&targets.dynamics));
+        }
         out
     }
 }
@@ -730,6 +740,9 @@ impl fmt::Display for Report {
                 opt(b.median, 3),
                 opt(b.share_bursty, 3)
             )?;
+        }
+        if let Some(d) = &self.dynamics {
+            write!(f, "{d}")?;
         }
         Ok(())
     }

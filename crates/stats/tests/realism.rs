@@ -30,9 +30,10 @@ fn small_preset_seed_7_passes_every_realism_check() {
     );
 
     let checks = report.check_realism(&RealismTargets::default());
+    assert!(report.dynamics.is_some(), "no dynamics section");
     // 9 structure checks (degree, clustering, assortativity) + 5 layers + 3 overlap +
-    // percolation + 4 partner ranks + reciprocity + burstiness + channels.
-    assert_eq!(checks.len(), 24, "{checks:#?}");
+    // percolation + 4 partner ranks + reciprocity + burstiness + channels + 11 dynamics.
+    assert_eq!(checks.len(), 35, "{checks:#?}");
     // Checks the generator does not meet yet, each named with its measured gap in
     // docs/realism.md ("Known gaps"). Every other check must pass; a known gap that starts
     // passing must be removed from this list (the second assertion), so the list cannot go
