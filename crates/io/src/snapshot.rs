@@ -56,7 +56,7 @@ use crate::{IoError, LoadOptions, LoadReport, load_graph};
 /// The version of the layout written by [`write_snapshot`]; others are refused.
 pub const SNAPSHOT_VERSION: u32 = 1;
 /// The file name of a snapshot inside its dataset directory, used automatically.
-pub const SNAPSHOT_FILE: &str = "graph.tierank-snapshot";
+pub const SNAPSHOT_FILE: &str = tierank_format::layout::SNAPSHOT;
 const MAGIC: &[u8; 8] = b"TRSNAP\0\0";
 const HEADER: usize = 64;
 const ALIGN: u64 = 64;
