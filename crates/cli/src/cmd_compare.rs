@@ -96,6 +96,10 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`).
+    #[arg(long)]
+    pub no_snapshot: bool,
     /// The memory guard.
     #[command(flatten)]
     pub memory: crate::memory::MemoryArgs,
@@ -251,7 +255,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     tierank_format::output::check_output_path(&args.out, &inputs)
         .map_err(|e| bad_input(format!("--out: {e}")))?;
     check_output_dir(&args.out, existing).map_err(|e| bad_input(format!("--out: {e}")))?;
-    let paths = DatasetPaths::new(&args.data);
+    // `--data` may name a snapshot file: the truth lives in the dataset it was built from.
+    let dataset_dir = tierank_io::snapshot::dataset_dir(&args.data).map_err(io_error)?;
+    let paths = DatasetPaths::new(&dataset_dir);
     if !paths.closeness().is_file() {
         return Err(bad_input(format!(
             "{}: no ground truth; tierank compare needs truth/closeness.parquet (datasets from \
@@ -280,19 +286,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     crate::memory::check_load(&args.memory, &args.data)?;
     let bar = progress_bar(STAGES, "loading");
     bar.enable_steady_tick(Duration::from_millis(120));
-    let (graph, report) = tierank_io::load_graph(
+    let opened = tierank_io::open_graph(
         &args.data,
         &LoadOptions {
             half_life_ms,
             strict: args.strict,
             window,
         },
+        !args.no_snapshot,
     )
     .map_err(io_error)?;
+    let (graph, report) = (opened.graph, opened.report);
     let graph = Arc::new(graph);
     bar.inc(1);
     bar.set_message("reading truth");
-    let truth = tierank_io::read_truth(&args.data)
+    let truth = tierank_io::read_truth(&dataset_dir)
         .map_err(io_error)?
         .ok_or_else(|| bad_input("truth/closeness.parquet disappeared while loading"))?;
 

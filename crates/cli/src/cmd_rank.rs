@@ -50,6 +50,10 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`).
+    #[arg(long)]
+    pub no_snapshot: bool,
     /// The memory guard.
     #[command(flatten)]
     pub memory: crate::memory::MemoryArgs,
@@ -132,15 +136,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let started = Instant::now();
     crate::memory::check_load(&args.memory, &args.data)?;
-    let (graph, report) = tierank_io::load_graph(
+    let opened = tierank_io::open_graph(
         &args.data,
         &LoadOptions {
             half_life_ms,
             strict: args.strict,
             window,
         },
+        !args.no_snapshot,
     )
     .map_err(io_error)?;
+    let (graph, report) = (opened.graph, opened.report);
     log::info!(
         "loaded {} people, {} friendships, events: {}, weights: {} in {:.1}s",
         report.num_nodes,

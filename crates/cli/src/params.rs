@@ -178,17 +178,25 @@ impl HeuristicArgs {
     /// # Errors
     /// A bad-input error when the value is not a positive number of days.
     pub fn half_life_ms(&self) -> anyhow::Result<i64> {
-        let Some(days) = self.half_life_days else {
-            return Ok(tierank_io::DEFAULT_HALF_LIFE_MS);
-        };
-        let ms = days * DAY_MS;
-        if !(ms.is_finite() && ms >= 1.0 && ms < i64::MAX as f64) {
-            return Err(bad_input(format!(
-                "--half-life-days: {days} is not a positive number of days"
-            )));
-        }
-        Ok(ms.round() as i64)
+        half_life_ms(self.half_life_days)
     }
+}
+
+/// `--half-life-days` in milliseconds, or the loader's default.
+///
+/// # Errors
+/// A bad-input error when the value is not a positive number of days.
+pub fn half_life_ms(days: Option<f64>) -> anyhow::Result<i64> {
+    let Some(days) = days else {
+        return Ok(tierank_io::DEFAULT_HALF_LIFE_MS);
+    };
+    let ms = days * DAY_MS;
+    if !(ms.is_finite() && ms >= 1.0 && ms < i64::MAX as f64) {
+        return Err(bad_input(format!(
+            "--half-life-days: {days} is not a positive number of days"
+        )));
+    }
+    Ok(ms.round() as i64)
 }
 
 /// Parses `name=number,name=number`, naming the first malformed item.

@@ -13,6 +13,7 @@
 //! 5. **finalise**: the accumulators into the sparse [`Interactions`] arrays.
 
 mod events;
+pub(crate) use events::list_parts;
 mod ties;
 
 use std::path::{Path, PathBuf};
