@@ -703,8 +703,10 @@ fn exposure_recall_chart(
         &format!("exposure@{fk} (strangers shown)"),
         None,
     );
+    // The frontier among the heuristics (the oracle would dominate them all).
     let points: Vec<(f64, f64)> = rows
         .iter()
+        .filter(|r| r.kind == RowKind::Heuristic)
         .filter_map(|r| Some((r.recall?.value, -r.exposure?.value)))
         .collect();
     let mut legend = Vec::new();
@@ -760,7 +762,11 @@ fn runtime_chart(rows: &[SummaryRow], colours: &HashMap<&str, String>, fk: usize
         &format!("NDCG@{fk}"),
         None,
     );
-    let xy: Vec<(f64, f64)> = points.iter().map(|p| (p.1, p.2)).collect();
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.0.kind == RowKind::Heuristic)
+        .map(|p| (p.1, p.2))
+        .collect();
     let mut legend = Vec::new();
     for (r, t, n) in &points {
         let colour = &colours[r.heuristic.as_str()];
