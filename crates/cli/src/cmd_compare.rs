@@ -14,9 +14,9 @@ use anyhow::Context;
 use serde_json::json;
 use tierank_eval::report::{ReportInput, RowKind, SummaryRow, focus_k, render_html, summary};
 use tierank_eval::{
-    CALIBRATION_FORMAT, CalibrationFile, Calibrator, EvalOptions, Evaluation, LearnedHeuristic,
-    LearnedModel, LearnedOptions, Metric, ModelKind, ORACLE, Stratum, TruthIndex, evaluate,
-    split_train_test, stratified_sample, train_learned,
+    CalibrationFile, EvalOptions, Evaluation, LearnedHeuristic, LearnedModel, LearnedOptions,
+    Metric, ModelKind, ORACLE, Stratum, TruthIndex, evaluate, split_train_test,
+    stratified_sample, train_learned,
 };
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_format::layout::DatasetPaths;
@@ -493,7 +493,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &truth.closeness,
             )
             .bad_input()?;
-            Calibrator::fit_heuristic(
+            CalibrationFile::fit(
                 &graph,
                 fit_targets,
                 h.as_ref(),
@@ -501,13 +501,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 args.relevant_layer,
             )
             .ok()
-            .map(|c| CalibrationFile {
-                format: CALIBRATION_FORMAT,
-                heuristic: name.clone(),
-                relevant_layer: args.relevant_layer,
-                targets: fit_targets.len(),
-                calibration: c,
-            })
         }
         None => None,
     };

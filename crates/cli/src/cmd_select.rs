@@ -11,14 +11,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use tierank_eval::{CalibrationFile, Calibrator};
+use tierank_eval::CalibrationFile;
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::build;
 use tierank_io::{AudienceRows, ExposureRows, LoadOptions, write_audiences, write_exposure};
 use tierank_select::{
-    AuditParameters, AuditRecord, Calibration, ExclusionSet, FileDigest, Policy, SelectError,
-    SelectOptions, Selection, select,
+    AuditParameters, AuditRecord, Block, Calibration, EXPOSURE_CONFIDENCE, ExclusionSet,
+    FileDigest, Policy, Position, SelectError, SelectOptions, Selection, select,
 };
 
 use crate::params::{HeuristicArgs, check_heuristic_names, heuristics_help};
@@ -239,9 +239,7 @@ pub fn execute(args: &Args, command_line: Vec<String>) -> anyhow::Result<Outcome
         );
     }
 
-    let probability = calibrator
-        .as_ref()
-        .map(|c| move |score: f64| c.probability(score));
+    let probability = calibrator.as_ref().map(ByRank);
     let opts = SelectOptions {
         excluded,
         strict_minimization: args.strict_minimization,
@@ -307,7 +305,21 @@ fn select_error(err: SelectError) -> anyhow::Error {
 /// Reads a calibration file (`tierank_eval::CalibrationFile`, written by `tierank compare`)
 /// and checks that it calibrates `heuristic`: another heuristic's scores live on another
 /// scale, and its probabilities would be meaningless here.
-fn read_calibration(path: &Path, heuristic: &str) -> anyhow::Result<Calibrator> {
+/// A calibration file as selection reads it.
+struct ByRank<'a>(&'a CalibrationFile);
+
+impl Calibration for ByRank<'_> {
+    fn probability(&self, score: f64, at: Position) -> f64 {
+        self.0.probability(score, at.rank, at.degree)
+    }
+
+    fn block(&self, score: f64, at: Position) -> Option<Block> {
+        let (id, standard_error) = self.0.block(score, at.rank, at.degree);
+        Some(Block { id, standard_error })
+    }
+}
+
+fn read_calibration(path: &Path, heuristic: &str) -> anyhow::Result<CalibrationFile> {
     let file = CalibrationFile::load(path).map_err(|e| bad_input(format!("--calibration: {e}")))?;
     if file.heuristic != heuristic {
         return Err(bad_input(format!(
@@ -319,7 +331,7 @@ fn read_calibration(path: &Path, heuristic: &str) -> anyhow::Result<Calibrator> 
             file.heuristic
         )));
     }
-    Ok(file.calibration)
+    Ok(file)
 }
 
 /// Digests of every input: the dataset files read (and its manifest), the targets, the
@@ -408,9 +420,17 @@ fn print_summary(args: &Args, outcome: &Outcome) {
     println!("  people reached:               {}", e.people_reached);
     println!("  notices sent:                 {}", e.notices);
     match e.expected_collateral {
-        Some(c) => println!(
-            "  expected collateral exposure: {c:.3} (expected notices to people not close)"
-        ),
+        Some(c) => {
+            println!(
+                "  expected collateral exposure: {c:.3} (expected notices to people not close)"
+            );
+            if let Some((lo, hi)) = e.expected_collateral_interval {
+                println!(
+                    "  {:.0}% interval:                 [{lo:.1}, {hi:.1}]",
+                    EXPOSURE_CONFIDENCE * 100.0
+                );
+            }
+        }
         None => println!("  expected collateral exposure: unknown (no --calibration)"),
     }
     let shown = e.per_target.len().min(SUMMARY_TARGETS);

@@ -51,6 +51,10 @@ struct Cli {
     /// Log more on stderr: -v info, -vv debug, -vvv trace (RUST_LOG, when set, wins).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Write every file of the run readable by its owner only (0600, directories 0700), for
+    /// outputs that hold personal data. Default: the umask decides (usually 0644 and 0755).
+    #[arg(long, global = true)]
+    private: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -113,6 +117,9 @@ fn main() -> ExitCode {
         .format_timestamp(None)
         .init();
     util::set_quiet(cli.quiet);
+    if cli.private {
+        tierank_format::atomic::make_outputs_private();
+    }
     if let Some(threads) = cli.threads {
         // Before any parallel work: the global pool can be built only once.
         if let Err(err) = rayon::ThreadPoolBuilder::new()

@@ -309,6 +309,9 @@ pub struct TimingRow {
     pub targets: usize,
     /// Friends scored (the sum of the targets' degrees).
     pub friends: usize,
+    /// How far from the target the heuristic reads (`ego`, `two_hop`, `local`): the
+    /// report's verdict calls `ego` heuristics cheap.
+    pub cost_class: String,
 }
 
 /// Everything [`evaluate`] measured.
@@ -508,6 +511,7 @@ pub fn evaluate(
             wall_seconds,
             targets: kept.len(),
             friends,
+            cost_class: h.cost_class().as_str().to_owned(),
         });
         scores.push(per_target);
     }

@@ -374,6 +374,21 @@ impl Calibrator {
         let i = self.block_start.partition_point(|&s| s <= score);
         self.probability[i.saturating_sub(1)]
     }
+
+    /// The block [`Calibrator::probability`] reads for `score` and its standard error
+    /// `sqrt(p̃ (1 − p̃) / (n + 4))`, `n` being that block's training examples and
+    /// `p̃ = (n p + 2) / (n + 4)` (Agresti–Coull).
+    pub fn block(&self, score: f64) -> (usize, f64) {
+        let i = self
+            .block_start
+            .partition_point(|&s| s <= score)
+            .saturating_sub(1);
+        // Agresti–Coull: the rate with two successes and two failures added, so that a
+        // block of all-close (or no-close) examples still has an error.
+        let n = self.examples[i] as f64;
+        let p = (self.probability[i] * n + 2.0) / (n + 4.0);
+        (i, (p * (1.0 - p) / (n + 4.0)).sqrt())
+    }
 }
 
 /// Options of [`train_learned`].

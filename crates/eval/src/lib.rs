@@ -60,7 +60,9 @@ mod rng;
 pub mod sample;
 pub mod truth;
 
-pub use calibration::{CALIBRATION_FORMAT, CalibrationFile};
+pub use calibration::{
+    CALIBRATION_FORMAT, CalibrationFile, MIN_CELL_EXAMPLES, RANK_BANDS, RankBand,
+};
 pub use evaluate::{
     AgreementMeasure, AgreementRow, EvalOptions, Evaluation, Metric, MetricRow, ORACLE,
     PerTargetRow, RankedFriend, Stratum, TargetInfo, TimingRow, evaluate,

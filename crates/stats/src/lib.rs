@@ -193,6 +193,8 @@ pub fn report_from_graph(graph: &Graph, opts: &StatsOptions) -> Report {
             ties: graph.num_edges() as u64,
             events: None,
             groups: None,
+            events_between_non_friends: None,
+            group_replies_between_non_friends: None,
         },
         degree,
         clustering,
@@ -221,6 +223,9 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
     let paths = DatasetPaths::new(dir);
     if load.has_events {
         report.counts.events = Some(load.event_rows);
+        report.counts.events_between_non_friends = Some(load.events_between_non_friends);
+        report.counts.group_replies_between_non_friends =
+            Some(load.group_replies_between_non_friends);
     }
     tierank_io::verify_dataset_file(dir, &paths.groups())?;
     report.event_window = load.window.map(|w| report::EventWindow {

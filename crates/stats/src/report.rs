@@ -23,6 +23,11 @@ pub struct Counts {
     pub events: Option<u64>,
     /// Groups in `groups.parquet`, when present.
     pub groups: Option<u64>,
+    /// Events between people who are not friends, ignored by the engine, when the dataset
+    /// has events.
+    pub events_between_non_friends: Option<u64>,
+    /// Of those, `group_message` replies (a group chat joins people who are not friends).
+    pub group_replies_between_non_friends: Option<u64>,
 }
 
 /// The realism report of one dataset. Sections that need data the dataset lacks are `None`
@@ -579,6 +584,13 @@ impl fmt::Display for Report {
         writeln!(f, "  ties          {:>14}", c.ties)?;
         writeln!(f, "  events        {:>14}", opt_count(c.events))?;
         writeln!(f, "  groups        {:>14}", opt_count(c.groups))?;
+        if let Some(n) = c.events_between_non_friends.filter(|&n| n > 0) {
+            writeln!(
+                f,
+                "  events between non-friends, ignored {n} ({} group-chat replies)",
+                opt_count(c.group_replies_between_non_friends)
+            )?;
+        }
         if let Some(w) = &self.event_window {
             writeln!(f, "event window ({})", w.source)?;
             writeln!(f, "  {} .. {} (end exclusive)", w.start, w.end)?;

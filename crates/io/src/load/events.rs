@@ -79,6 +79,9 @@ pub(super) struct EventCounts {
     pub rows: u64,
     pub aggregated: u64,
     pub non_friends: u64,
+    /// Of `non_friends`, the `group_message` replies: a group chat joins people who are not
+    /// friends, and the engine scores only ties between friends.
+    pub group_non_friends: u64,
     pub self_events: u64,
     pub unknown_person: u64,
     /// Events outside the window, left out.
@@ -97,6 +100,7 @@ impl Default for EventCounts {
             rows: 0,
             aggregated: 0,
             non_friends: 0,
+            group_non_friends: 0,
             self_events: 0,
             unknown_person: 0,
             outside: 0,
@@ -113,6 +117,7 @@ impl EventCounts {
         self.rows += other.rows;
         self.aggregated += other.aggregated;
         self.non_friends += other.non_friends;
+        self.group_non_friends += other.group_non_friends;
         self.self_events += other.self_events;
         self.unknown_person += other.unknown_person;
         self.outside += other.outside;
@@ -472,8 +477,11 @@ pub(super) fn aggregate(
     );
     if counts.non_friends + counts.self_events + counts.unknown_person > 0 {
         log::warn!(
-            "ignored {} event(s) between non-friends, {} to oneself, {} naming unknown people",
+            "ignored {} event(s) between non-friends ({} of them group-chat replies: a group \
+             chat joins people who are not friends, and only ties between friends are scored), \
+             {} to oneself, {} naming unknown people",
             counts.non_friends,
+            counts.group_non_friends,
             counts.self_events,
             counts.unknown_person
         );
@@ -691,6 +699,9 @@ fn aggregate_task(
             }
             let Some(slot) = csr.slot(u, v) else {
                 counts.non_friends += 1;
+                if channel == Channel::GroupMessage {
+                    counts.group_non_friends += 1;
+                }
                 counts.first_refusable.get_or_insert((task_index, row));
                 continue;
             };
