@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 /// Exit status of a process that lost a peer or could not reach one.
 pub const EXIT_FAILURE: i32 = 1;
 
+/// Set while a [`ConnectWatchdog`] waits for the peers. A panic then (timely's connection
+/// threads panic when a peer, or another process's watchdog probing this one, breaks off)
+/// waits for the watchdog, whose message names the unreachable processes.
+static CONNECTING: AtomicBool = AtomicBool::new(false);
+
 /// The peer a timely network thread talks to, from its name (`timely:recv-P`).
 fn peer_of_thread(name: &str) -> Option<usize> {
     let rest = name
@@ -37,6 +42,12 @@ pub fn install_exit_on_panic(process: usize) {
             .map(|s| (*s).to_owned())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".to_owned());
+        if CONNECTING.load(Ordering::Acquire) {
+            eprintln!("note: process {process}, while connecting: {message}");
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
         match peer_of_thread(name) {
             Some(peer) => eprintln!(
                 "error: process {process} lost process {peer}: {message}; stopping (no output is written)"
@@ -62,6 +73,7 @@ impl ConnectWatchdog {
     /// Starts a thread that, after `timeout` without [`ConnectWatchdog::connected`], names
     /// the peers of `addresses` that do not accept a connection and exits with status 1.
     pub fn arm(process: usize, addresses: Vec<String>, timeout: Duration) -> Self {
+        CONNECTING.store(true, Ordering::Release);
         let connected = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&connected);
         std::thread::Builder::new()
@@ -101,6 +113,7 @@ impl ConnectWatchdog {
     /// Disarms the watchdog: every peer is connected.
     pub fn connected(&self) {
         self.connected.store(true, Ordering::Release);
+        CONNECTING.store(false, Ordering::Release);
     }
 }
 
