@@ -60,6 +60,9 @@ pub struct Args {
     /// Model file of the `learned` heuristic (`model.json` written by `tierank compare`).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+    /// Process flags of a partitioned run (`tierank cluster` sets them).
+    #[command(flatten)]
+    pub cluster: crate::cmd_cluster::ProcessArgs,
 }
 
 fn check_output(path: &Path, force: bool) -> anyhow::Result<()> {
@@ -117,6 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         _ => {}
     }
+    let cluster = args.cluster.spec()?;
     let config = args.heuristic.config()?;
     let half_life_ms = args.heuristic.half_life_ms()?;
     let mut inputs = vec![args.data.as_path()];
@@ -171,6 +175,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         log::warn!("{friendless} targets have no friends and produce no rows");
     }
 
+    if args.cluster.is_partitioned() {
+        return crate::cmd_cluster::rank(
+            &cluster,
+            std::sync::Arc::new(graph),
+            heuristics,
+            targets,
+            args.k,
+            &crate::cmd_cluster::Output {
+                out: &args.out,
+                window_record: crate::params::window_record(&report).to_string(),
+                read_seconds: started.elapsed().as_secs_f64(),
+            },
+        );
+    }
     let names: Vec<String> = heuristics.iter().map(|h| h.name().to_owned()).collect();
     let mut writer = RankingsWriter::create(&args.out, &names).map_err(io_error)?;
     // The event window, so that the rankings can be reproduced (`--window-start/-end`).

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_audit;
+mod cmd_cluster;
 mod cmd_compare;
 mod cmd_demo;
 mod cmd_generate;
@@ -92,6 +93,8 @@ enum Command {
     Select(cmd_select::Args),
     /// Check a `select` output directory against its audit record.
     Audit(cmd_audit::Args),
+    /// Run a command as N local processes on loopback (a partitioned run, one log each).
+    Cluster(cmd_cluster::Args),
     /// Check every file of a dataset (or a `select` output) against its recorded checksums.
     Verify(cmd_verify::Args),
 }
@@ -107,6 +110,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Compare(args) => cmd_compare::run(args),
         Command::Select(args) => cmd_select::run(args),
         Command::Audit(args) => cmd_audit::run(args),
+        Command::Cluster(args) => cmd_cluster::run(args),
         Command::Verify(args) => cmd_verify::run(args),
     }
 }
