@@ -258,15 +258,19 @@ impl Reader {
                 let path = ctx.files.join("calibration.json");
                 put(&path)?;
                 let file = tierank_eval::CalibrationFile::load(&path).map_err(kind)?;
-                // The contract selection relies on: a monotone map into [0, 1].
-                let mut last = 0.0;
-                for s in [f64::MIN, -1e9, -1.0, 0.0, 0.5, 1.0, 10.0, 1e9, f64::MAX] {
-                    let p = file.probability(s);
-                    assert!(
-                        (0.0..=1.0).contains(&p) && p >= last,
-                        "a loaded calibration maps {s} to {p} (previous {last})"
-                    );
-                    last = p;
+                // The contract selection relies on: at every rank position and degree, a
+                // monotone map into [0, 1].
+                for (rank, degree) in [(1, 1), (1, 100), (5, 40), (12, 300), (60, 5_000)] {
+                    let mut last = 0.0;
+                    for s in [f64::MIN, -1e9, -1.0, 0.0, 0.5, 1.0, 10.0, 1e9, f64::MAX] {
+                        let p = file.probability(s, rank, degree);
+                        assert!(
+                            (0.0..=1.0).contains(&p) && p >= last,
+                            "a loaded calibration maps {s} at rank {rank}, degree {degree} \
+                             to {p} (previous {last})"
+                        );
+                        last = p;
+                    }
                 }
                 Ok(())
             }

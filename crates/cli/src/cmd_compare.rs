@@ -15,8 +15,8 @@ use serde_json::json;
 use tierank_eval::report::{ReportInput, RowKind, SummaryRow, focus_k, render_html, summary};
 use tierank_eval::{
     CalibrationFile, EvalOptions, Evaluation, LearnedHeuristic, LearnedModel, LearnedOptions,
-    Metric, ModelKind, ORACLE, Stratum, TruthIndex, evaluate, split_train_test,
-    stratified_sample, train_learned,
+    Metric, ModelKind, ORACLE, Stratum, TruthIndex, evaluate, split_train_test, stratified_sample,
+    train_learned,
 };
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_format::layout::DatasetPaths;
