@@ -98,7 +98,9 @@ fn read_table(py: Python<'_>, path: &Path) -> PyResult<Py<PyAny>> {
                 .with_batch_size(1 << 20)
                 .build()
                 .map_err(|e| format!("{}: {e}", path.display()))?;
+            // The batches carry no file metadata; the table's schema does (event window).
             let batches = reader
+                .map(|b| b.and_then(|b| b.with_schema(schema.clone())))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             Ok((batches, schema))
