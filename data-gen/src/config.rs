@@ -48,6 +48,54 @@ impl Preset {
     }
 }
 
+/// A behavioural scenario layered over the ordinary model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scenario {
+    /// Nobody hides anything.
+    #[default]
+    None,
+    /// A share of people ([`GeneratorConfig::evader_share`]) know they are watched: they
+    /// move contact with their closest ties to channels the data does not see, route money
+    /// through a few trusted friends and keep up visible contact with decoys
+    /// (`docs/generator.md`, "The evasion scenario").
+    Evasion,
+}
+
+impl Scenario {
+    /// Every scenario.
+    pub const ALL: [Scenario; 2] = [Scenario::None, Scenario::Evasion];
+
+    /// The name used on the command line and in TOML files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scenario::None => "none",
+            Scenario::Evasion => "evasion",
+        }
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = GenError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scenario::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| GenError::InvalidParameter {
+                parameter: "scenario",
+                value: s.to_owned(),
+                expected: "one of: none, evasion",
+            })
+    }
+}
+
+/// Default share of evaders under [`Scenario::Evasion`].
+pub const DEFAULT_EVADER_SHARE: f64 = 0.02;
+
+fn default_evader_share() -> f64 {
+    DEFAULT_EVADER_SHARE
+}
+
 impl fmt::Display for Preset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -100,6 +148,12 @@ pub struct GeneratorConfig {
     pub sample_events: f64,
     /// People per events part file (one part is generated, sorted and written at once).
     pub chunk_persons: u64,
+    /// Behavioural scenario; absent in manifests written before scenarios existed.
+    #[serde(default)]
+    pub scenario: Scenario,
+    /// Share of ordinary people who evade under [`Scenario::Evasion`] (ignored otherwise).
+    #[serde(default = "default_evader_share")]
+    pub evader_share: f64,
 }
 
 impl GeneratorConfig {
@@ -128,6 +182,8 @@ impl GeneratorConfig {
             drop_channels: Vec::new(),
             sample_events: 1.0,
             chunk_persons,
+            scenario: Scenario::None,
+            evader_share: DEFAULT_EVADER_SHARE,
         }
     }
 
@@ -229,6 +285,13 @@ impl GeneratorConfig {
                 "drop_channels",
                 self.drop_channels.join(","),
                 "at least one channel left",
+            );
+        }
+        if !(0.0..=0.5).contains(&self.evader_share) {
+            return bad(
+                "evader_share",
+                self.evader_share.to_string(),
+                "a share in [0, 0.5]",
             );
         }
         if self.chunk_persons == 0 {
@@ -335,6 +398,10 @@ pub struct ConfigOverrides {
     pub sample_events: Option<f64>,
     /// See [`GeneratorConfig::chunk_persons`].
     pub chunk_persons: Option<u64>,
+    /// See [`GeneratorConfig::scenario`].
+    pub scenario: Option<Scenario>,
+    /// See [`GeneratorConfig::evader_share`].
+    pub evader_share: Option<f64>,
 }
 
 impl ConfigOverrides {
@@ -389,7 +456,9 @@ impl ConfigOverrides {
             group_rate,
             drop_channels,
             sample_events,
-            chunk_persons
+            chunk_persons,
+            scenario,
+            evader_share
         );
     }
 }

@@ -29,7 +29,7 @@ pub mod population;
 pub mod rng;
 mod write;
 
-pub use config::{ConfigOverrides, GeneratorConfig, Preset};
+pub use config::{ConfigOverrides, GeneratorConfig, Preset, Scenario};
 pub use tierank_format::atomic::ExistingDir;
 pub use write::{GenerateReport, generate};
 

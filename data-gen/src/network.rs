@@ -81,12 +81,30 @@ impl Network {
 /// Mean triadic-closure picks per person (times sociability and `degree_scale`).
 const CLOSURE_PICKS: f64 = 90.0;
 
-/// Mean long-range picks per person (times sociability and `degree_scale`): mostly weak
-/// ties with no friends in common, which keeps the overlap of weak ties low.
-const LONG_RANGE_PICKS: f64 = 12.0;
+/// Mean long-range picks per unit of outreach (times `degree_scale`): mostly weak ties with
+/// no friends in common, which keeps the overlap of weak ties low.
+const LONG_RANGE_PICKS: f64 = 30.0;
+
+/// How far along a context's ring a person's picks reach: `1 + want^1.7 / 150` seats on
+/// average, for a wish of `want` ties. People with an ordinary wish (≈ 36 colleagues reach
+/// ≈ 4 seats, a wish of 90 reaches 15) know mostly their neighbours, whose friends they share; the reach grows
+/// faster than the wish, so very social people's friends know each other less often and
+/// clustering falls with degree (Ugander et al. 2011).
+const RING_REACH_POWER: f64 = 1.7;
+/// See [`RING_REACH_POWER`].
+const RING_REACH_DIVISOR: f64 = 150.0;
 
 /// Base closeness of each relation (index order of [`Relation`]).
 const BASE_CLOSENESS: [f64; 7] = [0.90, 0.58, 0.62, 0.30, 0.30, 0.14, 0.03];
+
+/// σ of the shared and the per-direction noise of closeness around its relation's base:
+/// `0.08 + 0.20·difficulty²` and `0.05 + 0.10·difficulty²`. At difficulty 0.5 this is
+/// 0.13 / 0.075 (the relation type explains most, not all, of closeness); at 1 it is
+/// 0.28 / 0.15, and a colleague can be closer than a cousin.
+pub fn closeness_spread(difficulty: f64) -> (f64, f64) {
+    let d2 = difficulty * difficulty;
+    (0.08 + 0.20 * d2, 0.05 + 0.10 * d2)
+}
 
 /// Latent closeness of `alter` to `ego` (per direction), in `[0, 1]`.
 ///
@@ -122,8 +140,52 @@ pub fn closeness(
     }
     let shared = Rng::new(seed, Stream::Tie, u64::from(lo), u64::from(hi)).normal();
     let own = Rng::new(seed, Stream::Direction, u64::from(ego), u64::from(alter)).normal();
-    let c = base + (0.08 + 0.08 * difficulty) * shared + (0.05 + 0.05 * difficulty) * own;
+    let (sigma_shared, sigma_own) = closeness_spread(difficulty);
+    let c = base + sigma_shared * shared + sigma_own * own;
     c.clamp(0.01, 0.995)
+}
+
+/// Largest weight of the hidden part of expressed closeness (reached at difficulty 1).
+const HIDDEN_WEIGHT_MAX: f64 = 0.75;
+
+/// The closeness `ego`'s behaviour towards `alter` expresses: what drives the volume of
+/// their direct interactions, as opposed to [`closeness`], the planted truth.
+///
+/// `(1 − w)·closeness + w·c'`, with `w = 0.75·difficulty²` and `c'` a second closeness
+/// draw of the same form, whose relation is the tie's own with probability
+/// `1 − 0.6·difficulty` and otherwise any of the six person-to-person relations: at
+/// difficulty 0 behaviour follows closeness exactly, at difficulty 1 three quarters of it
+/// is unrelated to how close the two are (a colleague one writes to all day, a partner
+/// one rarely messages). Heavy communication then no longer implies a strong tie, which
+/// caps what any heuristic or model can recover from the events (Wiese et al. 2015: little
+/// communication does not imply a weak tie; Gilbert & Karahalios 2009 reach ≈ 85 %, not
+/// 100 %).
+pub fn expressed_closeness(
+    seed: u64,
+    pop: &Population,
+    difficulty: f64,
+    ego: u32,
+    alter: u32,
+    rel: Relation,
+) -> f64 {
+    let c = closeness(seed, pop, difficulty, ego, alter, rel);
+    let w = HIDDEN_WEIGHT_MAX * difficulty * difficulty;
+    if w <= 0.0 || rel == Relation::Service {
+        return c;
+    }
+    let mut r = Rng::new(
+        seed,
+        Stream::Direction,
+        u64::from(ego),
+        u64::from(alter) | (1 << 40),
+    );
+    let shown = if r.chance(0.6 * difficulty) {
+        Relation::from_index(r.below(6) as usize).unwrap_or(rel)
+    } else {
+        rel
+    };
+    let hidden = BASE_CLOSENESS[shown.index()] + closeness_spread(difficulty).0 * r.normal();
+    ((1.0 - w) * c + w * hidden).clamp(0.01, 0.995)
 }
 
 /// Builds the friendship graph and assigns Dunbar layers.
@@ -139,22 +201,35 @@ pub fn build(config: &GeneratorConfig, pop: &Population) -> Network {
         .enumerate()
         .flat_map_iter(|(ci, ctx)| context_edges(seed, scale, pop, ci as u64, ctx))
         .collect();
+    let outreach = Outreach::new(seed, pop);
     edges.par_extend(
         (0..n as u32)
             .into_par_iter()
-            .flat_map_iter(|u| special_and_long_range(config, pop, u)),
+            .flat_map_iter(|u| special_and_long_range(config, pop, &outreach, u)),
     );
+    drop(outreach);
     log::debug!("{} candidate context ties", edges.len());
     let mut net = to_csr(n, dedup(edges));
 
-    // 2. Triadic closure: friends of friends become acquaintances or close friends.
+    // 2. Triadic closure: friends of friends become acquaintances or close friends; and
+    // partners and close friends meet the ego's other circles (both from the context ties).
     let closure: Vec<u64> = (0..n as u32)
         .into_par_iter()
         .flat_map_iter(|u| closure_edges(seed, scale, pop, &net, u))
         .collect();
+    let bridges: Vec<u64> = (0..n as u32)
+        .into_par_iter()
+        .flat_map_iter(|u| bridge_edges(seed, pop, &net, u))
+        .collect();
+    log::debug!(
+        "{} closure and {} bridging ties",
+        closure.len(),
+        bridges.len()
+    );
     let mut edges = to_edges(&net);
     drop(net);
     edges.extend(closure);
+    edges.extend(bridges);
     let edges = cap_degrees(seed, n, config.max_degree as usize, dedup(edges));
     net = to_csr(n, edges);
 
@@ -208,7 +283,7 @@ fn context_edges(
         let picks = r.poisson(want / 1.6).min(m as u64 - 1);
         // Reach grows faster than degree: very social people know people across the
         // whole context, so their friends know each other less often.
-        let reach = 1.0 + want.powf(1.3) / 14.0;
+        let reach = 1.0 + want.powf(RING_REACH_POWER) / RING_REACH_DIVISOR;
         for _ in 0..picks {
             let off = 1 + r.exponential(reach) as usize;
             let off = 1 + (off - 1) % (m - 1);
@@ -230,7 +305,12 @@ fn context_edges(
     out
 }
 
-fn special_and_long_range(config: &GeneratorConfig, pop: &Population, u: u32) -> Vec<u64> {
+fn special_and_long_range(
+    config: &GeneratorConfig,
+    pop: &Population,
+    outreach: &Outreach,
+    u: u32,
+) -> Vec<u64> {
     let n = pop.len() as u64;
     let mut r = Rng::new(config.seed, Stream::Special, u64::from(u), 0);
     let mut out = Vec::new();
@@ -266,17 +346,36 @@ fn special_and_long_range(config: &GeneratorConfig, pop: &Population, u: u32) ->
         }
         AccountType::Person => {}
     }
-    // Long-range ties: old friends who moved away, met online, former classmates. Partners
-    // are drawn near one's own sociability, so social people befriend social people.
-    let soc = f64::from(pop.sociability[u as usize]);
-    let picks = r.poisson(LONG_RANGE_PICKS * config.degree_scale * soc);
+    out.extend(long_range(config, pop, outreach, u, &mut r));
+    out
+}
+
+/// Long-range ties: old friends who moved away, met online, former classmates. Each person
+/// makes Poisson picks in proportion to their *outreach* (sociability × a heavy-tailed online
+/// factor), and the other end is drawn in proportion to outreach^0.75 (a damped Chung–Lu
+/// model: expected degree grows with outreach, so the heavy tail of outreach becomes a
+/// heavier degree tail). Picks are accepted with `min(o_u/o_v, o_v/o_u)^0.3`: people befriend people of
+/// similar outreach, which keeps degree assortative.
+fn long_range(
+    config: &GeneratorConfig,
+    pop: &Population,
+    outreach: &Outreach,
+    u: u32,
+    r: &mut Rng,
+) -> Vec<u64> {
+    let mut out = Vec::new();
+    let ru = outreach.of[u as usize];
+    if ru <= 0.0 || outreach.total <= 0.0 {
+        return out;
+    }
+    let picks = r.poisson(LONG_RANGE_PICKS * config.degree_scale * ru);
     for _ in 0..picks {
-        let v = r.below(n) as u32;
+        let v = outreach.draw(r);
         if v == u || pop.account[v as usize] != AccountType::Person {
             continue;
         }
-        let sv = f64::from(pop.sociability[v as usize]);
-        if !r.chance((sv / soc).min(soc / sv)) {
+        let rv = outreach.of[v as usize];
+        if !r.chance((rv / ru).min(ru / rv).powf(LONG_RANGE_HOMOPHILY)) {
             continue;
         }
         let x = r.f64();
@@ -290,6 +389,63 @@ fn special_and_long_range(config: &GeneratorConfig, pop: &Population, u: u32) ->
         out.push(pack(u, v, rel));
     }
     out
+}
+
+/// Long-range partners are drawn in proportion to outreach to this power.
+const DRAW_POWER: f64 = 0.75;
+
+/// Exponent of the similarity acceptance of long-range picks: weak, so people with a large
+/// outreach still befriend ordinary people (a strong one would confine hubs to each other
+/// and cut the tail).
+const LONG_RANGE_HOMOPHILY: f64 = 0.3;
+
+/// σ of the mean-1 lognormal online factor of outreach: median 0.20, 99.9th percentile ≈ 52,
+/// so a few ordinary people have a thousand or more long-range friends (Ugander et al. 2011:
+/// mean degree ≈ 1.9 × the median, a long tail under the 5,000 cap).
+const ONLINE_SIGMA: f64 = 1.8;
+
+/// Every person's long-range outreach and the cumulative sum of outreach^0.75, for drawing
+/// people.
+struct Outreach {
+    of: Vec<f64>,
+    cumulative: Vec<f64>,
+    total: f64,
+}
+
+impl Outreach {
+    fn new(seed: u64, pop: &Population) -> Self {
+        let of: Vec<f64> = (0..pop.len())
+            .into_par_iter()
+            .map(|u| {
+                if pop.account[u] != AccountType::Person {
+                    return 0.0;
+                }
+                let online =
+                    Rng::new(seed, Stream::Person, u as u64, 1).lognormal_mean1(ONLINE_SIGMA);
+                f64::from(pop.sociability[u]) * online
+            })
+            .collect();
+        let mut cumulative = Vec::with_capacity(of.len());
+        let mut total = 0.0;
+        for &x in &of {
+            total += x.powf(DRAW_POWER);
+            cumulative.push(total);
+        }
+        Self {
+            of,
+            cumulative,
+            total,
+        }
+    }
+
+    /// A person drawn with probability proportional to outreach^0.75: people with a large
+    /// outreach are found more often, but not so much more that they would all befriend
+    /// each other (a dense rich club would give hubs a high clustering).
+    fn draw(&self, r: &mut Rng) -> u32 {
+        let x = r.f64() * self.total;
+        let i = self.cumulative.partition_point(|&c| c <= x);
+        i.min(self.of.len() - 1) as u32
+    }
 }
 
 /// How strongly a tie of each relation pulls its two ends' friends together in triadic
@@ -345,6 +501,65 @@ fn closure_edges(seed: u64, scale: f64, pop: &Population, net: &Network, u: u32)
             Relation::Acquaintance
         };
         out.push(pack(u, w, rel));
+    }
+    out
+}
+
+/// Chance that one's partner befriends each of one's friends, by the relation of that
+/// friend (index order of [`Relation`]): couples share close friends and meet a share of
+/// each other's colleagues, classmates and club friends. This is what makes a partner's
+/// mutual friends span several of the ego's circles (household, work, school, friends),
+/// which dispersion detects (Backstrom & Kleinberg 2014).
+const PARTNER_MEETS: [f64; 7] = [0.0, 0.0, 0.55, 0.16, 0.16, 0.09, 0.0];
+
+/// Chance that a close friend knows each member of one's household: close friends come
+/// home, so they bridge the household and the circle they came from.
+const CLOSE_FRIEND_MEETS_HOUSEHOLD: f64 = 0.2;
+
+/// Ties that bridge an ego's circles: `u` befriends some friends of its partner, and `u`'s
+/// household members befriend some of `u`'s close friends. Drawn from `Stream::Closure`
+/// with `b = 1` (closure itself uses `b = 0`).
+fn bridge_edges(seed: u64, pop: &Population, net: &Network, u: u32) -> Vec<u64> {
+    let ui = u as usize;
+    if pop.account[ui] != AccountType::Person {
+        return Vec::new();
+    }
+    let mut r = Rng::new(seed, Stream::Closure, u64::from(u), 1);
+    let mut out = Vec::new();
+    let household = |e: usize| {
+        matches!(net.relation[e], Relation::Partner | Relation::Family)
+            && pop.household[net.alters[e] as usize] == pop.household[ui]
+    };
+    for e in net.range(ui) {
+        let v = net.alters[e];
+        match net.relation[e] {
+            Relation::Partner => {
+                for f in net.range(v as usize) {
+                    let w = net.alters[f];
+                    let rel = net.relation[f];
+                    if w == u
+                        || pop.account[w as usize] != AccountType::Person
+                        || !r.chance(PARTNER_MEETS[rel.index()])
+                    {
+                        continue;
+                    }
+                    let rel = if rel == Relation::CloseFriend && r.chance(0.3) {
+                        Relation::CloseFriend
+                    } else {
+                        Relation::Acquaintance
+                    };
+                    out.push(pack(u, w, rel));
+                }
+            }
+            Relation::CloseFriend if pop.account[v as usize] == AccountType::Person => {
+                for h in net.range(ui) {
+                    if household(h) && r.chance(CLOSE_FRIEND_MEETS_HOUSEHOLD) {
+                        out.push(pack(v, net.alters[h], Relation::Acquaintance));
+                    }
+                }
+            }
+            _ => {}
+        }
     }
     out
 }

@@ -55,6 +55,10 @@ pub enum Stream {
     Groups,
     /// Observation sampling of events.
     Sampling,
+    /// Per-person and per-day rhythms (chronotype, busy days, the shared calendar).
+    Rhythm,
+    /// Who evades, and the roles of an evader's ties.
+    Evasion,
 }
 
 /// xoshiro256++: small, fast and statistically strong; one instance per entity.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow::array::{ArrayRef, Float64Array, Int8Array, Int32Array, Int64Array};
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int8Array, Int32Array, Int64Array};
 use rayon::prelude::*;
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_format::manifest::{Manifest, file_entry};
@@ -272,6 +272,12 @@ fn write_truth_persons(syn: &Synthetic, by_id: &[u32], path: &Path) -> Result<u6
                 block
                     .iter()
                     .map(|&i| f64::from(pop.activity[i as usize]))
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(BooleanArray::from(
+                block
+                    .iter()
+                    .map(|&i| crate::events::is_evader(&syn.config, pop, i))
                     .collect::<Vec<_>>(),
             )),
         ])?;

@@ -415,3 +415,112 @@ fn event_values_follow_the_channel_contract() {
         }
     }
 }
+
+/// Visible events per unordered pair `(lo, hi)`: (all channels, transfers).
+fn pair_events(root: &Path) -> HashMap<(i64, i64), (u64, u64)> {
+    let mut out: HashMap<(i64, i64), (u64, u64)> = HashMap::new();
+    for part in layout::DatasetPaths::new(root).event_parts().unwrap() {
+        for b in read(&part) {
+            let src = b.column(0).as_primitive::<Int64Type>();
+            let dst = b.column(1).as_primitive::<Int64Type>();
+            let ch = b.column(2).as_dictionary::<Int8Type>();
+            let names = ch.values().as_string::<i32>();
+            for i in 0..b.num_rows() {
+                let (s, d) = (src.value(i), dst.value(i));
+                let transfer = names.value(ch.keys().value(i) as usize) == "transfer";
+                let e = out.entry((s.min(d), s.max(d))).or_default();
+                e.0 += 1;
+                e.1 += u64::from(transfer);
+            }
+        }
+    }
+    out
+}
+
+fn evaders(root: &Path) -> HashMap<i64, bool> {
+    let paths = layout::DatasetPaths::new(root);
+    let mut out = HashMap::new();
+    for b in read(&paths.truth_persons()) {
+        let id = b.column(0).as_primitive::<Int64Type>();
+        let evader = b
+            .column_by_name(schema::col::EVADER)
+            .expect("evader column")
+            .as_boolean();
+        assert_eq!(evader.null_count(), 0);
+        for i in 0..b.num_rows() {
+            out.insert(id.value(i), evader.value(i));
+        }
+    }
+    out
+}
+
+#[test]
+fn evasion_hides_the_closest_routes_money_and_keeps_decoys() {
+    // Same seed with and without the scenario: the network and the truth are the same, so
+    // the evaders' ties can be compared one by one.
+    let root = tempfile::tempdir().unwrap();
+    let plain_dir = root.path().join("plain");
+    let evasion_dir = root.path().join("evasion");
+    generate(&tiny(), &plain_dir, ExistingDir::Refuse).unwrap();
+    let mut config = tiny();
+    config.scenario = tierank_datagen::Scenario::Evasion;
+    config.evader_share = 0.2;
+    generate(&config, &evasion_dir, ExistingDir::Refuse).unwrap();
+
+    assert!(evaders(&plain_dir).values().all(|&e| !e));
+    let who = evaders(&evasion_dir);
+    let share = who.values().filter(|&&e| e).count() as f64 / who.len() as f64;
+    assert!((0.15..0.25).contains(&share), "evader share {share}");
+    let manifest = fs::read_to_string(evasion_dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"scenario\": \"evasion\""), "{manifest}");
+
+    let plain = pair_events(&plain_dir);
+    let evasion = pair_events(&evasion_dir);
+    let count = |m: &HashMap<(i64, i64), (u64, u64)>, a: i64, b: i64| -> (u64, u64) {
+        m.get(&(a.min(b), a.max(b))).copied().unwrap_or_default()
+    };
+    let (mut close_plain, mut close_evasion) = (0u64, 0u64);
+    let (mut outer_plain, mut outer_evasion) = (0u64, 0u64);
+    let (mut mid_pay_plain, mut mid_pay_evasion) = (0u64, 0u64);
+    let paths = layout::DatasetPaths::new(&evasion_dir);
+    for b in read(&paths.closeness()) {
+        let ego = b.column(0).as_primitive::<Int64Type>();
+        let alter = b.column(1).as_primitive::<Int64Type>();
+        let layer = b.column(2).as_primitive::<Int8Type>();
+        for i in 0..b.num_rows() {
+            let (e, a, l) = (ego.value(i), alter.value(i), layer.value(i));
+            if !who[&e] || who[&a] {
+                continue;
+            }
+            match l {
+                1 | 2 => {
+                    close_plain += count(&plain, e, a).0;
+                    close_evasion += count(&evasion, e, a).0;
+                }
+                3 | 4 => {
+                    mid_pay_plain += count(&plain, e, a).1;
+                    mid_pay_evasion += count(&evasion, e, a).1;
+                }
+                _ => {
+                    outer_plain += count(&plain, e, a).0;
+                    outer_evasion += count(&evasion, e, a).0;
+                }
+            }
+        }
+    }
+    // Visible contact with the closest falls to about an eighth...
+    assert!(
+        (close_evasion as f64) < 0.3 * close_plain as f64,
+        "closest: {close_evasion} visible events under evasion, {close_plain} without"
+    );
+    // ...money goes through a few trusted friends...
+    assert!(
+        mid_pay_evasion as f64 > 1.5 * mid_pay_plain as f64,
+        "layer 3-4 transfers: {mid_pay_evasion} under evasion, {mid_pay_plain} without"
+    );
+    // ...and decoys among the outer friends are kept visibly busy.
+    assert!(
+        outer_evasion as f64 > 1.2 * outer_plain as f64,
+        "outer friends: {outer_evasion} visible events under evasion, {outer_plain} without"
+    );
+}

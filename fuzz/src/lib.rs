@@ -258,10 +258,14 @@ impl Reader {
                 let path = ctx.files.join("calibration.json");
                 put(&path)?;
                 let file = tierank_eval::CalibrationFile::load(&path).map_err(kind)?;
-                // The contract selection relies on: a monotone map into [0, 1].
+                // The contract selection relies on: at a fixed position (rank band and degree
+                // bucket, here taken from the input so that every band gets exercised), a
+                // monotone map into [0, 1].
+                let degree = 1 + u32::from(data.first().copied().unwrap_or(0));
+                let rank = 1 + (data.len() as u32 % degree);
                 let mut last = 0.0;
                 for s in [f64::MIN, -1e9, -1.0, 0.0, 0.5, 1.0, 10.0, 1e9, f64::MAX] {
-                    let p = file.probability(s);
+                    let p = file.probability(s, rank, degree);
                     assert!(
                         (0.0..=1.0).contains(&p) && p >= last,
                         "a loaded calibration maps {s} to {p} (previous {last})"

@@ -28,6 +28,7 @@ I8 = "int8"
 F64 = "float64"
 TS = "timestamp"  # Timestamp(ms, UTC)
 STR = "string"  # closed vocabulary: Dictionary(Int8, Utf8)
+BOOL = "bool"
 
 PERSONS = [("person_id", ID, False), ("region", I32, False), ("age_band", STR, False),
            ("joined_at", TS, False)]
@@ -40,7 +41,8 @@ CLOSENESS = [("ego", ID, False), ("alter", ID, False), ("layer", I8, False),
              ("relation", STR, False), ("closeness", F64, False)]
 TRUTH_PERSONS = [("person_id", ID, False), ("household_id", ID, False),
                  ("workplace_id", ID, True), ("school_id", ID, True),
-                 ("account_type", STR, False), ("activity", F64, False)]
+                 ("account_type", STR, False), ("activity", F64, False),
+                 ("evader", BOOL, False)]
 RANKINGS = [("target", ID, False), ("heuristic", STR, False), ("rank", I32, False),
             ("alter", ID, False), ("score", F64, False)]
 METRICS = [("heuristic", STR, False), ("k", I32, True), ("metric", STR, False),
@@ -122,7 +124,8 @@ def check_pyarrow(path: Path, columns, rows: int) -> None:
     table = pq.read_table(path)
     assert table.schema.names == [c[0] for c in columns]
     expected = {ID: pa.int64(), I32: pa.int32(), I8: pa.int8(), F64: pa.float64(),
-                TS: pa.timestamp("ms", tz="UTC"), STR: pa.dictionary(pa.int8(), pa.string())}
+                TS: pa.timestamp("ms", tz="UTC"), STR: pa.dictionary(pa.int8(), pa.string()),
+                BOOL: pa.bool_()}
     for name, kind, nullable in columns:
         field = table.schema.field(name)
         assert field.type == expected[kind], f"{name}: {field.type}"
@@ -151,6 +154,8 @@ def check_pandas(path: Path, columns, rows: int) -> None:
                 assert dtype == np.dtype(numpy_name), f"{name}: {dtype}"
         elif kind == F64:
             assert dtype == np.float64, f"{name}: {dtype}"
+        elif kind == BOOL:
+            assert dtype == np.bool_, f"{name}: {dtype}"
         elif kind == TS:
             assert dtype == pd.DatetimeTZDtype(unit="ms", tz="UTC"), f"{name}: {dtype}"
         else:
@@ -165,7 +170,7 @@ def check_polars(path: Path, columns, rows: int) -> None:
     frame = pl.read_parquet(path)
     assert frame.columns == [c[0] for c in columns]
     expected = {ID: pl.Int64, I32: pl.Int32, I8: pl.Int8, F64: pl.Float64,
-                TS: pl.Datetime("ms", "UTC")}
+                TS: pl.Datetime("ms", "UTC"), BOOL: pl.Boolean}
     for name, kind, _ in columns:
         dtype = frame.schema[name]
         if kind == STR:
@@ -180,7 +185,7 @@ def check_duckdb(path: Path, columns, rows: int) -> None:
     relation = con.sql(f"select * from read_parquet({sql_path(path)})")
     assert relation.columns == [c[0] for c in columns]
     expected = {ID: "BIGINT", I32: "INTEGER", I8: "TINYINT", F64: "DOUBLE",
-                TS: "TIMESTAMP WITH TIME ZONE", STR: "VARCHAR"}
+                TS: "TIMESTAMP WITH TIME ZONE", STR: "VARCHAR", BOOL: "BOOLEAN"}
     types = dict(zip(relation.columns, map(str, relation.types)))
     for name, kind, _ in columns:
         assert types[name] == expected[kind], f"{name}: {types[name]}"
@@ -224,7 +229,7 @@ def canonical(table: pa.Table, columns) -> pa.Table:
     """Each column in one representation per kind, so that values can be compared. The casts
     are safe: one that would change a value (a fractional id, a sub-millisecond time) fails."""
     target = {ID: pa.int64(), I32: pa.int32(), I8: pa.int8(), F64: pa.float64(),
-              TS: pa.timestamp("ms", tz="UTC"), STR: pa.string()}
+              TS: pa.timestamp("ms", tz="UTC"), STR: pa.string(), BOOL: pa.bool_()}
     return pa.table({name: pc.cast(table.column(name), target[kind], safe=True)
                      for name, kind, _ in columns})
 

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tierank_eval::report::{ReportInput, RowKind, SummaryRow, render_html, summary};
 use tierank_eval::{
-    CALIBRATION_FORMAT, CalibrationFile, Calibrator, EvalOptions, Evaluation, LearnedHeuristic,
-    LearnedModel, LearnedOptions, TruthIndex, evaluate, split_train_test, stratified_sample,
+    CalibrationFile, EvalOptions, Evaluation, LearnedHeuristic, LearnedModel, LearnedOptions,
+    Metric, ModelKind, Stratum, TruthIndex, evaluate, split_train_test, stratified_sample,
     train_learned,
 };
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
@@ -35,6 +35,10 @@ use crate::{Progress, check_cancelled};
 
 /// Name of the learned row.
 const LEARNED: &str = tierank_eval::learned::LEARNED;
+/// Name of the row of the logistic baseline ([`CompareRequest::logistic_baseline`]).
+const LOGISTIC_BASELINE: &str = "learned_logistic";
+/// The default kind of the learned model.
+pub const DEFAULT_MODEL_KIND: &str = "gbt";
 /// Suffix of the rows scored on the strictly minimised graph.
 const MINIMIZED: &str = "+minimized";
 /// Share of the sampled targets that train the learned model.
@@ -58,6 +62,14 @@ pub struct CompareRequest {
     pub exclude: Option<PathBuf>,
     /// Train a learned combination on half of the targets.
     pub learned: bool,
+    /// Kind of the learned model: gradient-boosted trees (`gbt`, the more precise) or
+    /// logistic regression (`logistic`, one readable coefficient per feature).
+    #[serde(default = "default_model_kind")]
+    pub model_kind: String,
+    /// Also train a logistic model on the same targets and evaluate it as the row
+    /// `learned_logistic`; the report notes the paired difference in precision at each k.
+    #[serde(default)]
+    pub logistic_baseline: bool,
     /// Bootstrap resamples of the confidence intervals (0: no intervals).
     pub resamples: usize,
     /// Report directory.
@@ -71,6 +83,14 @@ pub struct CompareRequest {
     /// The memory guard.
     #[serde(skip)]
     pub memory: MemoryLimit,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`); `false` opens the snapshot.
+    #[serde(default)]
+    pub no_snapshot: bool,
+}
+
+fn default_model_kind() -> String {
+    DEFAULT_MODEL_KIND.to_owned()
 }
 
 /// What a finished `compare` produced.
@@ -207,7 +227,9 @@ impl CompareRequest {
         tierank_format::output::check_output_path(&args.out, &inputs)
             .map_err(|e| bad_input(format!("--out: {e}")))?;
         check_output_dir(&args.out, existing).map_err(|e| bad_input(format!("--out: {e}")))?;
-        let paths = DatasetPaths::new(&args.data);
+        // `data` may name a snapshot file: the truth lives in the dataset it was built from.
+        let dataset_dir = tierank_io::snapshot::dataset_dir(&args.data).map_err(io_error)?;
+        let paths = DatasetPaths::new(&dataset_dir);
         if !paths.closeness().is_file() {
             return Err(bad_input(format!(
                 "{}: no ground truth; tierank compare needs truth/closeness.parquet (datasets from \
@@ -229,22 +251,28 @@ impl CompareRequest {
             }
             None => None,
         };
+        let model_kind: ModelKind = args.model_kind.parse().map_err(bad_input)?;
+        // Evaders of the evasion scenario (none in datasets without the column), read before
+        // the dataset so that a bad column costs no loading time.
+        let evaders = tierank_io::read_truth_evaders(&dataset_dir).map_err(io_error)?;
 
         crate::memory::check_load(&args.memory, &args.data)?;
         check_cancelled(progress)?;
         progress.start(STAGES, "loading");
-        let (graph, report) = crate::load_graph(
+        let opened = crate::load_graph(
             &args.data,
             &LoadOptions {
                 half_life_ms,
                 strict: args.strict,
                 window,
             },
+            !args.no_snapshot,
         )?;
+        let (graph, report) = (opened.graph, opened.report);
         let graph = Arc::new(graph);
         check_cancelled(progress)?;
         progress.step("reading truth");
-        let truth = tierank_io::read_truth(&args.data)
+        let truth = tierank_io::read_truth(&dataset_dir)
             .map_err(io_error)?
             .ok_or_else(|| bad_input("truth/closeness.parquet disappeared while loading"))?;
 
@@ -276,7 +304,8 @@ impl CompareRequest {
             &truth.relation,
             &truth.closeness,
         )
-        .bad_input()?;
+        .bad_input()?
+        .with_evaders(&eval_graph, &evaders);
         if truth_index.unmatched_rows() > 0 || truth_index.missing_ties() > 0 {
             log::info!(
                 "truth: {} rows not matching a friendship, {} friendships without a truth row",
@@ -312,6 +341,7 @@ impl CompareRequest {
             .map(|h| h.name().to_owned())
             .filter(|n| n != "random")
             .collect();
+        let mut baseline: Option<LearnedModel> = None;
         let model: Option<LearnedModel> = if learned_requested && !components.is_empty() {
             let train_truth = TruthIndex::from_columns(
                 &graph,
@@ -324,10 +354,30 @@ impl CompareRequest {
             .bad_input()?;
             let options = LearnedOptions {
                 relevant_layer: args.relevant_layer,
+                kind: model_kind,
                 ..LearnedOptions::default()
             };
             match train_learned(&graph, &train, &components, &config, &train_truth, &options) {
-                Ok(m) => Some(m),
+                Ok(m) => {
+                    if args.logistic_baseline && model_kind != ModelKind::Logistic {
+                        let options = LearnedOptions {
+                            kind: ModelKind::Logistic,
+                            ..options
+                        };
+                        baseline = Some(
+                            train_learned(
+                                &graph,
+                                &train,
+                                &components,
+                                &config,
+                                &train_truth,
+                                &options,
+                            )
+                            .map_err(ApiError::other)?,
+                        );
+                    }
+                    Some(m)
+                }
                 Err(tierank_eval::EvalError::Training { reason }) => {
                     log::warn!("learned model not trained: {reason}");
                     None
@@ -346,6 +396,12 @@ impl CompareRequest {
             with_model.push(Box::new(
                 LearnedHeuristic::new(m.clone(), &graph).map_err(ApiError::other)?,
             ));
+        }
+        if let Some(m) = &baseline {
+            with_model.push(Box::new(Renamed {
+                inner: Box::new(LearnedHeuristic::new(m.clone(), &graph).map_err(ApiError::other)?),
+                name: LOGISTIC_BASELINE.to_owned(),
+            }));
         }
         match &minimized {
             None => rows = with_model,
@@ -417,7 +473,7 @@ impl CompareRequest {
                     &truth.closeness,
                 )
                 .bad_input()?;
-                Calibrator::fit_heuristic(
+                CalibrationFile::fit(
                     &graph,
                     fit_targets,
                     h.as_ref(),
@@ -425,13 +481,6 @@ impl CompareRequest {
                     args.relevant_layer,
                 )
                 .ok()
-                .map(|c| CalibrationFile {
-                    format: CALIBRATION_FORMAT,
-                    heuristic: name.clone(),
-                    relevant_layer: args.relevant_layer,
-                    targets: fit_targets.len(),
-                    calibration: c,
-                })
             }
             None => None,
         };
@@ -444,7 +493,7 @@ impl CompareRequest {
                 strict: args.strict,
                 window,
             },
-            &args.data,
+            &opened.dataset_dir,
             &report,
         )?;
         let staged = StagedDir::new(&args.out, existing).map_err(ApiError::other)?;
@@ -509,6 +558,28 @@ impl CompareRequest {
             "Opted-out people are never counted as selectable: rows without the {MINIMIZED} suffix use everyone's data to score but drop opted-out friends from the ranking; rows with it use no data about opted-out people at all (strict minimisation)."
         ));
         }
+        if baseline.is_some() {
+            for &k in &ks {
+                if let Some(d) = evaluation.paired_difference(
+                    LEARNED,
+                    LOGISTIC_BASELINE,
+                    Some(k),
+                    Metric::Precision,
+                    Stratum::All,
+                ) {
+                    let ci = match (d.ci_low, d.ci_high) {
+                        (Some(lo), Some(hi)) => format!(" (95% CI {lo:+.4} to {hi:+.4})"),
+                        _ => String::new(),
+                    };
+                    let line = format!(
+                        "Precision@{k} of {LEARNED} ({model_kind}) minus {LOGISTIC_BASELINE}, paired over {} targets: {:+.4}{ci}.",
+                        d.targets, d.value
+                    );
+                    log::info!("{line}");
+                    notes.push(line);
+                }
+            }
+        }
         if learned_requested && model.is_none() {
             notes.push(
                 "The learned model could not be trained on this sample (see the log).".into(),
@@ -541,6 +612,7 @@ impl CompareRequest {
             &evaluation,
             model.as_ref(),
             calibration.as_ref(),
+            !evaders.is_empty(),
         )?;
         std::fs::write(dir.join("manifest.json"), manifest)
             .context(format!("writing {}", dir.join("manifest.json").display()))?;
@@ -654,10 +726,14 @@ fn manifest(
     e: &Evaluation,
     model: Option<&LearnedModel>,
     calibration: Option<&CalibrationFile>,
+    evaders_read: bool,
 ) -> Result<String, ApiError> {
     let root = paths.root();
     let mut files: Vec<PathBuf> = report.files_read.clone();
     files.push(paths.closeness());
+    if evaders_read {
+        files.push(paths.truth_persons());
+    }
     files.sort();
     files.dedup();
     let mut inputs = Vec::new();
@@ -701,6 +777,8 @@ fn manifest(
             "relevant_layer": args.relevant_layer,
             "seed": p.seed,
             "learned": args.learned,
+            "model_kind": args.model_kind,
+            "logistic_baseline": args.logistic_baseline,
             "train_fraction": if args.learned { TRAIN_FRACTION } else { 0.0 },
             "resamples": args.resamples,
             "confidence": e.options.confidence,
@@ -741,4 +819,26 @@ fn manifest(
     let mut text = serde_json::to_string_pretty(&value).map_err(ApiError::other)?;
     text.push('\n');
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request recorded before the model kind, the baseline and snapshots existed still
+    /// reads, with the defaults of the CLI: gradient-boosted trees, no baseline, snapshot
+    /// used.
+    #[test]
+    fn older_request_reads_with_defaults() {
+        let text = r#"{"data":"d","sample":10,"heuristics":"all","k":[5],"relevant_layer":3,
+            "exclude":null,"learned":true,"resamples":0,"out":"o","force":false,
+            "params":{"seed":0,"half_life_days":null,"channel_weights":null,
+            "outgoing_weight":null,"ppr_alpha":null,"ppr_epsilon":null,"combo":null,
+            "window":{"window_start":null,"window_end":null,"as_of":null}},"strict":false}"#;
+        let r: CompareRequest = serde_json::from_str(text).expect("parses");
+        assert_eq!(r.model_kind, DEFAULT_MODEL_KIND);
+        assert!(!r.logistic_baseline);
+        assert!(!r.no_snapshot);
+        assert!(r.model_kind.parse::<ModelKind>().is_ok());
+    }
 }

@@ -25,8 +25,7 @@ pub use params::{HeuristicParams, WindowParams};
 pub use rank::{RankOutcome, RankRequest};
 pub use select::{SelectOutcome, SelectRequest};
 
-use tierank_graph::Graph;
-use tierank_io::{LoadOptions, LoadReport};
+use tierank_io::{LoadOptions, OpenedGraph};
 
 /// How a request reports progress and warnings, and learns that it should stop. Every
 /// method has a silent default, so [`NoProgress`] is the empty implementation.
@@ -75,13 +74,20 @@ pub fn check_cancelled(progress: &dyn Progress) -> Result<(), ApiError> {
     }
 }
 
-/// Loads a dataset: the ONE place requests load a graph, so that another source (a
-/// snapshot) needs a change here only.
+/// Loads a dataset: the ONE place requests get a graph. `data` is a dataset directory or a
+/// snapshot file of `tierank index`; with `use_snapshot`, a directory's up-to-date snapshot
+/// (built with the same loader options) is opened instead of the Parquet files
+/// (`tierank_io::open_graph`). The result names the dataset directory, where the truth and
+/// the checksums of the files read are.
 ///
 /// # Errors
-/// Bad input for a dataset that is wrong, a failure for an I/O error.
-pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport), ApiError> {
-    tierank_io::load_graph(dir, opts).map_err(error::io_error)
+/// Bad input for a dataset or snapshot that is wrong, a failure for an I/O error.
+pub fn load_graph(
+    data: &Path,
+    opts: &LoadOptions,
+    use_snapshot: bool,
+) -> Result<OpenedGraph, ApiError> {
+    tierank_io::open_graph(data, opts, use_snapshot).map_err(error::io_error)
 }
 
 /// Refuses an output file that exists (without `force`) or is a directory.

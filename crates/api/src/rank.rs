@@ -48,6 +48,10 @@ pub struct RankRequest {
     pub memory: MemoryLimit,
     /// Model file of the `learned` heuristic (`model.json` of `compare`).
     pub model: Option<PathBuf>,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`); `false` opens the snapshot.
+    #[serde(default)]
+    pub no_snapshot: bool,
 }
 
 /// What a finished `rank` did.
@@ -124,6 +128,22 @@ pub fn check_rank_settings(
     })
 }
 
+/// A ranking ready to run: settings checked, dataset loaded, heuristics built, targets
+/// chosen. [`RankRequest::run`] ranks it into the output file; a partitioned run (the CLI's
+/// process flags, `tierank-dist`) ranks it across processes instead.
+pub struct PreparedRank {
+    /// The graph.
+    pub graph: Graph,
+    /// How it was loaded.
+    pub report: LoadReport,
+    /// The heuristics, in column order.
+    pub heuristics: Vec<Box<dyn Heuristic>>,
+    /// The targets, in output order.
+    pub targets: Vec<NodeId>,
+    /// When preparing began (reading and building time of a partitioned run).
+    pub started: Instant,
+}
+
 impl RankRequest {
     /// Checks every setting, loads the dataset, ranks and writes the Parquet file.
     ///
@@ -131,6 +151,17 @@ impl RankRequest {
     /// Bad input (nothing written) for every mistake in the settings or input files; a
     /// failure for I/O errors; [`ApiError::Cancelled`] when `progress` asks to stop.
     pub fn run(&self, progress: &dyn Progress) -> Result<RankOutcome, ApiError> {
+        let prepared = self.prepare(progress)?;
+        self.rank_prepared(&prepared, progress)
+    }
+
+    /// Checks every setting and the output path, reads the targets, loads the dataset (or
+    /// its snapshot), checks the model's settings and builds the heuristics: everything of
+    /// [`Self::run`] before ranking.
+    ///
+    /// # Errors
+    /// As [`Self::run`].
+    pub fn prepare(&self, progress: &dyn Progress) -> Result<PreparedRank, ApiError> {
         let mut settings = check_rank_settings(
             &self.heuristics,
             self.k,
@@ -157,7 +188,8 @@ impl RankRequest {
         let started = Instant::now();
         crate::memory::check_load(&self.memory, &self.data)?;
         check_cancelled(progress)?;
-        let (graph, report) = crate::load_graph(&self.data, &settings.load)?;
+        let opened = crate::load_graph(&self.data, &settings.load, !self.no_snapshot)?;
+        let (graph, report) = (opened.graph, opened.report);
         log::info!(
             "loaded {} people, {} friendships, events: {}, weights: {} in {:.1}s",
             report.num_nodes,
@@ -167,7 +199,12 @@ impl RankRequest {
             started.elapsed().as_secs_f64()
         );
         if let Some(model) = &self.model {
-            let now = ScoreSettings::of_run(&settings.config, &settings.load, &self.data, &report)?;
+            let now = ScoreSettings::of_run(
+                &settings.config,
+                &settings.load,
+                &opened.dataset_dir,
+                &report,
+            )?;
             check_settings("--model", model, &now, &|m| progress.warn(m))?;
         }
         let heuristics = build_with_model(
@@ -178,13 +215,37 @@ impl RankRequest {
         )?;
         let targets = choose_targets(&graph, target_ids.as_deref(), self.sample, self.params.seed)?;
         check_cancelled(progress)?;
+        Ok(PreparedRank {
+            graph,
+            report,
+            heuristics,
+            targets,
+            started,
+        })
+    }
 
+    /// Ranks a prepared ranking into the output file.
+    ///
+    /// # Errors
+    /// A failure for I/O errors; [`ApiError::Cancelled`] when `progress` asks to stop.
+    pub fn rank_prepared(
+        &self,
+        prepared: &PreparedRank,
+        progress: &dyn Progress,
+    ) -> Result<RankOutcome, ApiError> {
+        let PreparedRank {
+            graph,
+            report,
+            heuristics,
+            targets,
+            ..
+        } = prepared;
         let names: Vec<String> = heuristics.iter().map(|h| h.name().to_owned()).collect();
         let mut writer = RankingsWriter::create(&self.out, &names).map_err(io_error)?;
         // The event window, so that the rankings can be reproduced (`--window-start/-end`).
-        writer.set_metadata("tierank.event_window", &window_record(&report).to_string());
+        writer.set_metadata("tierank.event_window", &window_record(report).to_string());
         let ranking_started = Instant::now();
-        let summary = rank_chunks(&graph, &targets, &heuristics, self.k, progress, |rows| {
+        let summary = rank_chunks(graph, targets, heuristics, self.k, progress, |rows| {
             writer.write(rows).map_err(io_error)
         })?;
         let written = writer.finish().map_err(io_error)?;
@@ -325,4 +386,7 @@ pub struct LoadedGraph {
     pub report: LoadReport,
     /// The options it was loaded with.
     pub load: LoadOptions,
+    /// The dataset directory (for a snapshot: the one it was built from), whose checksums
+    /// artefact settings record.
+    pub dataset_dir: PathBuf,
 }

@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use tierank_eval::{CalibrationFile, Calibrator};
+use tierank_eval::CalibrationFile;
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::build;
 use tierank_io::{AudienceRows, ExposureRows, LoadOptions, write_audiences, write_exposure};
 use tierank_select::{
-    AuditParameters, AuditRecord, Calibration, ExclusionSet, FileDigest, Policy, SelectError,
-    SelectOptions, Selection, select,
+    AuditParameters, AuditRecord, Block, Calibration, ExclusionSet, FileDigest, Policy, Position,
+    SelectError, SelectOptions, Selection, select,
 };
 
 use crate::artefact::{ScoreSettings, check_settings};
@@ -61,6 +61,10 @@ pub struct SelectRequest {
     /// The memory guard.
     #[serde(skip)]
     pub memory: MemoryLimit,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`); `false` opens the snapshot.
+    #[serde(default)]
+    pub no_snapshot: bool,
     /// Output directory (audiences.parquet, exposure.parquet, audit.json).
     pub out: PathBuf,
     /// Replace the output directory if it exists.
@@ -177,14 +181,16 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
     let started = Instant::now();
     crate::memory::check_load(&args.memory, &args.data)?;
     check_cancelled(progress)?;
-    let (graph, report) = crate::load_graph(
+    let opened = crate::load_graph(
         &args.data,
         &LoadOptions {
             half_life_ms,
             strict: args.strict,
             window,
         },
+        !args.no_snapshot,
     )?;
+    let (graph, report) = (opened.graph, opened.report);
     log::info!(
         "loaded {} people, {} friendships in {:.1}s",
         report.num_nodes,
@@ -199,7 +205,7 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
                 strict: args.strict,
                 window,
             },
-            &args.data,
+            &opened.dataset_dir,
             &report,
         )?;
         check_settings("--calibration", path, &now, &|m| progress.warn(m))?;
@@ -216,9 +222,7 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         ));
     }
 
-    let probability = calibrator
-        .as_ref()
-        .map(|c| move |score: f64| c.probability(score));
+    let probability = calibrator.as_ref().map(ByRank);
     let opts = SelectOptions {
         excluded,
         strict_minimization: args.strict_minimization,
@@ -295,7 +299,7 @@ fn select_error(err: SelectError) -> ApiError {
 /// Reads a calibration file (`tierank_eval::CalibrationFile`, written by `tierank compare`)
 /// and checks that it calibrates `heuristic`: another heuristic's scores live on another
 /// scale, and its probabilities would be meaningless here.
-fn read_calibration(path: &Path, heuristic: &str) -> Result<Calibrator, ApiError> {
+fn read_calibration(path: &Path, heuristic: &str) -> Result<CalibrationFile, ApiError> {
     let file = CalibrationFile::load(path).map_err(|e| bad_input(format!("--calibration: {e}")))?;
     if file.heuristic != heuristic {
         return Err(bad_input(format!(
@@ -307,7 +311,21 @@ fn read_calibration(path: &Path, heuristic: &str) -> Result<Calibrator, ApiError
             file.heuristic
         )));
     }
-    Ok(file.calibration)
+    Ok(file)
+}
+
+/// A calibration file as selection reads it: by score, rank band and degree.
+struct ByRank<'a>(&'a CalibrationFile);
+
+impl Calibration for ByRank<'_> {
+    fn probability(&self, score: f64, at: Position) -> f64 {
+        self.0.probability(score, at.rank, at.degree)
+    }
+
+    fn block(&self, score: f64, at: Position) -> Option<Block> {
+        let (id, standard_error) = self.0.block(score, at.rank, at.degree);
+        Some(Block { id, standard_error })
+    }
 }
 
 /// Digests of every input: the dataset files read (and its manifest), the targets, the

@@ -41,6 +41,15 @@ pub struct Args {
     /// Skip the learned combination and evaluate every row on all sampled targets.
     #[arg(long)]
     pub no_learned: bool,
+    /// Kind of the learned model: gradient-boosted trees (`gbt`, the more precise) or
+    /// logistic regression (`logistic`, one readable coefficient per feature).
+    #[arg(long, value_name = "KIND", default_value = "gbt", value_parser = ["gbt", "logistic"])]
+    pub model_kind: String,
+    /// Also train a logistic model on the same targets and evaluate it as the row
+    /// `learned_logistic`; the report notes the paired difference in precision at each k,
+    /// with its bootstrap interval.
+    #[arg(long)]
+    pub logistic_baseline: bool,
     /// Bootstrap resamples of the confidence intervals (0: no intervals).
     #[arg(long, value_name = "B", default_value_t = 1000)]
     pub resamples: usize,
@@ -58,6 +67,10 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`).
+    #[arg(long)]
+    pub no_snapshot: bool,
     /// The memory guard.
     #[command(flatten)]
     pub memory: crate::memory::MemoryArgs,
@@ -98,12 +111,15 @@ impl Args {
             relevant_layer: self.relevant_layer,
             exclude: self.exclude.clone(),
             learned: !self.no_learned,
+            model_kind: self.model_kind.clone(),
+            logistic_baseline: self.logistic_baseline,
             resamples: self.resamples,
             out: self.out.clone(),
             force: self.force,
             params: self.heuristic.to_params(),
             strict: self.strict,
             memory: self.memory.limit()?,
+            no_snapshot: self.no_snapshot,
         })
     }
 }

@@ -74,6 +74,13 @@ pub struct Args {
     /// People per events part file.
     #[arg(long)]
     chunk_persons: Option<u64>,
+    /// Behavioural scenario: none (default) or evasion (a share of people hide their
+    /// closest ties; see docs/generator.md).
+    #[arg(long)]
+    scenario: Option<String>,
+    /// Share of ordinary people who evade under --scenario evasion (default 0.02).
+    #[arg(long, allow_negative_numbers = true)]
+    evader_share: Option<f64>,
     /// The memory guard.
     #[command(flatten)]
     memory: crate::memory::MemoryArgs,
@@ -117,6 +124,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         drop_channels: (!args.drop_channel.is_empty()).then_some(args.drop_channel),
         sample_events: args.sample_events,
         chunk_persons: args.chunk_persons,
+        scenario: args
+            .scenario
+            .as_deref()
+            .map(str::parse::<tierank_datagen::Scenario>)
+            .transpose()
+            .map_err(bad_input)?,
+        evader_share: args.evader_share,
     };
     let config = ConfigOverrides::resolve(&[&file, &flags]).map_err(bad_input)?;
     config.validate().map_err(bad_input)?;

@@ -42,12 +42,19 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`).
+    #[arg(long)]
+    pub no_snapshot: bool,
     /// The memory guard.
     #[command(flatten)]
     pub memory: crate::memory::MemoryArgs,
     /// Model file of the `learned` heuristic (`model.json` written by `tierank compare`).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+    /// Process flags of a partitioned run (`tierank cluster` sets them).
+    #[command(flatten)]
+    pub cluster: crate::cmd_cluster::ProcessArgs,
 }
 
 impl Args {
@@ -68,15 +75,35 @@ impl Args {
             strict: self.strict,
             memory: self.memory.limit()?,
             model: self.model.clone(),
+            no_snapshot: self.no_snapshot,
         })
     }
 }
 
 /// Runs `tierank rank`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let outcome = args
-        .request()?
-        .run(&CliProgress::default())
+    let cluster = args.cluster.spec()?;
+    let request = args.request()?;
+    let progress = CliProgress::default();
+    let prepared = request.prepare(&progress).map_err(api_error)?;
+    if args.cluster.is_partitioned() {
+        let window_record = tierank_api::params::window_record(&prepared.report).to_string();
+        let read_seconds = prepared.started.elapsed().as_secs_f64();
+        return crate::cmd_cluster::rank(
+            &cluster,
+            std::sync::Arc::new(prepared.graph),
+            prepared.heuristics,
+            prepared.targets,
+            args.k,
+            &crate::cmd_cluster::Output {
+                out: &args.out,
+                window_record,
+                read_seconds,
+            },
+        );
+    }
+    let outcome = request
+        .rank_prepared(&prepared, &progress)
         .map_err(api_error)?;
     println!(
         "ranked {} targets under {} heuristics (k = {}) in {:.2}s: {} rows",

@@ -9,6 +9,7 @@ use std::time::Instant;
 use clap::Parser;
 use tierank_api::select::{AUDIENCES_FILE, AUDIT_FILE, EXPOSURE_FILE};
 use tierank_api::{SelectOutcome, SelectRequest};
+use tierank_select::EXPOSURE_CONFIDENCE;
 
 use crate::params::{HeuristicArgs, heuristics_help};
 use crate::util::{CliProgress, api_error};
@@ -54,6 +55,10 @@ pub struct Args {
     /// and counting them.
     #[arg(long)]
     pub strict: bool,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`).
+    #[arg(long)]
+    pub no_snapshot: bool,
     /// The memory guard.
     #[command(flatten)]
     pub memory: crate::memory::MemoryArgs,
@@ -111,6 +116,7 @@ impl Args {
             params: self.params.to_params(),
             strict: self.strict,
             memory: self.memory.limit()?,
+            no_snapshot: self.no_snapshot,
             out: self.out.clone(),
             force: self.force,
             command_line,
@@ -157,9 +163,17 @@ fn print_summary(args: &Args, outcome: &SelectOutcome) {
     println!("  people reached:               {}", e.people_reached);
     println!("  notices sent:                 {}", e.notices);
     match e.expected_collateral {
-        Some(c) => println!(
-            "  expected collateral exposure: {c:.3} (expected notices to people not close)"
-        ),
+        Some(c) => {
+            println!(
+                "  expected collateral exposure: {c:.3} (expected notices to people not close)"
+            );
+            if let Some((lo, hi)) = e.expected_collateral_interval {
+                println!(
+                    "  {:.0}% interval:                 [{lo:.1}, {hi:.1}]",
+                    EXPOSURE_CONFIDENCE * 100.0
+                );
+            }
+        }
         None => println!("  expected collateral exposure: unknown (no --calibration)"),
     }
     let shown = e.per_target.len().min(SUMMARY_TARGETS);

@@ -11,9 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_audit;
+mod cmd_cluster;
 mod cmd_compare;
 mod cmd_demo;
 mod cmd_generate;
+mod cmd_index;
 mod cmd_rank;
 mod cmd_select;
 mod cmd_stats;
@@ -50,6 +52,10 @@ struct Cli {
     /// Log more on stderr: -v info, -vv debug, -vvv trace (RUST_LOG, when set, wins).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Write every file of the run readable by its owner only (0600, directories 0700), for
+    /// outputs that hold personal data. Default: the umask decides (usually 0644 and 0755).
+    #[arg(long, global = true)]
+    private: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,6 +82,9 @@ enum Command {
     Generate(cmd_generate::Args),
     /// Print the realism report of a dataset (and write it as JSON).
     Stats(cmd_stats::Args),
+    /// Load a dataset once and write its graph snapshot, which `rank`, `compare` and `select`
+    /// then open in a fraction of the loading time.
+    Index(cmd_index::Args),
     /// Rank targets' friends by closeness under one or more heuristics.
     Rank(cmd_rank::Args),
     /// Compare heuristics against the planted truth and write a report directory.
@@ -84,6 +93,8 @@ enum Command {
     Select(cmd_select::Args),
     /// Check a `select` output directory against its audit record.
     Audit(cmd_audit::Args),
+    /// Run a command as N local processes on loopback (a partitioned run, one log each).
+    Cluster(cmd_cluster::Args),
     /// Check every file of a dataset (or a `select` output) against its recorded checksums.
     Verify(cmd_verify::Args),
 }
@@ -94,10 +105,12 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Demo(args) => cmd_demo::run(args),
         Command::Generate(args) => cmd_generate::run(args),
         Command::Stats(args) => cmd_stats::run(args),
+        Command::Index(args) => cmd_index::run(args),
         Command::Rank(args) => cmd_rank::run(args),
         Command::Compare(args) => cmd_compare::run(args),
         Command::Select(args) => cmd_select::run(args),
         Command::Audit(args) => cmd_audit::run(args),
+        Command::Cluster(args) => cmd_cluster::run(args),
         Command::Verify(args) => cmd_verify::run(args),
     }
 }
@@ -108,6 +121,9 @@ fn main() -> ExitCode {
         .format_timestamp(None)
         .init();
     util::set_quiet(cli.quiet);
+    if cli.private {
+        tierank_format::atomic::make_outputs_private();
+    }
     if let Some(threads) = cli.threads {
         // Before any parallel work: the global pool can be built only once.
         if let Err(err) = rayon::ThreadPoolBuilder::new()

@@ -46,6 +46,18 @@ impl<T, E: fmt::Display> BadInputExt<T> for Result<T, E> {
     }
 }
 
+/// Maps a library I/O error to exit code 2 when it is the user's input, and leaves every
+/// failure of the machine (a full disk, say: [`tierank_io::IoError::Io`] and
+/// [`tierank_io::IoError::Write`]) at exit code 1 (for `index` and `cluster`, which call the
+/// libraries directly).
+pub fn io_error(err: tierank_io::IoError) -> anyhow::Error {
+    if err.is_bad_input() {
+        bad_input(err)
+    } else {
+        anyhow::Error::new(err)
+    }
+}
+
 /// Maps a request's error to the CLI's: bad input keeps exit code 2, everything else 1, with
 /// the same message chain.
 pub fn api_error(err: tierank_api::ApiError) -> anyhow::Error {

@@ -435,3 +435,247 @@ fn karate_club_outputs_and_oracle_ceiling() {
     }
     check_report(&std::fs::read_to_string(out.join("report.html")).unwrap());
 }
+
+/// Copies a dataset directory (one level of subdirectories, as datasets have).
+fn copy_dataset(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let rel = entry.strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &dest).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Adds the `evader` column of the evasion scenario to `truth/persons.parquet` (true for
+/// the people `is_evader` picks) and updates the dataset manifest's checksum.
+fn mark_evaders(data: &Path, is_evader: impl Fn(i64) -> bool) {
+    use arrow::array::{ArrayRef, BooleanArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let path = data.join("truth/persons.parquet");
+    let batch = read(&path);
+    let ids = ints(&batch, schema::col::PERSON_ID);
+    let flags: ArrayRef = Arc::new(BooleanArray::from(
+        ids.iter().map(|&id| is_evader(id)).collect::<Vec<_>>(),
+    ));
+    // The generator writes an `evader` column (all false without `--scenario evasion`):
+    // replace it, as a second column of the same name would never be read.
+    let schema = batch.schema();
+    let keep: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| schema.field(i).name() != "evader")
+        .collect();
+    let mut fields: Vec<Field> = keep.iter().map(|&i| schema.field(i).clone()).collect();
+    fields.push(Field::new("evader", DataType::Boolean, false));
+    let mut columns: Vec<ArrayRef> = keep.iter().map(|&i| batch.column(i).clone()).collect();
+    columns.push(flags);
+    let with = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), with.schema(), None)
+            .unwrap();
+    w.write(&with).unwrap();
+    w.close().unwrap();
+    mark_checksum(data);
+}
+
+/// Updates the dataset manifest's checksum of `truth/persons.parquet` after a rewrite.
+fn mark_checksum(data: &Path) {
+    let path = data.join("truth/persons.parquet");
+    let manifest_path = data.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    for f in manifest["files"].as_array_mut().unwrap() {
+        if f["path"] == "truth/persons.parquet" {
+            f["sha256"] = tierank_format::manifest::sha256_file(&path).unwrap().into();
+            f["bytes"] = std::fs::metadata(&path).unwrap().len().into();
+        }
+    }
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+}
+
+/// With evaders marked in the truth, every row is reported on evaders and non-evaders
+/// separately (the two strata partition the targets), and the report has its Evaders
+/// section; without the column, neither appears. About 3 s.
+#[test]
+fn evaders_and_non_evaders_are_reported_apart() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    copy_dataset(tiny(), &data);
+    mark_evaders(&data, |id| id % 4 == 0);
+    let out = root.path().join("out");
+    let run = compare(&data, &out, &[&FAST[..], &["--no-learned"]].concat(), None);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let metrics = metric_map(&out);
+    let m = read(&out.join("metrics.parquet"));
+    let (h, k, metric, stratum) = (
+        strings(&m, "heuristic"),
+        opt_k(&m),
+        strings(&m, "metric"),
+        strings(&m, "stratum"),
+    );
+    let targets = ints(&m, "targets");
+    let count = |s: &str| {
+        (0..h.len())
+            .find(|&i| {
+                h[i] == "volume" && k[i] == Some(5) && metric[i] == "precision" && stratum[i] == s
+            })
+            .map(|i| targets[i])
+    };
+    let (yes, no, all) = (
+        count("evader:yes").unwrap(),
+        count("evader:no").unwrap(),
+        count("all").unwrap(),
+    );
+    assert!(yes > 0 && no > 0, "{yes} evaders, {no} others");
+    assert_eq!(yes + no, all);
+    // The overall mean is the target-weighted mean of the two strata.
+    let value = |s: &str| {
+        metrics[&(
+            "volume".to_owned(),
+            Some(5),
+            "precision".to_owned(),
+            s.to_owned(),
+        )]
+    };
+    let mixed = (value("evader:yes") * yes as f64 + value("evader:no") * no as f64) / all as f64;
+    assert!(
+        (mixed - value("all")).abs() < 1e-9,
+        "{mixed} vs {}",
+        value("all")
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Evaders</h2>"));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"truth/persons.parquet\""), "{manifest}");
+
+    // The same data without the column: no evader strata, no section.
+    let plain = root.path().join("plain");
+    let run = compare(
+        tiny(),
+        &plain,
+        &[&FAST[..], &["--no-learned"]].concat(),
+        None,
+    );
+    assert!(run.status.success());
+    assert!(
+        !metric_map(&plain)
+            .keys()
+            .any(|k| k.3.starts_with("evader:"))
+    );
+    let html = std::fs::read_to_string(plain.join("report.html")).unwrap();
+    assert!(!html.contains("<h2>Evaders</h2>"));
+
+    // A null evader flag is bad input, refused before loading, nothing written.
+    let path = data.join("truth/persons.parquet");
+    let batch = read(&path);
+    let mut columns = batch.columns().to_vec();
+    let last = columns.len() - 1;
+    columns[last] = std::sync::Arc::new(arrow::array::BooleanArray::from(
+        (0..batch.num_rows())
+            .map(|i| (i != 3).then_some(false))
+            .collect::<Vec<_>>(),
+    ));
+    let nullable = arrow::datatypes::Schema::new(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    );
+    let bad = RecordBatch::try_new(std::sync::Arc::new(nullable), columns).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), bad.schema(), None)
+            .unwrap();
+    w.write(&bad).unwrap();
+    w.close().unwrap();
+    mark_checksum(&data);
+    let refused = root.path().join("refused");
+    let run = compare(
+        &data,
+        &refused,
+        &[&FAST[..], &["--no-learned"]].concat(),
+        None,
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("evader") && err.contains("row 3"), "{err}");
+    assert!(!refused.exists());
+}
+
+/// `--model-kind logistic` trains and records the logistic model; the default GBT with
+/// `--logistic-baseline` adds the row `learned_logistic` and notes the paired difference.
+/// About 4 s.
+#[test]
+fn model_kinds_and_the_logistic_baseline() {
+    let root = tempfile::tempdir().unwrap();
+    let logistic = root.path().join("logistic");
+    let run = compare(
+        tiny(),
+        &logistic,
+        &[&FAST[..], &["--model-kind", "logistic"]].concat(),
+        None,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let model = std::fs::read_to_string(logistic.join("model.json")).unwrap();
+    assert!(model.contains("\"kind\": \"logistic\""));
+    let html = std::fs::read_to_string(logistic.join("report.html")).unwrap();
+    assert!(html.contains("Logistic regression trained on"));
+
+    let both = root.path().join("both");
+    let run = compare(
+        tiny(),
+        &both,
+        &[&FAST[..], &["--logistic-baseline"]].concat(),
+        None,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let model = std::fs::read_to_string(both.join("model.json")).unwrap();
+    assert!(model.contains("\"kind\": \"gbt\""));
+    let html = std::fs::read_to_string(both.join("report.html")).unwrap();
+    assert!(html.contains("Gradient-boosted trees trained on"));
+    assert!(html.contains("Precision@5 of learned (gbt) minus learned_logistic"));
+    let metrics = metric_map(&both);
+    assert!(metrics.contains_key(&(
+        "learned_logistic".to_owned(),
+        Some(5),
+        "precision".to_owned(),
+        "all".to_owned()
+    )));
+    let run = compare(
+        tiny(),
+        &root.path().join("bad"),
+        &[&FAST[..], &["--model-kind", "forest"]].concat(),
+        None,
+    );
+    assert_eq!(run.status.code(), Some(2));
+}

@@ -1,16 +1,61 @@
-//! `calibration.json`: a [`Calibrator`] saved with what it calibrates, so that
-//! `tierank select --policy probability:P` can turn one heuristic's scores into
-//! probabilities of closeness.
+//! `calibration.json`: one [`Calibrator`] per band of ranks, saved with what it calibrates,
+//! so that `tierank select` can turn one heuristic's scores into probabilities of closeness
+//! (for `--policy probability:P`, and for the expected collateral exposure of every policy).
+//!
+//! Why by rank: a score means different things for different targets (a busy person's 10th
+//! friend may out-score a quiet person's 1st), so one map fitted over all friends is an
+//! average dominated by the many low-ranked friends, and it is biased exactly where
+//! selection picks, at the top of each ranking. On the demo's 100 targets with `volume`, the
+//! single map predicted 119.0 strangers for `top-k:5` where 74 were. Fitted separately on the
+//! friends at each rank band, each map is calibrated on the kind of friend selection takes.
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use tierank_graph::{Graph, NodeId};
+use tierank_heuristics::{Heuristic, Scratch};
 
 use crate::EvalError;
 use crate::learned::Calibrator;
+use crate::metrics::rank_positions;
+use crate::sample::DegreeBucket;
+use crate::truth::TruthIndex;
 
-/// Version of the calibration file layout.
-pub const CALIBRATION_FORMAT: u32 = 1;
+/// Version of the calibration file layout. Format 1 held one map over all friends, biased
+/// at the top of each ranking; it is refused with a message to run `tierank compare` again.
+pub const CALIBRATION_FORMAT: u32 = 2;
+
+/// First rank of each band: each of the top five alone (where `top-k` and the `probability`
+/// policy decide), then 6–10, 11–15, 16–25, 26–50 and 51 onwards.
+pub const RANK_BANDS: [u32; 10] = [1, 2, 3, 4, 5, 6, 11, 16, 26, 51];
+
+/// Examples every block of a map holds at least (smaller isotonic blocks are merged with a
+/// neighbour). Isotonic regression puts a block of one or two examples at the extremes,
+/// with probability 0 or 1; a policy that selects on the probability then picks exactly the
+/// blocks whose estimate is luckiest, and the exposure it predicts is too low.
+pub const MIN_BLOCK_EXAMPLES: u64 = 50;
+
+/// Examples a (degree bucket, rank band) cell needs to get its own map; smaller cells use
+/// the band's map over all degrees.
+pub const MIN_CELL_EXAMPLES: usize = 200;
+
+/// The calibration of the friends whose rank is in one band, in one degree bucket or over
+/// all degrees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankBand {
+    /// Smallest degree of the degree bucket (1, 10, 50, 100, 200: the buckets of the
+    /// report) whose targets' friends the map was fitted on; `None` for the map over all
+    /// degrees, used where a bucket's cell had fewer than [`MIN_CELL_EXAMPLES`] examples.
+    /// Conditioning on degree matters because `tierank compare` samples targets by degree
+    /// bucket while a selection's targets follow another mix.
+    pub min_degree: Option<u32>,
+    /// First rank of the band (1 = the target's highest-scored friend); the band ends
+    /// where the next of [`RANK_BANDS`] begins.
+    pub first_rank: u32,
+    /// Isotonic map from score to probability, fitted on the friends at these ranks.
+    pub calibration: Calibrator,
+}
 
 /// A calibration file: the score-to-probability map of one heuristic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,14 +69,123 @@ pub struct CalibrationFile {
     /// Targets whose friends were the fitting examples (disjoint from the evaluated targets
     /// when `tierank compare` trains a learned model).
     pub targets: usize,
-    /// The map.
-    pub calibration: Calibrator,
+    /// One map per band of ranks, by ascending `first_rank`, the first starting at rank 1.
+    pub bands: Vec<RankBand>,
 }
 
 impl CalibrationFile {
-    /// The calibrated probability for a score of [`CalibrationFile::heuristic`].
-    pub fn probability(&self, score: f64) -> f64 {
-        self.calibration.probability(score)
+    /// Fits the calibration of `heuristic` on `targets`: every friend of every target is an
+    /// example of its rank band (rank by score descending, ties by ascending person id, as
+    /// in the rankings), relevant when its planted layer is `<= relevant_layer`. Bands
+    /// without examples (no target has that many friends) are left out: the last band
+    /// present covers every rank below it.
+    ///
+    /// # Errors
+    /// [`EvalError::Training`] when no target has a friend.
+    pub fn fit(
+        graph: &Graph,
+        targets: &[NodeId],
+        heuristic: &dyn Heuristic,
+        truth: &TruthIndex,
+        relevant_layer: i8,
+    ) -> Result<Self, EvalError> {
+        let per_target: Vec<Vec<(usize, u32, f64, bool)>> = targets
+            .par_iter()
+            .map_init(
+                || (Scratch::new(), Vec::new()),
+                |(scratch, out), &t| {
+                    let mut order = Vec::new();
+                    heuristic.score(graph, t, scratch, out);
+                    let labels: Vec<bool> = truth
+                        .layers_of(graph, t)
+                        .map(|l| l <= relevant_layer)
+                        .collect();
+                    rank_positions(out, &mut order);
+                    let bucket = bucket_min(graph.degree(t));
+                    order
+                        .iter()
+                        .enumerate()
+                        .map(|(r, &i)| {
+                            let rank = u32::try_from(r + 1).unwrap_or(u32::MAX);
+                            (band_of(rank), bucket, out[i as usize], labels[i as usize])
+                        })
+                        .collect()
+                },
+            )
+            .collect();
+        let examples: Vec<&(usize, u32, f64, bool)> = per_target.iter().flatten().collect();
+        let mut bands = Vec::new();
+        for (b, &first_rank) in RANK_BANDS.iter().enumerate() {
+            let cell = |bucket: Option<u32>| -> (Vec<f64>, Vec<bool>) {
+                examples
+                    .iter()
+                    .filter(|e| e.0 == b && bucket.is_none_or(|m| e.1 == m))
+                    .map(|e| (e.2, e.3))
+                    .unzip()
+            };
+            for bucket in std::iter::once(None).chain(BUCKET_MINS.iter().map(|&m| Some(m))) {
+                let (scores, labels) = cell(bucket);
+                if scores.is_empty() || (bucket.is_some() && scores.len() < MIN_CELL_EXAMPLES) {
+                    continue;
+                }
+                bands.push(RankBand {
+                    min_degree: bucket,
+                    first_rank,
+                    calibration: merge_small_blocks(
+                        Calibrator::fit(&scores, &labels)?,
+                        MIN_BLOCK_EXAMPLES,
+                    ),
+                });
+            }
+        }
+        if bands
+            .first()
+            .is_none_or(|b| b.first_rank != 1 || b.min_degree.is_some())
+        {
+            return Err(EvalError::Training {
+                reason: "no target has a friend to calibrate on".into(),
+            });
+        }
+        Ok(Self {
+            format: CALIBRATION_FORMAT,
+            heuristic: heuristic.name().to_owned(),
+            relevant_layer,
+            targets: targets.len(),
+            bands,
+        })
+    }
+
+    /// The band a friend at `rank` of a target with `degree` friends reads: its degree
+    /// bucket's cell when fitted, else the band over all degrees (the last one starting at
+    /// or above `rank`).
+    fn band(&self, rank: u32, degree: u32) -> (usize, &Calibrator) {
+        let first = RANK_BANDS[band_of(rank.max(1))];
+        let bucket = bucket_min(degree as usize);
+        let i = self
+            .bands
+            .iter()
+            .position(|b| b.min_degree == Some(bucket) && b.first_rank == first)
+            .or_else(|| {
+                self.bands
+                    .iter()
+                    .rposition(|b| b.min_degree.is_none() && b.first_rank <= rank)
+            })
+            .unwrap_or(0);
+        (i, &self.bands[i].calibration)
+    }
+
+    /// The calibrated probability for a score of [`CalibrationFile::heuristic`] at `rank`
+    /// in the ranking of a target with `degree` friends.
+    pub fn probability(&self, score: f64, rank: u32, degree: u32) -> f64 {
+        self.band(rank, degree).1.probability(score)
+    }
+
+    /// The block [`CalibrationFile::probability`] reads (an id unique within the file) and
+    /// its standard error `sqrt(p (1 − p) / n)`, `n` being the block's examples.
+    pub fn block(&self, score: f64, rank: u32, degree: u32) -> (u64, f64) {
+        let (band, c) = self.band(rank, degree);
+        let (block, se) = c.block(score);
+        (((band as u64) << 32) | block as u64, se)
     }
 
     /// Writes the file atomically as pretty JSON.
@@ -69,32 +223,84 @@ impl CalibrationFile {
         let file: Self = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         if file.format != CALIBRATION_FORMAT {
             return Err(bad(format!(
-                "calibration format {} (this version reads {CALIBRATION_FORMAT})",
+                "calibration format {} (this version reads {CALIBRATION_FORMAT}; format 1 held \
+                 one map over all friends, biased at the top of each ranking: run `tierank \
+                 compare` again to write a calibration by rank)",
                 file.format
             )));
         }
-        let c = &file.calibration;
-        let n = c.block_start.len();
-        if n == 0 || c.probability.len() != n || c.examples.len() != n {
-            return Err(bad(
-                "calibration blocks are empty or differ in length".into()
-            ));
-        }
-        if c.block_start
-            .windows(2)
-            .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
-            || c.probability.windows(2).any(|w| {
-                w[0].partial_cmp(&w[1])
-                    .is_none_or(|o| o == std::cmp::Ordering::Greater)
-            })
-            || c.probability.iter().any(|p| !(0.0..=1.0).contains(p))
+        if file
+            .bands
+            .first()
+            .is_none_or(|b| b.first_rank != 1 || b.min_degree.is_some())
         {
             return Err(bad(
-                "calibration is not increasing in score and non-decreasing in [0, 1]".into(),
+                "calibration bands do not start with the map of rank 1 over all degrees".into(),
             ));
+        }
+        for band in &file.bands {
+            let c = &band.calibration;
+            let n = c.block_start.len();
+            if n == 0 || c.probability.len() != n || c.examples.len() != n {
+                return Err(bad(
+                    "calibration blocks are empty or differ in length".into()
+                ));
+            }
+            if c.block_start
+                .windows(2)
+                .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+                || c.probability.windows(2).any(|w| {
+                    w[0].partial_cmp(&w[1])
+                        .is_none_or(|o| o == std::cmp::Ordering::Greater)
+                })
+                || c.probability.iter().any(|p| !(0.0..=1.0).contains(p))
+            {
+                return Err(bad(
+                    "calibration is not increasing in score and non-decreasing in [0, 1]".into(),
+                ));
+            }
         }
         Ok(file)
     }
+}
+
+/// Merges every block with fewer than `min` examples into a neighbour (the one below, the
+/// one above for the first block) until none is left or one block remains. A merged block's
+/// probability is the examples-weighted mean of the two, which lies between them, so the map
+/// stays monotone and each block stays exactly calibrated on its examples.
+fn merge_small_blocks(mut c: Calibrator, min: u64) -> Calibrator {
+    while c.examples.len() > 1 {
+        let Some(i) = c.examples.iter().position(|&n| n < min) else {
+            break;
+        };
+        let (lo, hi) = if i == 0 { (0, 1) } else { (i - 1, i) };
+        let (n_lo, n_hi) = (c.examples[lo] as f64, c.examples[hi] as f64);
+        c.probability[lo] = (c.probability[lo] * n_lo + c.probability[hi] * n_hi) / (n_lo + n_hi);
+        c.examples[lo] += c.examples[hi];
+        c.probability.remove(hi);
+        c.examples.remove(hi);
+        c.block_start.remove(hi);
+    }
+    c
+}
+
+/// Smallest degree of each degree bucket.
+const BUCKET_MINS: [u32; 5] = [1, 10, 50, 100, 200];
+
+/// Smallest degree of the bucket of `degree` (0 counts as 1).
+fn bucket_min(degree: usize) -> u32 {
+    match DegreeBucket::of(degree.max(1)) {
+        Some(DegreeBucket::D1To9) | None => 1,
+        Some(DegreeBucket::D10To49) => 10,
+        Some(DegreeBucket::D50To99) => 50,
+        Some(DegreeBucket::D100To199) => 100,
+        Some(DegreeBucket::D200Plus) => 200,
+    }
+}
+
+/// Index in [`RANK_BANDS`] of the band holding `rank` (`rank >= 1`).
+fn band_of(rank: u32) -> usize {
+    RANK_BANDS.partition_point(|&f| f <= rank).saturating_sub(1)
 }
 
 #[cfg(test)]
@@ -102,26 +308,74 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trips_and_rejects_non_monotone_maps() {
+    fn small_blocks_are_merged_keeping_the_map_monotone_and_calibrated() {
+        // Isotonic blocks: [0] (1 example, p 0), [1, 2] (p 0.5), [3] (1 example, p 1).
+        let c = Calibrator::fit(&[0.0, 1.0, 2.0, 3.0], &[false, true, false, true]).unwrap();
+        assert_eq!(c.examples.len(), 3, "{c:?}");
+        let merged = merge_small_blocks(c, 2);
+        assert!(merged.examples.iter().all(|&n| n >= 2), "{merged:?}");
+        assert!(merged.probability.windows(2).all(|w| w[0] <= w[1]));
+        // Still the mean of its examples: 2 close of 4.
+        let total: f64 = merged
+            .probability
+            .iter()
+            .zip(&merged.examples)
+            .map(|(p, &n)| p * n as f64)
+            .sum();
+        assert!((total - 2.0).abs() < 1e-12, "{merged:?}");
+        // One block left when there are too few examples for two.
+        let c = Calibrator::fit(&[0.0, 1.0], &[false, true]).unwrap();
+        assert_eq!(merge_small_blocks(c, 50).examples, vec![2]);
+    }
+
+    #[test]
+    fn round_trips_and_rejects_non_monotone_maps_and_format_1() {
         let calibration =
             Calibrator::fit(&[0.0, 1.0, 2.0, 3.0], &[false, false, true, true]).unwrap();
+        let top = Calibrator::fit(&[0.0, 1.0], &[true, true]).unwrap();
         let file = CalibrationFile {
             format: CALIBRATION_FORMAT,
             heuristic: "volume".into(),
             relevant_layer: 3,
             targets: 1,
-            calibration,
+            bands: vec![
+                RankBand {
+                    min_degree: None,
+                    first_rank: 1,
+                    calibration: top.clone(),
+                },
+                RankBand {
+                    min_degree: None,
+                    first_rank: 6,
+                    calibration: calibration.clone(),
+                },
+                RankBand {
+                    min_degree: Some(10),
+                    first_rank: 1,
+                    calibration,
+                },
+            ],
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("calibration.json");
         file.save(&path).unwrap();
         let back = CalibrationFile::load(&path).unwrap();
         assert_eq!(back, file);
-        assert_eq!(back.probability(3.0), 1.0);
-        assert_eq!(back.probability(-1.0), 0.0);
+        // Rank 5 reads the first band, rank 6 and beyond the second; the 10-49 bucket has
+        // its own map at rank 1 only.
+        assert_eq!(back.probability(0.0, 5, 3), 1.0);
+        assert_eq!(back.probability(3.0, 6, 3), 1.0);
+        assert_eq!(back.probability(-1.0, 600, 700), 0.0);
+        assert_eq!(back.probability(0.0, 1, 3), 1.0);
+        assert_eq!(back.probability(0.0, 1, 12), 0.0);
+        assert_eq!(back.probability(0.0, 2, 12), 1.0);
+        // A block of two all-close examples still has an error (Agresti–Coull).
+        let se = back.block(3.0, 6, 3).1;
+        assert!(se > 0.2 && se < 0.25, "{se}");
+        assert_ne!(back.block(0.0, 1, 12).0, back.block(0.0, 1, 3).0);
 
         let mut broken = file.clone();
-        broken.calibration.probability.reverse();
+        broken.bands[1].calibration.probability.reverse();
         std::fs::write(&path, serde_json::to_string(&broken).unwrap()).unwrap();
         let err = CalibrationFile::load(&path).unwrap_err();
         assert!(matches!(err, EvalError::Calibration { .. }), "{err:?}");
@@ -133,5 +387,14 @@ mod tests {
         std::fs::write(&path, "{\"format\": 1}").unwrap();
         let err = CalibrationFile::load(&path).unwrap_err();
         assert!(!err.to_string().contains("model"), "{err}");
+        // A format-1 file (one map over all friends) is refused with what to do.
+        let old = serde_json::json!({"format": 1, "heuristic": "volume", "relevant_layer": 3,
+            "targets": 1, "bands": []});
+        std::fs::write(&path, old.to_string()).unwrap();
+        let err = CalibrationFile::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("format 1") && err.contains("tierank compare"),
+            "{err}"
+        );
     }
 }

@@ -163,6 +163,9 @@ pub enum Stratum {
     /// that layer that are selected (undefined when it has none). For layers beyond the
     /// relevant layer it is the share of that layer exposed.
     Layer(i8),
+    /// Targets who are evaders (`evader:yes`) or not (`evader:no`), as marked in the truth
+    /// ([`TruthIndex::with_evaders`]); present only when someone is marked.
+    Evader(bool),
 }
 
 impl std::fmt::Display for Stratum {
@@ -172,6 +175,8 @@ impl std::fmt::Display for Stratum {
             Stratum::Degree(b) => write!(f, "degree:{b}"),
             Stratum::Relation(r) => write!(f, "relation:{r}"),
             Stratum::Layer(l) => write!(f, "layer:{l}"),
+            Stratum::Evader(true) => f.write_str("evader:yes"),
+            Stratum::Evader(false) => f.write_str("evader:no"),
         }
     }
 }
@@ -304,6 +309,9 @@ pub struct TimingRow {
     pub targets: usize,
     /// Friends scored (the sum of the targets' degrees).
     pub friends: usize,
+    /// How far from the target the heuristic reads (`ego`, `two_hop`, `local`): the
+    /// report's verdict calls `ego` heuristics cheap.
+    pub cost_class: String,
 }
 
 /// Everything [`evaluate`] measured.
@@ -343,6 +351,56 @@ impl Evaluation {
             r.heuristic == heuristic && r.k == k && r.metric == metric && r.stratum == stratum
         })
     }
+
+    /// The mean paired difference `a − b` of one metric over the targets where both are
+    /// defined, with its percentile interval from the same bootstrap resamples as every
+    /// other interval (so the pairing is kept: each resample draws whole targets). The row's
+    /// `heuristic` is `"a - b"`. `None` when either row is unknown or no target has both.
+    pub fn paired_difference(
+        &self,
+        a: &str,
+        b: &str,
+        k: Option<usize>,
+        metric: Metric,
+        stratum: Stratum,
+    ) -> Option<MetricRow> {
+        let ia = self.heuristics.iter().position(|h| h == a)?;
+        let ib = self.heuristics.iter().position(|h| h == b)?;
+        let k = k.map(|k| k as u32);
+        let values = |h: usize| -> BTreeMap<usize, f64> {
+            self.per_target
+                .iter()
+                .filter(|r| {
+                    r.heuristic == h && r.k == k && r.metric == metric && r.stratum == stratum
+                })
+                .map(|r| (r.target, r.value))
+                .collect()
+        };
+        let (va, vb) = (values(ia), values(ib));
+        let diffs: Vec<(u32, f64)> = va
+            .iter()
+            .filter_map(|(t, x)| vb.get(t).map(|y| (*t as u32, x - y)))
+            .collect();
+        if diffs.is_empty() {
+            return None;
+        }
+        let resamples = Resamples::draw(
+            self.targets.len(),
+            self.options.resamples,
+            self.options.seed,
+        );
+        let s = resamples.summarise(&diffs, self.options.confidence);
+        Some(MetricRow {
+            heuristic: format!("{a} - {b}"),
+            k,
+            metric,
+            stratum,
+            value: s.mean,
+            ci_low: s.ci.map(|c| c.0),
+            ci_high: s.ci.map(|c| c.1),
+            targets: s.count,
+        })
+    }
 }
 
 /// The oracle's score: planted layer first, planted closeness within a layer, friends with no
@@ -363,7 +421,8 @@ fn oracle_scores(graph: &Graph, truth: &TruthIndex, target: NodeId, out: &mut Ve
 /// friends; the friends are ranked by score descending, ties by ascending person id (as the
 /// ranking driver does), and the metrics of [`Metric`] are computed at every `k` of
 /// `options.ks` and over the whole ranking. Means are taken per stratum (all targets, each
-/// degree bucket, each relation) with percentile bootstrap intervals over targets, and every
+/// degree bucket, each relation, and evaders and non-evaders when the truth marks evaders)
+/// with percentile bootstrap intervals over targets, and every
 /// pair of rows (the oracle included) is compared by top-k Jaccard and Kendall's tau-b.
 ///
 /// Pass the `random` heuristic among `heuristics` to get the floor; the oracle is the
@@ -452,6 +511,7 @@ pub fn evaluate(
             wall_seconds,
             targets: kept.len(),
             friends,
+            cost_class: h.cost_class().as_str().to_owned(),
         });
         scores.push(per_target);
     }
@@ -494,6 +554,9 @@ pub fn evaluate(
     let mut pair_series: BTreeMap<PairKey, Series> = BTreeMap::new();
     for (t, out) in outputs.into_iter().enumerate() {
         let bucket = infos[t].bucket;
+        let evader = truth
+            .has_evaders()
+            .then(|| Stratum::Evader(truth.is_evader(kept[t])));
         for v in out.values {
             let key = (v.heuristic, v.metric, v.k, v.stratum);
             series.entry(key).or_default().push((t as u32, v.value));
@@ -502,6 +565,12 @@ pub fn evaluate(
                     .entry((v.heuristic, v.metric, v.k, Stratum::Degree(bucket)))
                     .or_default()
                     .push((t as u32, v.value));
+                if let Some(stratum) = evader {
+                    series
+                        .entry((v.heuristic, v.metric, v.k, stratum))
+                        .or_default()
+                        .push((t as u32, v.value));
+                }
             }
             per_target.push(PerTargetRow {
                 target: t,

@@ -1,16 +1,27 @@
-//! A learned combination of heuristics: L2-regularised logistic regression over per-target
-//! normalised heuristic scores and tie features, usable by `rank` as the heuristic `learned`.
+//! A learned combination of heuristics, usable by `rank` as the heuristic `learned`: either
+//! gradient-boosted trees ([`ModelKind::Gbt`], the default, [`crate::gbt`]) or L2-regularised
+//! logistic regression ([`ModelKind::Logistic`], kept for its readable coefficients), over
+//! per-target normalised heuristic scores, tie features and per-ego ranks.
 //!
-//! # Model
-//! For a target `u` and friend `v`, the features are
+//! # Features
+//! For a target `u` and friend `v`, the base features are
 //! - every component heuristic's score, min–max normalised over `u`'s friends
 //!   (`(s − min) / (max − min)`, 0 when all of `u`'s friends score alike), so that scales as
 //!   different as days, event counts and fractions become comparable, exactly as `combo`
 //!   does;
 //! - tie features ([`TieFeatureSet`]): `log1p` of both degrees, of the tie weight, of the
-//!   event count per channel in each direction and of the active days in each direction, and
-//!   the number of channels used in each direction.
+//!   event count per channel in each direction, of the active days and active weeks in each
+//!   direction, of the span (first to last event) and of the recency (last event to the
+//!   window end) in days in each direction, and the number of channels used in each
+//!   direction;
+//! - with [`LearnedOptions::ego_ranks`], then, for every base feature, `v`'s rank within
+//!   `u`'s friends: `(#less + (#equal − 1)/2) / (d − 1)` in `[0, 1]` (0.5 when `u` has one
+//!   friend), so that "the most-called of this person's friends" is one value whatever the
+//!   person's overall volume.
 //!
+//! Non-finite feature values become 0.
+//!
+//! # Logistic model
 //! Each feature is standardised with the training mean and standard deviation (a constant
 //! feature keeps standard deviation 1 and gets coefficient 0), and
 //! `P(relevant) = σ(b + Σ_j β_j z_j)`. The fit minimises the mean log loss plus
@@ -34,12 +45,13 @@ use tierank_heuristics::{
 };
 
 use crate::EvalError;
+use crate::gbt::{GbtModel, GbtParams};
 use crate::truth::TruthIndex;
 
 /// Name of the learned heuristic on the command line.
 pub const LEARNED: &str = "learned";
-/// Version of the model file layout.
-pub const MODEL_FORMAT: u32 = 1;
+/// Version of the model file layout (2: model kinds, ego ranks, temporal tie features).
+pub const MODEL_FORMAT: u32 = 2;
 /// Default L2 penalty on the standardised coefficients.
 pub const DEFAULT_L2: f64 = 1e-3;
 /// Default Newton iteration budget; IRLS converges in well under 20 on tie data.
@@ -47,8 +59,48 @@ pub const DEFAULT_MAX_ITERATIONS: usize = 30;
 /// Rows per partial sum: fixed, so the order of floating-point sums never depends on
 /// thread count.
 const CHUNK_ROWS: usize = 2048;
-/// Upper bound of tie features (2 degrees + weight + 2 × 6 channels + 2 days + 2 channel counts).
-const MAX_TIE_FEATURES: usize = 19;
+/// Upper bound of tie features (2 degrees + weight + 2 × 6 channels + 2 × (days, weeks, span,
+/// recency, channel count)).
+const MAX_TIE_FEATURES: usize = 25;
+
+/// Which model a [`LearnedModel`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// L2-regularised logistic regression: one readable coefficient per feature.
+    Logistic,
+    /// Gradient-boosted trees ([`crate::gbt`]): non-linear, the more precise default.
+    #[default]
+    Gbt,
+}
+
+impl ModelKind {
+    /// The name on the command line and in the model file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Logistic => "logistic",
+            ModelKind::Gbt => "gbt",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "logistic" => Ok(ModelKind::Logistic),
+            "gbt" => Ok(ModelKind::Gbt),
+            other => Err(format!("unknown model kind '{other}' (logistic or gbt)")),
+        }
+    }
+}
 
 /// Which tie features a model uses, by the input they need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -59,8 +111,8 @@ pub enum TieFeatureSet {
     /// Topology, plus `log1p` of the tie weight (user weight, or channel-weighted volume in
     /// both directions).
     Weights,
-    /// Weights, plus per-channel event counts and active days in each direction and the
-    /// number of channels used in each direction.
+    /// Weights, plus per-channel event counts, active days and weeks, span and recency in
+    /// each direction and the number of channels used in each direction.
     Events,
 }
 
@@ -104,6 +156,12 @@ impl TieFeatureSet {
                 "log1p_in_active_days",
                 "out_channels",
                 "in_channels",
+                "log1p_out_active_weeks",
+                "log1p_in_active_weeks",
+                "log1p_out_span_days",
+                "log1p_in_span_days",
+                "log1p_out_recency_days",
+                "log1p_in_recency_days",
             ] {
                 names.push(n.to_owned());
             }
@@ -152,6 +210,33 @@ impl TieFeatureSet {
             .ln_1p();
         out[base + 2] = sent.map_or(0.0, |t| f64::from(t.summary.channels_used()));
         out[base + 3] = received.map_or(0.0, |t| f64::from(t.summary.channels_used()));
+        out[base + 4] = sent
+            .map_or(0.0, |t| f64::from(t.summary.active_weeks))
+            .ln_1p();
+        out[base + 5] = received
+            .map_or(0.0, |t| f64::from(t.summary.active_weeks))
+            .ln_1p();
+        // Span and recency in days; a direction without events has span 0 and the whole
+        // window as recency.
+        let window_days = inter.map_or(0.0, |x| {
+            (x.window().end_ms - x.window().start_ms).max(0) as f64 / 86_400_000.0
+        });
+        let span_recency = |t: &Option<tierank_graph::TieActivity<'_>>| match t {
+            Some(t) if !t.channels.is_empty() => {
+                let first = t.channels.iter().map(|c| c.first_s).min().unwrap_or(0);
+                let last = t.channels.iter().map(|c| c.last_s).max().unwrap_or(0);
+                let span = f64::from(last.saturating_sub(first)) / 86_400.0;
+                let recency = (window_days - f64::from(last) / 86_400.0).max(0.0);
+                (span, recency)
+            }
+            _ => (0.0, window_days),
+        };
+        let (out_span, out_recency) = span_recency(&sent);
+        let (in_span, in_recency) = span_recency(&received);
+        out[base + 6] = out_span.ln_1p();
+        out[base + 7] = in_span.ln_1p();
+        out[base + 8] = out_recency.ln_1p();
+        out[base + 9] = in_recency.ln_1p();
     }
 }
 
@@ -289,6 +374,21 @@ impl Calibrator {
         let i = self.block_start.partition_point(|&s| s <= score);
         self.probability[i.saturating_sub(1)]
     }
+
+    /// The block [`Calibrator::probability`] reads for `score` and its standard error
+    /// `sqrt(p̃ (1 − p̃) / (n + 4))`, `n` being that block's training examples and
+    /// `p̃ = (n p + 2) / (n + 4)` (Agresti–Coull).
+    pub fn block(&self, score: f64) -> (usize, f64) {
+        let i = self
+            .block_start
+            .partition_point(|&s| s <= score)
+            .saturating_sub(1);
+        // Agresti–Coull: the rate with two successes and two failures added, so that a
+        // block of all-close (or no-close) examples still has an error.
+        let n = self.examples[i] as f64;
+        let p = (self.probability[i] * n + 2.0) / (n + 4.0);
+        (i, (p * (1.0 - p) / (n + 4.0)).sqrt())
+    }
 }
 
 /// Options of [`train_learned`].
@@ -304,6 +404,12 @@ pub struct LearnedOptions {
     pub tolerance: f64,
     /// Tie features; `None` picks [`TieFeatureSet::for_graph`].
     pub tie_features: Option<TieFeatureSet>,
+    /// Which model to fit.
+    pub kind: ModelKind,
+    /// Whether to add each friend's rank within the target's friends on every base feature.
+    pub ego_ranks: bool,
+    /// Hyperparameters of the [`ModelKind::Gbt`] model.
+    pub gbt: GbtParams,
 }
 
 impl Default for LearnedOptions {
@@ -314,6 +420,9 @@ impl Default for LearnedOptions {
             max_iterations: DEFAULT_MAX_ITERATIONS,
             tolerance: 1e-8,
             tie_features: None,
+            kind: ModelKind::default(),
+            ego_ranks: true,
+            gbt: GbtParams::default(),
         }
     }
 }
@@ -329,11 +438,12 @@ pub struct TrainingInfo {
     pub positives: usize,
     /// "Relevant" layer of the labels.
     pub relevant_layer: i8,
-    /// L2 penalty.
+    /// L2 penalty (on coefficients for logistic, on leaf values for GBT).
     pub l2: f64,
-    /// Newton iterations run.
+    /// Newton iterations run (logistic) or boosting rounds (GBT).
     pub iterations: usize,
-    /// Whether the fit met the tolerance within the budget.
+    /// Whether the fit met the tolerance within the budget (always true for GBT, which runs
+    /// a fixed number of rounds).
     pub converged: bool,
     /// Mean log loss on the training examples at the end.
     pub log_loss: f64,
@@ -344,22 +454,30 @@ pub struct TrainingInfo {
 pub struct LearnedModel {
     /// [`MODEL_FORMAT`].
     pub format: u32,
+    /// Which model this is.
+    pub kind: ModelKind,
     /// Component heuristics, by command-line name, in feature order.
     pub components: Vec<String>,
     /// The configuration the components are built with.
     pub config: HeuristicConfig,
     /// Which tie features follow the components.
     pub tie_features: TieFeatureSet,
-    /// All feature names: `score:NAME` for each component, then the tie features.
+    /// Whether per-ego rank features follow the base features.
+    pub ego_ranks: bool,
+    /// All feature names: `score:NAME` for each component, then the tie features, then (with
+    /// `ego_ranks`) `rank:NAME` for each of those.
     pub feature_names: Vec<String>,
-    /// Training mean of each feature.
+    /// Logistic: training mean of each feature (empty for GBT).
     pub means: Vec<f64>,
-    /// Training standard deviation of each feature (1 for a constant feature).
+    /// Logistic: training standard deviation of each feature, 1 for a constant feature
+    /// (empty for GBT).
     pub stds: Vec<f64>,
-    /// Coefficient of each standardised feature.
+    /// Logistic: coefficient of each standardised feature (empty for GBT).
     pub coefficients: Vec<f64>,
-    /// Intercept.
+    /// Logistic: intercept (0 for GBT).
     pub intercept: f64,
+    /// GBT: the trees and hyperparameters (absent for logistic).
+    pub gbt: Option<GbtModel>,
     /// Training metadata.
     pub training: TrainingInfo,
     /// Score-to-probability map fitted on the training targets.
@@ -368,12 +486,18 @@ pub struct LearnedModel {
 
 impl LearnedModel {
     /// The expected feature names of a model with these components and tie features.
-    fn expected_names(components: &[String], set: TieFeatureSet) -> Vec<String> {
-        components
+    fn expected_names(components: &[String], set: TieFeatureSet, ego_ranks: bool) -> Vec<String> {
+        let base: Vec<String> = components
             .iter()
             .map(|c| format!("score:{c}"))
             .chain(set.names())
-            .collect()
+            .collect();
+        let ranks: Vec<String> = if ego_ranks {
+            base.iter().map(|n| format!("rank:{n}")).collect()
+        } else {
+            Vec::new()
+        };
+        base.into_iter().chain(ranks).collect()
     }
 
     /// Checks the model's internal consistency.
@@ -388,14 +512,38 @@ impl LearnedModel {
             })
         };
         if self.format != MODEL_FORMAT {
-            return bad(format!("format {} is not {MODEL_FORMAT}", self.format));
+            return bad(format!(
+                "format {} is not {MODEL_FORMAT} (retrain it with this version's tierank compare)",
+                self.format
+            ));
         }
-        if self.feature_names != Self::expected_names(&self.components, self.tie_features) {
+        if self.feature_names
+            != Self::expected_names(&self.components, self.tie_features, self.ego_ranks)
+        {
             return bad("feature names do not match the components and tie features".into());
         }
         let p = self.feature_names.len();
-        if self.means.len() != p || self.stds.len() != p || self.coefficients.len() != p {
-            return bad(format!("{p} features but other lengths differ"));
+        match (self.kind, &self.gbt) {
+            (ModelKind::Logistic, None) => {
+                if self.means.len() != p || self.stds.len() != p || self.coefficients.len() != p {
+                    return bad(format!("{p} features but other lengths differ"));
+                }
+            }
+            (ModelKind::Gbt, Some(gbt)) => {
+                if !(self.means.is_empty() && self.stds.is_empty() && self.coefficients.is_empty())
+                    || self.intercept != 0.0
+                {
+                    return bad("a GBT model has no means, stds, coefficients or intercept".into());
+                }
+                if let Err(reason) = gbt.check(p) {
+                    return bad(reason);
+                }
+            }
+            (kind, _) => {
+                return bad(format!(
+                    "a {kind} model must have trees exactly when it is gbt"
+                ));
+            }
         }
         if self.components.iter().any(|c| c == LEARNED) {
             return bad("a learned model cannot contain 'learned'".into());
@@ -433,8 +581,25 @@ impl LearnedModel {
             .collect()
     }
 
+    /// `(feature name, weight)`, in feature order: the logistic coefficient, or the GBT
+    /// feature's share of the total split gain.
+    pub fn feature_table(&self) -> Vec<(&str, f64)> {
+        match &self.gbt {
+            Some(gbt) => self
+                .feature_names
+                .iter()
+                .map(String::as_str)
+                .zip(gbt.importance.iter().copied())
+                .collect(),
+            None => self.coefficient_table(),
+        }
+    }
+
     /// The predicted log-odds of one raw (unstandardised) feature row.
     pub fn log_odds(&self, raw: &[f64]) -> f64 {
+        if let Some(gbt) = &self.gbt {
+            return gbt.log_odds(raw);
+        }
         let mut sum = 0.0;
         for ((x, (m, s)), b) in raw
             .iter()
@@ -503,19 +668,23 @@ impl LearnedModel {
     }
 }
 
-/// Writes the raw feature rows of `target` (row-major, `degree × p`) into `rows`.
+/// Writes the raw feature rows of `target` (row-major, `degree × p`) into `rows`: the base
+/// features, then with `ego_ranks` the rank of each within the target's friends.
+#[allow(clippy::too_many_arguments)]
 fn target_features(
     graph: &Graph,
     target: NodeId,
     components: &[Box<dyn Heuristic>],
     set: TieFeatureSet,
+    ego_ranks: bool,
     config: &HeuristicConfig,
     scratch: &mut Scratch,
     rows: &mut Vec<f64>,
 ) {
     let d = graph.degree(target);
     let tie_count = set.names().len();
-    let p = components.len() + tie_count;
+    let base = components.len() + tie_count;
+    let p = if ego_ranks { 2 * base } else { base };
     rows.clear();
     rows.resize(d * p, 0.0);
     let mut part = Vec::with_capacity(d);
@@ -529,7 +698,38 @@ fn target_features(
     let mut tie = [0.0; MAX_TIE_FEATURES];
     for i in 0..d {
         set.compute(graph, config, target, i, &mut tie);
-        rows[i * p + components.len()..(i + 1) * p].copy_from_slice(&tie[..tie_count]);
+        rows[i * p + components.len()..i * p + base].copy_from_slice(&tie[..tie_count]);
+    }
+    for v in rows.iter_mut() {
+        if !v.is_finite() {
+            *v = 0.0;
+        }
+    }
+    if ego_ranks {
+        let mut order: Vec<usize> = Vec::with_capacity(d);
+        for j in 0..base {
+            order.clear();
+            order.extend(0..d);
+            order.sort_unstable_by(|&a, &b| rows[a * p + j].total_cmp(&rows[b * p + j]));
+            let mut start = 0;
+            while start < d {
+                let value = rows[order[start] * p + j];
+                let mut end = start + 1;
+                while end < d && rows[order[end] * p + j] == value {
+                    end += 1;
+                }
+                // Mid-rank of the tied group, from integers: exact.
+                let rank = if d > 1 {
+                    (2 * start + (end - start) - 1) as f64 / (2 * (d - 1)) as f64
+                } else {
+                    0.5
+                };
+                for &i in &order[start..end] {
+                    rows[i * p + base + j] = rank;
+                }
+                start = end;
+            }
+        }
     }
 }
 
@@ -584,14 +784,31 @@ pub fn train_learned(
             reason: format!("{set:?} features need input this graph does not have"),
         });
     }
-    let feature_names = LearnedModel::expected_names(components, set);
+    if options.kind == ModelKind::Gbt
+        && let Err(reason) = options.gbt.check()
+    {
+        return Err(EvalError::InvalidOption {
+            name: "gbt",
+            reason,
+        });
+    }
+    let feature_names = LearnedModel::expected_names(components, set, options.ego_ranks);
     let p = feature_names.len();
 
     let per_target: Vec<(Vec<f64>, Vec<bool>)> = train_targets
         .par_iter()
         .map_init(Scratch::new, |scratch, &t| {
             let mut rows = Vec::new();
-            target_features(graph, t, &built, set, config, scratch, &mut rows);
+            target_features(
+                graph,
+                t,
+                &built,
+                set,
+                options.ego_ranks,
+                config,
+                scratch,
+                &mut rows,
+            );
             let labels = truth
                 .layers_of(graph, t)
                 .map(|l| l <= options.relevant_layer)
@@ -611,6 +828,52 @@ pub fn train_learned(
         return Err(EvalError::Training {
             reason: format!("{positives} of {n} training friends are relevant: need both classes"),
         });
+    }
+
+    if options.kind == ModelKind::Gbt {
+        let fit = crate::gbt::train_gbt(&x, &y, p, &options.gbt);
+        log::info!(
+            "learned (gbt): {n} examples ({positives} relevant), {p} features, {} trees, log loss {:.4}",
+            fit.model.trees.len(),
+            fit.log_loss
+        );
+        let mut model = LearnedModel {
+            format: MODEL_FORMAT,
+            kind: ModelKind::Gbt,
+            components: components.to_vec(),
+            config: config.clone(),
+            tie_features: set,
+            ego_ranks: options.ego_ranks,
+            feature_names,
+            means: Vec::new(),
+            stds: Vec::new(),
+            coefficients: Vec::new(),
+            intercept: 0.0,
+            gbt: Some(fit.model),
+            training: TrainingInfo {
+                targets: train_targets.len(),
+                examples: n,
+                positives,
+                relevant_layer: options.relevant_layer,
+                l2: options.gbt.l2,
+                iterations: options.gbt.rounds,
+                converged: true,
+                log_loss: fit.log_loss,
+            },
+            calibration: Calibrator {
+                block_start: Vec::new(),
+                probability: Vec::new(),
+                examples: Vec::new(),
+            },
+        };
+        let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+        let scores: Vec<f64> = x
+            .par_chunks(p * CHUNK_ROWS)
+            .flat_map_iter(|c| c.chunks_exact(p).map(|row| model.log_odds(row)))
+            .collect();
+        model.calibration = Calibrator::fit(&scores, &labels)?;
+        model.validate()?;
+        return Ok(model);
     }
 
     // Standardise in place.
@@ -654,14 +917,17 @@ pub fn train_learned(
     );
     let mut model = LearnedModel {
         format: MODEL_FORMAT,
+        kind: ModelKind::Logistic,
         components: components.to_vec(),
         config: config.clone(),
         tie_features: set,
+        ego_ranks: options.ego_ranks,
         feature_names,
         means,
         stds,
         coefficients: fit.beta[1..].to_vec(),
         intercept: fit.beta[0],
+        gbt: None,
         training: TrainingInfo {
             targets: train_targets.len(),
             examples: n,
@@ -929,32 +1195,22 @@ impl Heuristic for LearnedHeuristic {
 
     fn score(&self, graph: &Graph, target: NodeId, scratch: &mut Scratch, out: &mut Vec<f64>) {
         let m = &self.model;
-        let d = graph.degree(target);
+        // The same feature rows and the same summation order as training, so scores match
+        // the calibration's bit for bit.
+        let mut rows = std::mem::take(&mut scratch.learned_part);
+        target_features(
+            graph,
+            target,
+            &self.components,
+            m.tie_features,
+            m.ego_ranks,
+            &m.config,
+            scratch,
+            &mut rows,
+        );
+        let p = m.feature_names.len();
         out.clear();
-        // Terms are added in feature order and the intercept last, exactly as
-        // `LearnedModel::log_odds` and training sum them, so scores match bit for bit.
-        out.resize(d, 0.0);
-        let mut part = std::mem::take(&mut scratch.learned_part);
-        for (j, h) in self.components.iter().enumerate() {
-            h.score(graph, target, scratch, &mut part);
-            min_max(&mut part);
-            let (b, mean, sd) = (m.coefficients[j], m.means[j], m.stds[j]);
-            for (o, &x) in out.iter_mut().zip(part.iter()) {
-                *o += b * ((x - mean) / sd);
-            }
-        }
-        scratch.learned_part = part;
-        let offset = self.components.len();
-        let count = m.feature_names.len() - offset;
-        let mut tie = [0.0; MAX_TIE_FEATURES];
-        for (i, o) in out.iter_mut().enumerate() {
-            m.tie_features
-                .compute(graph, &m.config, target, i, &mut tie);
-            for (f, &x) in tie[..count].iter().enumerate() {
-                let j = offset + f;
-                *o += m.coefficients[j] * ((x - m.means[j]) / m.stds[j]);
-            }
-            *o += m.intercept;
-        }
+        out.extend(rows.chunks_exact(p).map(|row| m.log_odds(row)));
+        scratch.learned_part = rows;
     }
 }

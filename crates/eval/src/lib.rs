@@ -10,8 +10,9 @@
 //! - [`evaluate()`]: ranks the targets under every heuristic (plus the oracle), computes
 //!   per-target metrics, aggregates them with bootstrap confidence intervals per stratum,
 //!   and measures agreement between heuristics and their wall time.
-//! - [`learned`]: an L2-regularised logistic regression over heuristic scores and tie
-//!   features ([`train_learned`]), saved as a [`LearnedModel`] and ranked as a heuristic
+//! - [`learned`]: gradient-boosted trees ([`gbt`], the default) or an L2-regularised
+//!   logistic regression over heuristic scores, tie features and per-ego ranks
+//!   ([`train_learned`]), saved as a [`LearnedModel`] and ranked as a heuristic
 //!   ([`LearnedHeuristic`]); plus a monotone [`Calibrator`] from score to probability.
 //!
 //! Everything here is deterministic: the same inputs and seeds give identical results at any
@@ -51,6 +52,7 @@
 mod bootstrap;
 pub mod calibration;
 pub mod evaluate;
+pub mod gbt;
 pub mod learned;
 pub mod metrics;
 pub mod report;
@@ -58,13 +60,17 @@ mod rng;
 pub mod sample;
 pub mod truth;
 
-pub use calibration::{CALIBRATION_FORMAT, CalibrationFile};
+pub use calibration::{
+    CALIBRATION_FORMAT, CalibrationFile, MIN_CELL_EXAMPLES, RANK_BANDS, RankBand,
+};
 pub use evaluate::{
     AgreementMeasure, AgreementRow, EvalOptions, Evaluation, Metric, MetricRow, ORACLE,
     PerTargetRow, RankedFriend, Stratum, TargetInfo, TimingRow, evaluate,
 };
+pub use gbt::{GbtModel, GbtParams};
 pub use learned::{
-    Calibrator, LearnedHeuristic, LearnedModel, LearnedOptions, TieFeatureSet, train_learned,
+    Calibrator, LearnedHeuristic, LearnedModel, LearnedOptions, ModelKind, TieFeatureSet,
+    train_learned,
 };
 pub use sample::{DegreeBucket, Sample, split_train_test, stratified_sample};
 pub use truth::{TruthIndex, TruthTie};

@@ -35,6 +35,8 @@ pub struct TruthIndex {
     unmatched_rows: usize,
     duplicate_rows: usize,
     missing_ties: usize,
+    /// Per node: whether the person is an evader (empty when nobody is).
+    evader: Vec<bool>,
 }
 
 impl TruthIndex {
@@ -77,6 +79,7 @@ impl TruthIndex {
             unmatched_rows: 0,
             duplicate_rows: 0,
             missing_ties: 0,
+            evader: Vec::new(),
         };
         for row in 0..n {
             let bad = |reason: String| EvalError::InvalidTruth {
@@ -123,6 +126,33 @@ impl TruthIndex {
             );
         }
         Ok(index)
+    }
+
+    /// Marks the people of `evaders` (person ids, as read by `tierank_io::read_truth_evaders`)
+    /// as evaders, so that evaluation reports them and everyone else apart. Ids not in
+    /// `graph` are ignored; an empty list marks nobody.
+    #[must_use]
+    pub fn with_evaders(mut self, graph: &Graph, evaders: &[i64]) -> Self {
+        self.evader.clear();
+        for &id in evaders {
+            if let Some(node) = graph.dense(id) {
+                if self.evader.is_empty() {
+                    self.evader = vec![false; graph.num_nodes()];
+                }
+                self.evader[node.index()] = true;
+            }
+        }
+        self
+    }
+
+    /// Whether anyone in the graph is marked an evader.
+    pub fn has_evaders(&self) -> bool {
+        !self.evader.is_empty()
+    }
+
+    /// Whether `node` is marked an evader.
+    pub fn is_evader(&self, node: NodeId) -> bool {
+        self.evader.get(node.index()).copied().unwrap_or(false)
     }
 
     /// Truth rows ignored because the pair is not a friendship of the graph.

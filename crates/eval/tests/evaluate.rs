@@ -285,3 +285,74 @@ proptest! {
         }
     }
 }
+
+/// A [`common::BySlot`] that claims to read two hops, so it is not "cheap".
+#[derive(Debug)]
+struct TwoHop(common::BySlot);
+
+impl Heuristic for TwoHop {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn cost_class(&self) -> tierank_heuristics::CostClass {
+        tierank_heuristics::CostClass::TwoHop
+    }
+    fn needs(&self) -> tierank_heuristics::Needs {
+        self.0.needs()
+    }
+    fn score(&self, g: &Graph, t: NodeId, s: &mut tierank_heuristics::Scratch, out: &mut Vec<f64>) {
+        self.0.score(g, t, s, out);
+    }
+}
+
+#[test]
+fn verdict_names_the_best_its_ties_and_the_cost_of_the_cheap_one() {
+    use tierank_eval::report::verdict::verdict;
+    let (g, truth, closeness) = setup(400, 25, 1);
+    let sample = stratified_sample(&g, 150, 4);
+    let rows: Vec<Box<dyn Heuristic>> = vec![
+        Box::new(TwoHop(noisy("good", &closeness, 0.3, 1))),
+        // The same scores under another name: tied, with a difference of exactly 0.
+        Box::new(noisy("same", &closeness, 0.3, 1)),
+        Box::new(noisy("poor", &closeness, 3.0, 2)),
+        build("random", &HeuristicConfig::default(), &g).unwrap(),
+    ];
+    let e = evaluate(&g, &sample.targets, &rows, &truth, &options()).unwrap();
+    let v = verdict(&e);
+    assert_eq!(v.iter().map(|v| v.k).collect::<Vec<_>>(), vec![1, 5, 15]);
+    for v in &v {
+        // "good" and "same" are equal; the name breaks the tie.
+        assert_eq!(v.best, "good", "k = {}", v.k);
+        assert!(!v.best_is_cheap);
+        let names: Vec<&str> = v.others.iter().map(|c| c.heuristic.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["same", "poor"],
+            "oracle and random are never candidates"
+        );
+        let same = &v.others[0];
+        assert_eq!(same.extra.value, 0.0);
+        assert!(same.tied());
+        let exposure = value(&e, "good", Some(v.k), Metric::Exposure);
+        assert_eq!(v.exposure.value, exposure);
+        // The cheapest is "same" (ego, tied); "poor" costs strangers at k = 5 and 15.
+        assert_eq!(v.cheap.as_ref().unwrap().heuristic, "same");
+        if v.k >= 5 {
+            let poor = &v.others[1];
+            let (lo, _) = poor.extra.ci.unwrap();
+            assert!(lo > 0.0 && !poor.tied(), "k = {}: {poor:?}", v.k);
+            // The paired difference is the difference of the means.
+            let diff = value(&e, "poor", Some(v.k), Metric::Exposure) - exposure;
+            assert!((poor.extra.value - diff).abs() < 1e-9);
+        }
+    }
+    let html = tierank_eval::report::render_html(&e, &Default::default());
+    assert!(html.contains("<h2>Verdict</h2>"));
+    assert!(html.contains("use <b>good</b>"), "verdict sentence missing");
+    for k in [1, 5, 15] {
+        assert!(
+            html.contains(&format!("<th>exposure@{k}</th>")),
+            "exposure@{k}"
+        );
+    }
+}

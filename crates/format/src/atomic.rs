@@ -463,6 +463,19 @@ fn sync_dir(dir: &Path) -> Result<(), FormatError> {
     }
 }
 
+/// Makes everything this process (and the processes it starts) creates from now on private
+/// to its owner: the umask becomes `0o077`, so files are `0o600` and directories `0o700`.
+///
+/// `tierank --private` calls it first thing, for outputs that hold personal data (rankings,
+/// audiences): every file and directory a run writes goes through the umask, the atomic
+/// writer's temporaries and staging directories included. Without it the umask is honoured
+/// as it is (usually `022`: files `0o644`, directories `0o755`). Linux only (elsewhere run
+/// under `umask 077`). See `docs/selection.md`.
+pub fn make_outputs_private() {
+    #[cfg(target_os = "linux")]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
+
 /// A builder of hidden siblings named `prefix` + six random letters or digits, created with
 /// `mode` less the umask (on Unix; a temporary file would otherwise be private, `0o600`).
 fn hidden(prefix: &str, mode: u32) -> tempfile::Builder<'_, 'static> {

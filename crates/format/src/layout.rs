@@ -10,6 +10,7 @@
 //!   group_members.parquet      optional
 //!   truth/closeness.parquet    optional ground truth, one row per directed tie
 //!   truth/persons.parquet      optional latent person attributes (generator only)
+//!   graph.tierank-snapshot     optional graph snapshot of `tierank index` (derived, unlisted)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,11 @@ pub const TRUTH_DIR: &str = "truth";
 pub const CLOSENESS: &str = "closeness.parquet";
 /// Latent person attributes (household, workplace, account type), inside [`TRUTH_DIR`].
 pub const TRUTH_PERSONS: &str = "persons.parquet";
+
+/// The graph snapshot `tierank index` writes into a dataset by default. Derived from the
+/// listed files (and checked against them when used), so never listed in the manifest and
+/// not reported as unlisted by `tierank verify`.
+pub const SNAPSHOT: &str = "graph.tierank-snapshot";
 
 /// Name of the `index`-th events part: `part-00042.parquet`.
 pub fn events_part_name(index: usize) -> String {

@@ -38,6 +38,9 @@ pub mod col {
     pub const ACCOUNT_TYPE: &str = "account_type";
     /// `truth/persons.parquet`: relative activity level (1.0 = typical).
     pub const ACTIVITY: &str = "activity";
+    /// `truth/persons.parquet`: true for a person who hides their closest ties (only under
+    /// the generator's evasion scenario; false for everyone else).
+    pub const EVADER: &str = "evader";
 
     /// `ties.parquet` and `events`: one endpoint (the sender, for events).
     pub const SRC: &str = "src";
@@ -148,6 +151,7 @@ pub fn truth_persons() -> SchemaRef {
         Field::new(col::SCHOOL_ID, DataType::Int64, true),
         Field::new(col::ACCOUNT_TYPE, dictionary_type(), false),
         Field::new(col::ACTIVITY, DataType::Float64, false),
+        Field::new(col::EVADER, DataType::Boolean, false),
     ])
 }
 

@@ -233,7 +233,9 @@ pub fn verify_dir(dir: &Path) -> Result<VerifyReport, VerifyError> {
     let mut on_disk = Vec::new();
     list_files(dir, dir, &mut on_disk)?;
     for key in on_disk {
-        if key != record_name && !listed.iter().any(|(p, _)| *p == key) {
+        // A dataset's graph snapshot is derived from its listed files, not one of them.
+        let derived = kind == RecordKind::Dataset && key == crate::layout::SNAPSHOT;
+        if key != record_name && !derived && !listed.iter().any(|(p, _)| *p == key) {
             files.push(FileReport {
                 path: key,
                 status: FileStatus::Unlisted,
@@ -309,6 +311,11 @@ mod tests {
         write_dataset(dir.path());
         let report = verify_dir(dir.path()).unwrap();
         assert_eq!(report.kind, RecordKind::Dataset);
+        assert!(report.all_ok(), "{report:?}");
+        assert_eq!(report.files.len(), 2);
+        // The graph snapshot of `tierank index` is derived, not unlisted.
+        std::fs::write(dir.path().join(crate::layout::SNAPSHOT), b"snapshot").unwrap();
+        let report = verify_dir(dir.path()).unwrap();
         assert!(report.all_ok(), "{report:?}");
         assert_eq!(report.files.len(), 2);
 

@@ -142,7 +142,34 @@ pub struct InteractionParts {
     pub channels: Vec<ChannelStats>,
 }
 
+/// The raw arrays of [`Interactions`], borrowed (for writing snapshots); the same fields
+/// as [`InteractionParts`].
+#[derive(Debug, Clone, Copy)]
+pub struct InteractionSlices<'a> {
+    /// Per node, the start of its ties (`num_nodes + 1` entries).
+    pub node_offsets: &'a [u64],
+    /// Receivers of the active directed ties.
+    pub alters: &'a [NodeId],
+    /// Per active tie, its summary.
+    pub summaries: &'a [TieSummary],
+    /// Per active tie, the start of its channel records (`alters.len() + 1` entries).
+    pub chan_offsets: &'a [u64],
+    /// Channel records.
+    pub channels: &'a [ChannelStats],
+}
+
 impl Interactions {
+    /// The raw arrays, as [`Interactions::try_from_parts`] takes them.
+    pub fn slices(&self) -> InteractionSlices<'_> {
+        InteractionSlices {
+            node_offsets: &self.node_offsets,
+            alters: &self.alters,
+            summaries: &self.summaries,
+            chan_offsets: &self.chan_offsets,
+            channels: &self.channels,
+        }
+    }
+
     /// Builds from raw parts, checking the invariants that do not need the friendship CSR.
     ///
     /// # Errors

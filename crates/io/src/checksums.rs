@@ -55,6 +55,14 @@ impl Checksums {
     ///
     /// # Errors
     /// [`IoError::ListedMissing`] naming the first such file.
+    /// The SHA-256 the manifest lists for the file `key` (relative, with `/`), if any.
+    pub(crate) fn sha256_of(&self, key: &str) -> Option<String> {
+        self.manifest
+            .as_ref()
+            .and_then(|m| m.entry(key))
+            .map(|e| e.sha256.clone())
+    }
+
     pub(crate) fn require_present(&self, reads: impl Fn(&str) -> bool) -> Result<(), IoError> {
         let Some(manifest) = &self.manifest else {
             return Ok(());

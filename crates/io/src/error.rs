@@ -11,6 +11,15 @@ use tierank_graph::GraphError;
 /// row (0-based index of the row within the file, as pandas and polars number rows).
 #[derive(Debug, thiserror::Error)]
 pub enum IoError {
+    /// A graph snapshot that cannot be used: truncated, corrupt, of another format version,
+    /// or built with other loader options than asked for.
+    #[error("{}: {reason}", path.display())]
+    Snapshot {
+        /// The snapshot file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// A required file or directory does not exist.
     #[error("{}: {what}", path.display())]
     Missing {

@@ -4,6 +4,9 @@
 //! # Crate layout
 //! - [`load_graph`]: a dataset directory into an immutable [`Graph`](tierank_graph::Graph),
 //!   with a [`LoadReport`] of what was read, dropped and how long each phase took.
+//! - [`open_graph`]: the one way commands get a graph from `--data`: a dataset directory
+//!   (using its up-to-date snapshot when there is one) or a snapshot file written by
+//!   [`write_snapshot`] (`tierank index`).
 //! - [`read_person_ids`] and [`resolve_targets`]: target and opt-out lists (Parquet or CSV).
 //! - [`read_truth`]: the planted ground truth, for evaluation.
 //! - [`RankingsWriter`]: the streaming, atomic writer of `tierank rank`'s output.
@@ -25,6 +28,7 @@ mod error;
 mod load;
 pub mod memory;
 mod rankings;
+pub mod snapshot;
 mod table;
 mod targets;
 mod truth;
@@ -35,8 +39,9 @@ pub use checksums::verify_dataset_file;
 pub use error::IoError;
 pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph};
 pub use rankings::{RankingRows, RankingsWriter};
+pub use snapshot::{GraphSource, OpenedGraph, SNAPSHOT_FILE, open_graph, write_snapshot};
 pub use targets::{IdList, UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};
-pub use truth::{Truth, read_truth};
+pub use truth::{EVADER, Truth, read_truth, read_truth_evaders};
 pub use window::{OutsideWindow, WindowSource, WindowSpec};
 
 /// Conversion of a loaded graph to and from petgraph, re-exported for convenience.

@@ -1,8 +1,10 @@
-//! The planted ground truth, `truth/closeness.parquet`, read only by evaluation.
+//! The planted ground truth, `truth/closeness.parquet`, and the evaders of
+//! `truth/persons.parquet`, read only by evaluation.
 
 use std::path::Path;
 
 use arrow::array::{Array, AsArray};
+use arrow::datatypes::DataType::Boolean;
 use arrow::datatypes::{DataType, Int8Type, Int16Type, Int32Type};
 use tierank_format::Relation;
 use tierank_format::layout::DatasetPaths;
@@ -164,4 +166,60 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
         Ok(())
     })?;
     Ok(Some(truth))
+}
+
+/// Column of `truth/persons.parquet` that marks an evader (the `evasion` scenario): a
+/// non-null boolean. Files without it mark nobody.
+pub const EVADER: &str = col::EVADER;
+
+/// Reads the evaders of a dataset: the person ids whose `evader` is true in
+/// `truth/persons.parquet`, ascending.
+///
+/// Returns an empty list when the file is absent or has no `evader` column (datasets made
+/// before the evasion scenario, and user datasets: nobody is an evader). When the dataset's
+/// `manifest.json` lists the file, it must exist and match its checksum.
+///
+/// # Errors
+/// As [`read_truth`] for the checksum; a missing `person_id` column, an `evader` column that
+/// is not Boolean, or a null in either, naming file, column and row.
+pub fn read_truth_evaders(dataset_dir: &Path) -> Result<Vec<i64>, IoError> {
+    let path = DatasetPaths::new(dataset_dir).truth_persons();
+    verify_dataset_file(dataset_dir, &path)?;
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let source = ParquetSource::open(&path)?;
+    let at = |column: &'static str| ColumnAt {
+        path: &path,
+        column,
+        row0: 0,
+    };
+    let Some(ty) = source.optional(EVADER) else {
+        return Ok(Vec::new());
+    };
+    if *ty != Boolean {
+        return Err(at(EVADER).wrong_type("Boolean", ty));
+    }
+    check_int(at(col::PERSON_ID), source.require(col::PERSON_ID)?)?;
+    let mut evaders = Vec::new();
+    source.for_each_batch(&[col::PERSON_ID, EVADER], |batch, row0| {
+        let at = |column: &'static str| ColumnAt {
+            path: &path,
+            column,
+            row0,
+        };
+        let id_at = at(col::PERSON_ID);
+        let ids = i64_values(id_at, id_at.of(batch)?)?;
+        let flag_at = at(EVADER);
+        let flags = flag_at.of(batch)?;
+        if let Some(i) = (0..flags.len()).find(|&i| flags.is_null(i)) {
+            return Err(flag_at.bad(i, "null value"));
+        }
+        let flags = flags.as_boolean();
+        evaders.extend((0..flags.len()).filter(|&i| flags.value(i)).map(|i| ids[i]));
+        Ok(())
+    })?;
+    evaders.sort_unstable();
+    evaders.dedup();
+    Ok(evaders)
 }

@@ -217,7 +217,7 @@ impl Graph {
         let scratch = tempfile::tempdir().map_err(|e| TierankError::new_err(e.to_string()))?;
         let out = scratch.path().join("rankings.parquet");
         let loaded = &self.loaded;
-        let data = &self.data;
+
         run_detached(py, |progress| {
             let settings = check_rank_settings(
                 heuristics,
@@ -231,7 +231,7 @@ impl Graph {
                 let now = tierank_api::artefact::ScoreSettings::of_run(
                     &settings.config,
                     &loaded.load,
-                    data,
+                    &loaded.dataset_dir,
                     &loaded.report,
                 )?;
                 tierank_api::artefact::check_settings("--model", model, &now, &|m| {
@@ -273,7 +273,8 @@ impl Graph {
 
 /// Loads a dataset directory (ties.parquet, events/, ...).
 #[pyfunction]
-#[pyo3(signature = (path, *, half_life_days=None, strict=false, window_start=None, window_end=None))]
+#[pyo3(signature = (path, *, half_life_days=None, strict=false, window_start=None, window_end=None,
+                    use_snapshot=true))]
 fn load(
     py: Python<'_>,
     path: PathBuf,
@@ -281,6 +282,7 @@ fn load(
     strict: bool,
     window_start: Option<String>,
     window_end: Option<String>,
+    use_snapshot: bool,
 ) -> PyResult<Graph> {
     let p = params(
         0,
@@ -302,10 +304,11 @@ fn load(
         };
         tierank_api::memory::check_load(&MemoryLimit::Available, &path)?;
         tierank_api::check_cancelled(progress)?;
-        let (graph, report) = tierank_api::load_graph(&path, &load)?;
+        let opened = tierank_api::load_graph(&path, &load, use_snapshot)?;
         Ok(LoadedGraph {
-            graph,
-            report,
+            graph: opened.graph,
+            report: opened.report,
+            dataset_dir: opened.dataset_dir,
             load,
         })
     })?;
@@ -391,8 +394,9 @@ fn stats(
 /// metrics (metrics.parquet) as a table; the report directory is written to `out` when given.
 #[pyfunction]
 #[pyo3(signature = (data, *, out=None, sample=1000, heuristics="all", k=vec![1, 5, 15, 50],
-                    relevant_layer=3, exclude=None, learned=true, resamples=1000, seed=0,
-                    force=false))]
+                    relevant_layer=3, exclude=None, learned=true, model_kind="gbt",
+                    logistic_baseline=false, resamples=1000, seed=0, force=false,
+                    use_snapshot=true))]
 #[allow(clippy::too_many_arguments)]
 fn compare(
     py: Python<'_>,
@@ -404,9 +408,12 @@ fn compare(
     relevant_layer: i8,
     exclude: Option<PathBuf>,
     learned: bool,
+    model_kind: &str,
+    logistic_baseline: bool,
     resamples: usize,
     seed: u64,
     force: bool,
+    use_snapshot: bool,
 ) -> PyResult<Py<PyAny>> {
     let scratch = tempfile::tempdir().map_err(|e| TierankError::new_err(e.to_string()))?;
     let out = out.unwrap_or_else(|| scratch.path().join("report"));
@@ -418,12 +425,15 @@ fn compare(
         relevant_layer,
         exclude,
         learned,
+        model_kind: model_kind.to_owned(),
+        logistic_baseline,
         resamples,
         out,
         force,
         params: params(seed, None, None, None, None, None, None, None, None),
         strict: false,
         memory: MemoryLimit::Available,
+        no_snapshot: !use_snapshot,
     };
     let outcome = run_detached(py, |progress| request.run(progress))?;
     read_table(py, &outcome.out.join("metrics.parquet"))
@@ -434,7 +444,7 @@ fn compare(
 #[pyfunction]
 #[pyo3(signature = (data, targets, heuristic, policy, *, out, exclude=None,
                     strict_minimization=false, min_evidence=0, calibration=None, seed=0,
-                    force=false))]
+                    force=false, use_snapshot=true))]
 #[allow(clippy::too_many_arguments)]
 fn select(
     py: Python<'_>,
@@ -449,6 +459,7 @@ fn select(
     calibration: Option<PathBuf>,
     seed: u64,
     force: bool,
+    use_snapshot: bool,
 ) -> PyResult<Py<PyAny>> {
     let request = SelectRequest {
         data,
@@ -462,6 +473,7 @@ fn select(
         params: params(seed, None, None, None, None, None, None, None, None),
         strict: false,
         memory: MemoryLimit::Available,
+        no_snapshot: !use_snapshot,
         out,
         force,
         command_line: vec!["python".to_owned(), "tierank.select(...)".to_owned()],

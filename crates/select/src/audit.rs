@@ -85,6 +85,14 @@ pub struct AuditCounts {
     pub people_reached: u64,
     /// `Σ (1 − p)` over all notices, when calibrated.
     pub expected_collateral: Option<f64>,
+    /// Lower end of the 95% interval of the notices to people who are not close
+    /// ([`crate::ExposureSummary::expected_collateral_interval`]); absent in records
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_collateral_low: Option<f64>,
+    /// Upper end of that interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_collateral_high: Option<f64>,
 }
 
 /// The audit record, written as JSON beside the outputs (see `docs/selection.md`).
@@ -138,6 +146,14 @@ impl AuditRecord {
                 notices: selection.exposure.notices,
                 people_reached: selection.exposure.people_reached,
                 expected_collateral: selection.exposure.expected_collateral,
+                expected_collateral_low: selection
+                    .exposure
+                    .expected_collateral_interval
+                    .map(|i| i.0),
+                expected_collateral_high: selection
+                    .exposure
+                    .expected_collateral_interval
+                    .map(|i| i.1),
             },
             outputs,
         }

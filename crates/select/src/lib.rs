@@ -55,12 +55,12 @@ pub use audit::{
     AUDIT_VERSION, AuditCounts, AuditParameters, AuditRecord, Difference, FileDigest, verify,
     verify_files,
 };
-pub use calibration::Calibration;
+pub use calibration::{Block, Calibration, Position};
 pub use consent::{ExclusionSet, minimize};
 pub use policy::{POLICY_FORMS, Policy, PolicyError};
 pub use select::{
-    AudienceRow, ConsentSummary, ExposureSummary, REASON_STRUCTURE, SelectOptions, Selection,
-    TargetExposure, select,
+    AudienceRow, ConsentSummary, EXPOSURE_CONFIDENCE, ExposureSummary, REASON_STRUCTURE,
+    SelectOptions, Selection, TargetExposure, select,
 };
 
 use tierank_format::PersonId;

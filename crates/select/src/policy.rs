@@ -22,8 +22,9 @@ pub enum Policy {
     /// `coverage:P`: the fewest eligible friends, taken in descending interaction weight, that
     /// hold at least `P` percent (`0 < P ≤ 100`) of the eligible friends' total weight.
     Coverage(f64),
-    /// `probability:P`: every eligible friend whose calibrated probability of being close is
-    /// at least `P` (`0 < P ≤ 1`). Needs a [`crate::Calibration`].
+    /// `probability:P`: the eligible friends of the longest prefix of the ranking in which
+    /// every friend's calibrated probability of being close is at least `P` (`0 < P ≤ 1`).
+    /// Needs a [`crate::Calibration`].
     Probability(f64),
     /// `budget:B[,cap:C]`: at most `budget` notices across all targets, no person receiving
     /// more than `cap` (unbounded when `None`), chosen greedily by expected closeness.

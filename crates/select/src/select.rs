@@ -2,6 +2,7 @@
 //! the policy, and summarise the exposure.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::{Heuristic, HeuristicConfig, Scratch, pair_weight};
 
 use crate::consent::{ExclusionSet, minimize};
-use crate::{Calibration, Policy, SelectError};
+use crate::{Block, Calibration, Policy, Position, SelectError};
 
 /// The reason given for a selection made without any interaction between the two people.
 pub const REASON_STRUCTURE: &str = "structure";
@@ -91,7 +92,19 @@ pub struct ExposureSummary {
     pub people_reached: u64,
     /// `Σ (1 − p)` over all notices, when calibrated.
     pub expected_collateral: Option<f64>,
+    /// The [`EXPOSURE_CONFIDENCE`] interval of the number of notices to people who are not
+    /// close, when calibrated: `Σ (1 − p) ± z · sqrt(Σ p (1 − p) + Σ_blocks (n_b · se_b)²)`,
+    /// clipped to `[0, notices]`. The first term is the chance in who turns out close given
+    /// correct probabilities; the second the calibration's own sampling error: the `n_b`
+    /// notices read off one fitted block share its error `se_b`, blocks are independent.
+    #[serde(default)]
+    pub expected_collateral_interval: Option<(f64, f64)>,
 }
+
+/// Confidence level of [`ExposureSummary::expected_collateral_interval`].
+pub const EXPOSURE_CONFIDENCE: f64 = 0.95;
+/// The two-sided standard normal quantile of [`EXPOSURE_CONFIDENCE`].
+const EXPOSURE_Z: f64 = 1.959_963_984_540_054;
 
 /// What the exclusion list did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -128,6 +141,11 @@ struct Candidate {
     /// Expected closeness for the budget policy: the probability, else the normalised score.
     value: f64,
     probability: Option<f64>,
+    /// The smallest probability from the top of the ranking down to this friend (the
+    /// `probability` policy's criterion; 0 without a calibration).
+    prefix_probability: f64,
+    /// The calibration block `probability` was read from, if the calibration says.
+    block: Option<Block>,
     /// Interaction weight (coverage only; 0 otherwise).
     weight: f64,
     excluded: bool,
@@ -348,23 +366,38 @@ impl Context<'_> {
         let first_slot = graph.csr().slots(t).start;
         let inter = graph.interactions();
         let coverage = matches!(self.policy, Policy::Coverage(_));
+        // Calibrated probabilities (and their blocks) by position in the target's whole
+        // ranking, with the running minimum along it: the `probability` policy stops at
+        // the first friend below its threshold, so it always takes a prefix of the ranking.
+        // The probability itself is not capped: it is calibrated for its position, and
+        // capping it would bias the expected exposure upwards.
+        let mut calibrated: Vec<Option<(f64, f64, Option<Block>)>> = vec![None; friends.len()];
+        if let Some(c) = self.opts.calibration {
+            let mut order: Vec<usize> = (0..friends.len()).collect();
+            order.sort_by(|&a, &b| out[b].total_cmp(&out[a]).then(a.cmp(&b)));
+            let degree = u32::try_from(friends.len()).unwrap_or(u32::MAX);
+            let mut cap = 1.0_f64;
+            for (r, &i) in order.iter().enumerate() {
+                let at = Position {
+                    rank: u32::try_from(r + 1).unwrap_or(u32::MAX),
+                    degree,
+                };
+                let p = c.probability(out[i], at);
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(SelectError::InvalidProbability {
+                        target: graph.person(t),
+                        person: graph.person(friends[i]),
+                        score: out[i],
+                        probability: p,
+                    });
+                }
+                cap = cap.min(p);
+                calibrated[i] = Some((p, cap, c.block(out[i], at)));
+            }
+        }
         let mut cands = Vec::with_capacity(friends.len());
         for (i, (&v, &score)) in friends.iter().zip(out.iter()).enumerate() {
-            let probability = match self.opts.calibration {
-                None => None,
-                Some(c) => {
-                    let p = c.probability(score);
-                    if !(0.0..=1.0).contains(&p) {
-                        return Err(SelectError::InvalidProbability {
-                            target: graph.person(t),
-                            person: graph.person(v),
-                            score,
-                            probability: p,
-                        });
-                    }
-                    Some(p)
-                }
-            };
+            let probability = calibrated[i].map(|c| c.0);
             let normalised = if span > 0.0 { (score - lo) / span } else { 0.0 };
             let evidence = inter.map_or(0u64, |inter| {
                 [inter.tie(t, v), inter.tie(v, t)]
@@ -378,6 +411,8 @@ impl Context<'_> {
                 score,
                 value: probability.unwrap_or(normalised),
                 probability,
+                prefix_probability: calibrated[i].map_or(0.0, |c| c.1),
+                block: calibrated[i].and_then(|c| c.2),
                 weight: if coverage {
                     pair_weight(graph, self.opts.config, t, first_slot + i)
                 } else {
@@ -407,7 +442,7 @@ fn choose(policy: &Policy, mut pool: Vec<Candidate>) -> Vec<Candidate> {
         Policy::Threshold(x) => pool.into_iter().filter(|c| c.score >= x).collect(),
         Policy::Probability(p) => pool
             .into_iter()
-            .filter(|c| c.probability.is_some_and(|q| q >= p))
+            .filter(|c| c.probability.is_some() && c.prefix_probability >= p)
             .collect(),
         Policy::Coverage(percent) => {
             pool.retain(|c| c.weight > 0.0);
@@ -509,11 +544,19 @@ fn assemble(
     let mut per_target = Vec::with_capacity(targets.len());
     let mut reached: Vec<NodeId> = Vec::new();
     let mut collateral_total = 0.0;
+    let mut variance = 0.0;
+    // Per block: its standard error and how many notices read it.
+    let mut blocks: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
     for (&t, mut picks) in targets.iter().zip(chosen) {
         picks.sort_by(by_score);
         let mut collateral = 0.0;
         for (i, c) in picks.iter().enumerate() {
             collateral += c.probability.map_or(0.0, |p| 1.0 - p);
+            variance += c.probability.map_or(0.0, |p| p * (1.0 - p));
+            if let Some(b) = c.block {
+                let e = blocks.entry(b.id).or_insert((b.standard_error, 0.0));
+                e.1 += 1.0;
+            }
             reached.push(c.node);
             rows.push(AudienceRow {
                 target: graph.person(t),
@@ -534,6 +577,16 @@ fn assemble(
     }
     reached.sort_unstable();
     reached.dedup();
+    let calibration_variance: f64 = blocks
+        .values()
+        .map(|(se, n)| {
+            if se.is_finite() {
+                (se * n).powi(2)
+            } else {
+                0.0
+            }
+        })
+        .sum();
     let excluded = &opts.excluded;
     Selection {
         exposure: ExposureSummary {
@@ -541,6 +594,14 @@ fn assemble(
             notices: rows.len() as u64,
             people_reached: reached.len() as u64,
             expected_collateral: calibrated.then_some(collateral_total),
+            expected_collateral_interval: calibrated.then(|| {
+                let half = EXPOSURE_Z * (variance + calibration_variance).sqrt();
+                let notices = rows.len() as f64;
+                (
+                    (collateral_total - half).clamp(0.0, notices),
+                    (collateral_total + half).clamp(0.0, notices),
+                )
+            }),
         },
         rows,
         consent: ConsentSummary {

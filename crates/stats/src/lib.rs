@@ -20,6 +20,10 @@
 //! - [`activity`]: reciprocity and channel mix from the interaction counts.
 //! - [`layers`]: Dunbar layer sizes from the ground truth.
 //! - [`burstiness`]: inter-event burstiness of a hash sample of directed ties.
+//! - [`bridging`]: how often dispersion finds the partner (Backstrom & Kleinberg 2014),
+//!   and percolation by tie weight (Onnela et al. 2007).
+//! - [`dynamics`]: conversations, person-level burstiness, daily variation, personal
+//!   rhythms, call signatures and tie turnover, from one more pass over the events.
 //! - [`report`]: [`Report`], its table ([`std::fmt::Display`]), [`RealismTargets`] and
 //!   [`Report::check_realism`].
 //!
@@ -27,8 +31,10 @@
 //! so a report is identical at any thread count.
 
 pub mod activity;
+pub mod bridging;
 pub mod burstiness;
 pub mod degree;
+pub mod dynamics;
 pub mod layers;
 pub mod report;
 mod sample;
@@ -52,6 +58,8 @@ pub const DEFAULT_SEED: u64 = 0;
 pub const DEFAULT_BURST_MODULUS: u64 = 64;
 /// Default minimum events for a tie's burstiness (four gaps).
 pub const DEFAULT_BURST_MIN_EVENTS: usize = 5;
+/// Default dynamics sample: one pair and one person in 8.
+pub const DEFAULT_DYNAMICS_MODULUS: u64 = 8;
 /// Default cap on timestamps kept per sampled tie.
 pub const DEFAULT_MAX_TIMESTAMPS_PER_TIE: usize = 10_000;
 
@@ -69,6 +77,8 @@ pub struct StatsOptions {
     pub burst_min_events: usize,
     /// Most timestamps kept per sampled tie (ties with more are left out and counted).
     pub max_timestamps_per_tie: usize,
+    /// Dynamics keep pairs and people with `hash % dynamics_modulus == 0`.
+    pub dynamics_modulus: u64,
     /// How the dataset is loaded.
     pub load: LoadOptions,
 }
@@ -81,6 +91,7 @@ impl Default for StatsOptions {
             burst_modulus: DEFAULT_BURST_MODULUS,
             burst_min_events: DEFAULT_BURST_MIN_EVENTS,
             max_timestamps_per_tie: DEFAULT_MAX_TIMESTAMPS_PER_TIE,
+            dynamics_modulus: DEFAULT_DYNAMICS_MODULUS,
             load: LoadOptions::default(),
         }
     }
@@ -173,12 +184,17 @@ pub fn report_from_graph(graph: &Graph, opts: &StatsOptions) -> Report {
         ),
         None => (None, None),
     };
+    let t = std::time::Instant::now();
+    let percolation = bridging::percolation(graph, opts.seed);
+    log::info!("percolation in {:.2?}", t.elapsed());
     Report {
         counts: Counts {
             people: n as u64,
             ties: graph.num_edges() as u64,
             events: None,
             groups: None,
+            events_between_non_friends: None,
+            group_replies_between_non_friends: None,
         },
         degree,
         clustering,
@@ -187,8 +203,11 @@ pub fn report_from_graph(graph: &Graph, opts: &StatsOptions) -> Report {
         reciprocity,
         channels,
         overlap,
+        percolation,
+        partners: None,
         burstiness: None,
         event_window: None,
+        dynamics: None,
     }
 }
 
@@ -204,6 +223,9 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
     let paths = DatasetPaths::new(dir);
     if load.has_events {
         report.counts.events = Some(load.event_rows);
+        report.counts.events_between_non_friends = Some(load.events_between_non_friends);
+        report.counts.group_replies_between_non_friends =
+            Some(load.group_replies_between_non_friends);
     }
     tierank_io::verify_dataset_file(dir, &paths.groups())?;
     report.event_window = load.window.map(|w| report::EventWindow {
@@ -217,6 +239,19 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
     report.counts.groups = count_rows(&paths.groups())?;
     if let Some(truth) = tierank_io::read_truth(dir)? {
         report.layers = layers::layer_stats(&truth.ego, &truth.layer);
+        let t = std::time::Instant::now();
+        let rows: Vec<_> = truth
+            .ego
+            .iter()
+            .zip(&truth.alter)
+            .zip(&truth.relation)
+            .filter(|&(_, &rel)| rel == tierank_format::Relation::Partner)
+            .filter_map(|((&ego, &alter), &rel)| {
+                Some((graph.dense(ego)?, graph.dense(alter)?, rel))
+            })
+            .collect();
+        report.partners = bridging::partner_ranks(&graph, &rows, opts.seed);
+        log::info!("partner ranks in {:.2?}", t.elapsed());
     }
     if graph.interactions().is_some() {
         let t = std::time::Instant::now();
@@ -230,6 +265,14 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
         };
         report.burstiness = Some(burstiness::burstiness_from_events(&parts, &burst_opts)?);
         log::info!("burstiness in {:.2?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let dynamics_opts = dynamics::DynamicsOptions {
+            sample_modulus: opts.dynamics_modulus,
+            seed: opts.seed,
+            window: load.window.map(|w| (w.start_ms, w.end_ms)),
+        };
+        report.dynamics = Some(dynamics::dynamics_from_events(&parts, &dynamics_opts)?);
+        log::info!("dynamics in {:.2?}", t.elapsed());
     }
     Ok(report)
 }

@@ -5,8 +5,10 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::activity::{ChannelMix, LOPSIDED_THRESHOLD, ReciprocityStats};
+use crate::bridging::{PartnerRankStats, PercolationStats};
 use crate::burstiness::BurstinessStats;
 use crate::degree::DegreeStats;
+use crate::dynamics::{DynamicsStats, DynamicsTargets};
 use crate::layers::LayerStats;
 use crate::structure::{ClusteringStats, OverlapStats, WeightSource};
 
@@ -21,6 +23,11 @@ pub struct Counts {
     pub events: Option<u64>,
     /// Groups in `groups.parquet`, when present.
     pub groups: Option<u64>,
+    /// Events between people who are not friends, ignored by the engine, when the dataset
+    /// has events.
+    pub events_between_non_friends: Option<u64>,
+    /// Of those, `group_message` replies (a group chat joins people who are not friends).
+    pub group_replies_between_non_friends: Option<u64>,
 }
 
 /// The realism report of one dataset. Sections that need data the dataset lacks are `None`
@@ -44,10 +51,19 @@ pub struct Report {
     pub channels: Option<ChannelMix>,
     /// Neighbourhood overlap by tie-weight decile; `None` without events or weights.
     pub overlap: Option<OverlapStats>,
+    /// Giant component when ties are removed weakest-first or strongest-first; `None`
+    /// without events or weights.
+    pub percolation: Option<PercolationStats>,
+    /// How often structural scores rank the partner first; `None` without a truth file or
+    /// without egos with one partner.
+    pub partners: Option<PartnerRankStats>,
     /// Burstiness of inter-event times.
     pub burstiness: Option<BurstinessStats>,
     /// The event window the dataset was loaded with; `None` without events.
     pub event_window: Option<EventWindow>,
+    /// Conversations, rhythms, signatures and turnover, streamed from the raw events;
+    /// `None` without event files.
+    pub dynamics: Option<DynamicsStats>,
 }
 
 /// The event window of a load, as recorded in the report (see `docs/data-model.md`).
@@ -211,6 +227,10 @@ pub const SOURCE_DUNBAR: &str = "Dunbar et al. 2015";
 /// Source of the overlap targets: Onnela et al. 2007, "Structure and tie strengths in mobile
 /// communication networks", PNAS 104:7332.
 pub const SOURCE_ONNELA: &str = "Onnela et al. 2007";
+/// Source of the partner-rank targets: Backstrom & Kleinberg 2014, "Romantic partnerships
+/// and the dispersion of social ties: a network analysis of relationship status on
+/// Facebook", CSCW 2014.
+pub const SOURCE_BACKSTROM: &str = "Backstrom & Kleinberg 2014";
 /// Source of the reciprocity target: Kovanen, Saramäki, Kaski 2010 (lopsided ties are common
 /// in mobile-phone data).
 pub const SOURCE_KOVANEN: &str = "Kovanen et al. 2010";
@@ -257,6 +277,27 @@ pub struct RealismTargets {
     pub burstiness_above: f64,
     /// Largest allowed share of events on one channel: 0.8.
     pub max_channel_share: f64,
+    /// Smallest mean/median degree: 1.5 (Facebook: mean ≈ 190, median 99, ratio ≈ 1.9;
+    /// Ugander 2011): the tail must be heavy.
+    pub degree_mean_over_median_min: f64,
+    /// Mean clustering at degree 100–199: 0.14 (Ugander 2011, Fig. 4 near degree 100).
+    pub clustering_100_199: f64,
+    /// Allowed distance from it: ± 0.06.
+    pub clustering_100_199_tolerance: f64,
+    /// Largest allowed rise of mean clustering from one degree bucket to the next, from
+    /// 10–49 up (Ugander 2011: clustering falls steadily with degree).
+    pub clustering_max_rise: f64,
+    /// Partner first by embeddedness: ≈ 0.25 (Backstrom & Kleinberg 2014), ± 0.12.
+    pub partner_embeddedness: (f64, f64),
+    /// Partner first by absolute dispersion: ≈ 0.37, ± 0.15.
+    pub partner_dispersion: (f64, f64),
+    /// Partner first by recursive dispersion: ≈ 0.50, ± 0.20.
+    pub partner_recursive: (f64, f64),
+    /// Mean over removed fractions 0.5–0.98 of the giant component (strong-first minus
+    /// weak-first) must exceed this: 0 (Onnela 2007, Fig. 3).
+    pub percolation_gap_above: f64,
+    /// Targets of the dynamics checks.
+    pub dynamics: DynamicsTargets,
 }
 
 impl Default for RealismTargets {
@@ -276,6 +317,15 @@ impl Default for RealismTargets {
             lopsided_share_range: (0.1, 0.9),
             burstiness_above: 0.0,
             max_channel_share: 0.8,
+            degree_mean_over_median_min: 1.5,
+            clustering_100_199: 0.14,
+            clustering_100_199_tolerance: 0.06,
+            clustering_max_rise: 0.01,
+            partner_embeddedness: (0.25, 0.12),
+            partner_dispersion: (0.37, 0.15),
+            partner_recursive: (0.50, 0.20),
+            percolation_gap_above: 0.0,
+            dynamics: DynamicsTargets::default(),
         }
     }
 }
@@ -321,6 +371,15 @@ impl Report {
             },
             SOURCE_UGANDER,
         );
+        push(
+            "degree.mean_over_median".into(),
+            (self.degree.median > 0.0).then(|| self.degree.mean / self.degree.median),
+            Some(1.9),
+            Tolerance::AtLeast {
+                bound: targets.degree_mean_over_median_min,
+            },
+            SOURCE_UGANDER,
+        );
         let (low, high) = targets.clustering_50_199_range;
         push(
             "clustering.degree_50_199".into(),
@@ -341,6 +400,25 @@ impl Report {
             falls,
             None,
             Tolerance::Above { bound: 0.0 },
+            SOURCE_UGANDER,
+        );
+        push(
+            "clustering.degree_100_199".into(),
+            self.clustering.mean_between(100, Some(199)),
+            Some(targets.clustering_100_199),
+            Tolerance::Absolute {
+                center: targets.clustering_100_199,
+                plus_minus: targets.clustering_100_199_tolerance,
+            },
+            SOURCE_UGANDER,
+        );
+        push(
+            "clustering.max_rise_from_degree_10".into(),
+            self.clustering.max_rise_from(10),
+            None,
+            Tolerance::AtMost {
+                bound: targets.clustering_max_rise,
+            },
             SOURCE_UGANDER,
         );
         push(
@@ -406,6 +484,51 @@ impl Report {
                 SOURCE_ONNELA,
             );
         }
+        if let Some(p) = &self.percolation {
+            push(
+                "percolation.strong_first_minus_weak_first".into(),
+                p.mean_gap(),
+                None,
+                Tolerance::Above {
+                    bound: targets.percolation_gap_above,
+                },
+                SOURCE_ONNELA,
+            );
+        }
+        if let Some(p) = &self.partners {
+            for (name, value, (center, plus_minus)) in [
+                (
+                    "partners.first_by_embeddedness",
+                    p.embeddedness,
+                    targets.partner_embeddedness,
+                ),
+                (
+                    "partners.first_by_dispersion",
+                    p.dispersion,
+                    targets.partner_dispersion,
+                ),
+                (
+                    "partners.first_by_recursive_dispersion",
+                    p.dispersion_recursive,
+                    targets.partner_recursive,
+                ),
+            ] {
+                push(
+                    name.into(),
+                    Some(value),
+                    Some(center),
+                    Tolerance::Absolute { center, plus_minus },
+                    SOURCE_BACKSTROM,
+                );
+            }
+            push(
+                "partners.dispersion_beats_embeddedness".into(),
+                Some(p.dispersion_recursive - p.embeddedness),
+                None,
+                Tolerance::Above { bound: 0.0 },
+                SOURCE_BACKSTROM,
+            );
+        }
         if let Some(rec) = &self.reciprocity {
             let (low, high) = targets.lopsided_share_range;
             push(
@@ -438,6 +561,9 @@ impl Report {
                 SOURCE_CHANNELS,
             );
         }
+        if let Some(dynamics) = &self.dynamics {
+            out.extend(dynamics.checks(&targets.dynamics));
+        }
         out
     }
 }
@@ -458,6 +584,13 @@ impl fmt::Display for Report {
         writeln!(f, "  ties          {:>14}", c.ties)?;
         writeln!(f, "  events        {:>14}", opt_count(c.events))?;
         writeln!(f, "  groups        {:>14}", opt_count(c.groups))?;
+        if let Some(n) = c.events_between_non_friends.filter(|&n| n > 0) {
+            writeln!(
+                f,
+                "  events between non-friends, ignored {n} ({} group-chat replies)",
+                opt_count(c.group_replies_between_non_friends)
+            )?;
+        }
         if let Some(w) = &self.event_window {
             writeln!(f, "event window ({})", w.source)?;
             writeln!(f, "  {} .. {} (end exclusive)", w.start, w.end)?;
@@ -572,6 +705,37 @@ impl fmt::Display for Report {
             }
             writeln!(f, "  spearman(decile, overlap) {}", opt(o.spearman, 3))?;
         }
+        if let Some(p) = &self.percolation {
+            writeln!(
+                f,
+                "percolation: giant component after removing a fraction of the {} ties with weight > 0",
+                p.ties
+            )?;
+            writeln!(
+                f,
+                "  {:<10}{:>12}{:>14}",
+                "removed", "weak first", "strong first"
+            )?;
+            for ((x, w), s) in p.fractions.iter().zip(&p.weak_first).zip(&p.strong_first) {
+                writeln!(f, "  {x:<10.2}{w:>12.4}{s:>14.4}")?;
+            }
+        }
+        if let Some(p) = &self.partners {
+            writeln!(
+                f,
+                "partner ranked first among the ego's friends ({} of {} egos with one partner)",
+                p.egos, p.egos_eligible
+            )?;
+            writeln!(
+                f,
+                "  embeddedness {:.3}  dispersion {:.3}  normalised {:.3}  recursive {:.3}  (no mutual friend: {:.3})",
+                p.embeddedness,
+                p.dispersion,
+                p.dispersion_normalised,
+                p.dispersion_recursive,
+                p.partner_unembedded
+            )?;
+        }
         if let Some(b) = &self.burstiness {
             writeln!(
                 f,
@@ -588,6 +752,9 @@ impl fmt::Display for Report {
                 opt(b.median, 3),
                 opt(b.share_bursty, 3)
             )?;
+        }
+        if let Some(d) = &self.dynamics {
+            write!(f, "{d}")?;
         }
         Ok(())
     }

@@ -93,6 +93,29 @@ impl ClusteringStats {
     }
 }
 
+impl ClusteringStats {
+    /// The largest rise of mean clustering between consecutive non-empty buckets, from the
+    /// bucket starting at `low` up; 0 or less when clustering never rises. `None` with
+    /// fewer than two non-empty buckets from there.
+    pub fn max_rise_from(&self, low: u64) -> Option<f64> {
+        let first = self.buckets.iter().position(|b| b.low == low)?;
+        let means: Vec<f64> = self.buckets[first..]
+            .iter()
+            .filter_map(|b| b.mean.filter(|_| b.nodes >= MIN_BUCKET_NODES))
+            .collect();
+        means
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(None, |acc: Option<f64>, x| {
+                Some(acc.map_or(x, |a| a.max(x)))
+            })
+    }
+}
+
+/// Fewest nodes for a degree bucket to count in the shape of the clustering curve: a mean
+/// of a handful of hubs is noise.
+pub const MIN_BUCKET_NODES: u64 = 20;
+
 /// Where the tie weights of the overlap table come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -204,7 +227,13 @@ pub fn clustering_and_overlap(
     (clustering, overlap)
 }
 
-fn tie_weight(graph: &Graph, source: WeightSource, u: NodeId, v: NodeId, slot: usize) -> f64 {
+pub(crate) fn tie_weight(
+    graph: &Graph,
+    source: WeightSource,
+    u: NodeId,
+    v: NodeId,
+    slot: usize,
+) -> f64 {
     match source {
         WeightSource::Events => {
             let inter = graph

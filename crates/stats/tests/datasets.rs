@@ -65,7 +65,7 @@ fn tiny_report_is_complete_deterministic_and_serialisable() {
     // Every check is present (tiny has people in the 10-49 and 50-199 buckets) and the
     // JSON has every section.
     let checks = report.check_realism(&RealismTargets::default());
-    assert_eq!(checks.len(), 16);
+    assert_eq!(checks.len(), 35);
     let json = serde_json::to_value(&report).unwrap();
     for key in [
         "counts",
@@ -76,7 +76,10 @@ fn tiny_report_is_complete_deterministic_and_serialisable() {
         "reciprocity",
         "channels",
         "overlap",
+        "percolation",
+        "partners",
         "burstiness",
+        "dynamics",
     ] {
         assert!(!json[key].is_null(), "{key} missing from {json}");
     }
@@ -120,6 +123,7 @@ fn weights_only_dataset_gets_structure_and_overlap_but_no_event_sections() {
     assert_eq!(report.counts.groups, None);
     assert!(report.layers.is_none() && report.reciprocity.is_none());
     assert!(report.channels.is_none() && report.burstiness.is_none());
+    assert!(report.dynamics.is_none());
     let overlap = report.overlap.as_ref().unwrap();
     assert_eq!(overlap.ties_measured, 8);
     assert_eq!(overlap.zero_weight_ties, 1);
@@ -133,6 +137,7 @@ fn weights_only_dataset_gets_structure_and_overlap_but_no_event_sections() {
     assert!(
         names.iter().all(|n| !n.starts_with("layers")
             && !n.starts_with("burstiness")
+            && !n.starts_with("dynamics")
             && !n.starts_with("channels")
             && !n.starts_with("reciprocity")),
         "{names:?}"

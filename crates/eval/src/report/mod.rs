@@ -15,8 +15,11 @@ use tierank_format::Relation;
 use tierank_format::schema::OUTSIDE_LAYERS;
 
 pub mod svg;
+pub mod verdict;
 
 use svg::{Chart, PALETTE, esc};
+
+mod evaders;
 
 /// The cut-off the report focuses on: 15 (the ~15 closest people) when evaluated, else the
 /// largest evaluated cut-off below 15, else the smallest.
@@ -90,6 +93,8 @@ pub struct SummaryRow {
     pub ndcg: Option<Estimate>,
     /// `exposure@k` at the focus `k`.
     pub exposure: Option<Estimate>,
+    /// `exposure@k` at every evaluated `k`, ascending.
+    pub exposures: Vec<(usize, Option<Estimate>)>,
     /// Mean average precision.
     pub map: Option<Estimate>,
     /// AUC.
@@ -172,6 +177,10 @@ pub fn summary(e: &Evaluation) -> Vec<SummaryRow> {
                 recall: index.get(h, Some(fk), Metric::Recall, all),
                 ndcg: index.get(h, Some(fk), Metric::Ndcg, all),
                 exposure: index.get(h, Some(fk), Metric::Exposure, all),
+                exposures: ks
+                    .iter()
+                    .map(|&k| (k, index.get(h, Some(k), Metric::Exposure, all)))
+                    .collect(),
                 map: index.get(h, None, Metric::AveragePrecision, all),
                 auc: index.get(h, None, Metric::Auc, all),
                 wall_seconds: timing.map(|t| t.wall_seconds),
@@ -284,6 +293,10 @@ svg text{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
 svg .tick{font-size:11px;fill:#555}svg .axis{font-size:13px;font-weight:600}
 svg .legend{font-size:12px}svg .label{font-size:11px}svg .group{font-size:12px;font-weight:600}
 .heat td{min-width:44px}
+.verdict{font-size:16px;max-width:1100px;background:#f6f8fa;border-left:4px solid #1f77b4;padding:8px 12px}
+tr.focus td{font-weight:600}td.wrap{white-space:normal;max-width:360px}
+.scroll{overflow-x:auto;max-width:100%}
+@media print{.scroll{overflow:visible}table{font-size:10px}th,td{padding:2px 4px}svg{max-width:100%;height:auto}}
 "#;
 
 /// Renders `report.html`: one self-contained page (inline CSS and SVG, no script, no
@@ -323,18 +336,21 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         let _ = write!(h, "<p class=\"note\">{}</p>", esc(note));
     }
 
+    h.push_str(&verdict::verdict_html(e, &verdict::verdict(e), fk));
+
     // Summary table.
     let _ = write!(
         h,
-        "<h2>Summary</h2><p class=\"caption\">Means over the evaluated targets, with 95% bootstrap intervals in brackets. Best first by precision@{fk}. <i>oracle</i> (the planted truth) is the ceiling, <i>random</i> the floor. Exposure@{fk} is the mean number of people outside layers 1–{layer} among the top {fk}: strangers who would see the notice.</p><table><tr><th class=\"name\">heuristic</th>"
+        "<h2>Summary</h2><p class=\"caption\">Means over the evaluated targets, with 95% bootstrap intervals in brackets. Best first by precision@{fk}. <i>oracle</i> (the planted truth) is the ceiling, <i>random</i> the floor. Exposure@k is the mean number of people outside layers 1–{layer} among the top k: strangers who would see the notice.</p><div class=\"scroll\"><table><tr><th class=\"name\">heuristic</th>"
     );
     for k in &ks {
         let _ = write!(h, "<th>P@{k}</th>");
     }
-    let _ = write!(
-        h,
-        "<th>recall@{fk}</th><th>NDCG@{fk}</th><th>exposure@{fk}</th><th>MAP</th><th>AUC</th><th>wall s</th><th>targets/s</th></tr>"
-    );
+    let _ = write!(h, "<th>recall@{fk}</th><th>NDCG@{fk}</th>");
+    for k in &ks {
+        let _ = write!(h, "<th>exposure@{k}</th>");
+    }
+    h.push_str("<th>MAP</th><th>AUC</th><th>wall s</th><th>targets/s</th></tr>");
     for r in &rows {
         let class = match r.kind {
             RowKind::Oracle => " class=\"oracle\"",
@@ -353,7 +369,9 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         for v in [r.recall, r.ndcg] {
             h.push_str(&cell(v, 3));
         }
-        h.push_str(&cell(r.exposure, 2));
+        for (_, x) in &r.exposures {
+            h.push_str(&cell(*x, 2));
+        }
         for v in [r.map, r.auc] {
             h.push_str(&cell(v, 3));
         }
@@ -369,24 +387,24 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         }
         h.push_str("</tr>");
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
 
     // Precision@k curves.
     let _ = write!(
         h,
-        "<h2>Precision at k</h2><p class=\"caption\">Share of the top k that are truly close (layers 1–{layer}), per heuristic, with the 95% interval as a shaded band. Higher is better; lines close to <i>random</i> are no better than chance. The oracle falls below 1 where targets have fewer than k close friends.</p>"
+        "<h2>Precision at k</h2><p class=\"caption\">Share of the top k that are truly close (layers 1–{layer}), with the 95% interval as a shaded band, for the oracle, random and the best {HIGHLIGHTED} heuristics at k = {fk}; the others are the thin grey lines (named in the legend and on hover). Higher is better; lines close to <i>random</i> are no better than chance. The oracle falls below 1 where targets have fewer than k close friends.</p>"
     );
     h.push_str(&precision_chart(e, &rows, &colours, &index, &ks));
 
     let _ = write!(
         h,
-        "<h2>Exposure versus recall at k = {fk}</h2><p class=\"caption\">Each point is a heuristic. Right is better (more of the close friends found), down is better (fewer strangers shown the notice). Hover a point for its exact values.</p>"
+        "<h2>Exposure versus recall at k = {fk}</h2><p class=\"caption\">Each point is a heuristic. Right is better (more of the close friends found), down is better (fewer strangers shown the notice). Only the heuristics on the frontier (no other is both right of and below them), the oracle and random are labelled; hover a point for any heuristic's exact values.</p>"
     );
     h.push_str(&exposure_recall_chart(&rows, &colours, fk));
 
     let _ = write!(
         h,
-        "<h2>Quality versus runtime</h2><p class=\"caption\">NDCG@{fk} against throughput (targets scored per second of wall time in this run, log scale). Up is better, right is faster. Timings are measurements on this machine and vary between runs.</p>"
+        "<h2>Quality versus runtime</h2><p class=\"caption\">NDCG@{fk} against throughput (targets scored per second of wall time in this run, log scale). Up is better, right is faster. Timings are measurements on this machine and vary between runs. Only the frontier (no other heuristic is both faster and better), the oracle and random are labelled.</p>"
     );
     h.push_str(&runtime_chart(&rows, &colours, fk));
 
@@ -422,6 +440,8 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         &series,
         Some(1.0),
     ));
+
+    h.push_str(&evaders::section(e, &rows, &index, fk));
 
     let layers: Vec<i8> = (1..=OUTSIDE_LAYERS + 1)
         .filter(|l| {
@@ -475,7 +495,7 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         .collect();
     let _ = write!(
         h,
-        "<h2>By relation</h2><p class=\"caption\">Left: recall@{fk} of the close friends of each planted relation (how many partners, family members, close friends are found; higher is better). Right: exposure@{fk} per relation, the mean number of selected friends of that relation who are not close (lower is better).</p>"
+        "<h2>By relation</h2><p class=\"caption\">Upper chart: recall@{fk} of the close friends of each planted relation (how many partners, family members, close friends are found; higher is better). Lower chart: exposure@{fk} per relation, the mean number of selected friends of that relation who are not close (lower is better).</p>"
     );
     let groups: Vec<String> = relations.iter().map(|r| r.to_string()).collect();
     let series = index.series(
@@ -536,12 +556,24 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
     h.push_str(&heat_table(e, &order, AgreementMeasure::KendallTauB, None));
 
     if let Some(model) = input.model {
+        let (what, meaning, column) = match model.kind {
+            crate::learned::ModelKind::Logistic => (
+                "Logistic regression",
+                "Each coefficient is the change in log-odds of being close per standard deviation of the feature; larger magnitude means more influence.",
+                "coefficient",
+            ),
+            crate::learned::ModelKind::Gbt => (
+                "Gradient-boosted trees",
+                "Each feature's share of the trees' total split gain: how much the model relies on it (not a direction).",
+                "gain share",
+            ),
+        };
         let _ = write!(
             h,
-            "<h2>Learned model</h2><p class=\"caption\">Logistic regression trained on {} targets ({} friends, {} close), disjoint from the evaluated targets. Each coefficient is the change in log-odds of being close per standard deviation of the feature; larger magnitude means more influence.</p><table><tr><th class=\"name\">feature</th><th>coefficient</th></tr>",
+            "<h2>Learned model</h2><p class=\"caption\">{what} trained on {} targets ({} friends, {} close), disjoint from the evaluated targets. {meaning}</p><table><tr><th class=\"name\">feature</th><th>{column}</th></tr>",
             model.training.targets, model.training.examples, model.training.positives
         );
-        let mut coefs = model.coefficient_table();
+        let mut coefs = model.feature_table();
         coefs.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(b.0)));
         for (name, c) in coefs {
             let _ = write!(
@@ -593,8 +625,28 @@ fn precision_chart(
         "precision@k",
         Some(&ticks),
     );
-    for r in rows.iter().rev() {
-        let colour = &colours[r.heuristic.as_str()];
+    // The oracle, random and the best few heuristics keep their colours; the others are
+    // drawn thin and grey behind them, so the lines that matter stand out.
+    let highlighted: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.kind != RowKind::Heuristic)
+        .chain(
+            rows.iter()
+                .filter(|r| r.kind == RowKind::Heuristic)
+                .take(HIGHLIGHTED),
+        )
+        .map(|r| r.heuristic.as_str())
+        .collect();
+    let grey = |r: &SummaryRow| !highlighted.contains(&r.heuristic.as_str());
+    let colour_of = |r: &SummaryRow| -> String {
+        if grey(r) {
+            MUTED.to_owned()
+        } else {
+            colours[r.heuristic.as_str()].clone()
+        }
+    };
+    for r in rows.iter().rev().filter(|r| !grey(r)) {
+        let colour = &colour_of(r);
         let band: Vec<(f64, f64, f64)> = ks
             .iter()
             .filter_map(|&k| {
@@ -606,8 +658,15 @@ fn precision_chart(
         chart.band(&band, colour);
     }
     let mut legend = Vec::new();
-    for r in rows.iter().rev() {
-        let colour = &colours[r.heuristic.as_str()];
+    // Grey lines first, so the highlighted ones are drawn on top.
+    let order: Vec<&SummaryRow> = rows
+        .iter()
+        .rev()
+        .filter(|r| grey(r))
+        .chain(rows.iter().rev().filter(|r| !grey(r)))
+        .collect();
+    for r in order {
+        let colour = &colour_of(r);
         let points: Vec<(f64, f64)> = r
             .precision
             .iter()
@@ -628,7 +687,7 @@ fn precision_chart(
     for r in rows {
         legend.push((
             r.heuristic.clone(),
-            colours[r.heuristic.as_str()].clone(),
+            colour_of(r),
             r.kind != RowKind::Heuristic,
         ));
     }
@@ -660,10 +719,19 @@ fn exposure_recall_chart(
         &format!("exposure@{fk} (strangers shown)"),
         None,
     );
+    // The frontier among the heuristics (the oracle would dominate them all).
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.kind == RowKind::Heuristic)
+        .filter_map(|r| Some((r.recall?.value, -r.exposure?.value)))
+        .collect();
     let mut legend = Vec::new();
     for r in rows {
         let colour = &colours[r.heuristic.as_str()];
         if let (Some(rec), Some(ex)) = (r.recall, r.exposure) {
+            let label = (r.kind != RowKind::Heuristic
+                || on_frontier(&points, (rec.value, -ex.value)))
+            .then_some(r.heuristic.as_str());
             chart.marker(
                 rec.value,
                 ex.value,
@@ -672,7 +740,7 @@ fn exposure_recall_chart(
                     "{}: recall@{fk} {:.3}, exposure@{fk} {:.2}",
                     r.heuristic, rec.value, ex.value
                 ),
-                Some(&r.heuristic),
+                label,
             );
             legend.push((r.heuristic.clone(), colour.clone(), false));
         }
@@ -710,15 +778,22 @@ fn runtime_chart(rows: &[SummaryRow], colours: &HashMap<&str, String>, fk: usize
         &format!("NDCG@{fk}"),
         None,
     );
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.0.kind == RowKind::Heuristic)
+        .map(|p| (p.1, p.2))
+        .collect();
     let mut legend = Vec::new();
     for (r, t, n) in &points {
         let colour = &colours[r.heuristic.as_str()];
+        let label = (r.kind != RowKind::Heuristic || on_frontier(&xy, (*t, *n)))
+            .then_some(r.heuristic.as_str());
         chart.marker(
             *t,
             *n,
             colour,
             &format!("{}: {t:.0} targets/s, NDCG@{fk} {n:.3}", r.heuristic),
-            Some(&r.heuristic),
+            label,
         );
         legend.push((r.heuristic.clone(), colour.clone(), false));
     }
@@ -726,6 +801,21 @@ fn runtime_chart(rows: &[SummaryRow], colours: &HashMap<&str, String>, fk: usize
     let ly = chart.top() + 8.0;
     chart.legend(lx, ly, &legend);
     chart.finish("quality versus runtime")
+}
+
+/// Heuristics drawn in colour in the precision@k chart (besides the oracle and random).
+const HIGHLIGHTED: usize = 4;
+/// The colour of the other lines.
+const MUTED: &str = "#c8c8c8";
+
+/// Whether `p` is on the Pareto frontier of `points` when both coordinates are better
+/// larger: no other point is at least as good in both and better in one. Only frontier points
+/// get a text label in the scatter charts (the others overprint each other and are named in
+/// the legend and on hover).
+fn on_frontier(points: &[(f64, f64)], p: (f64, f64)) -> bool {
+    !points
+        .iter()
+        .any(|q| q.0 >= p.0 && q.1 >= p.1 && (q.0 > p.0 || q.1 > p.1))
 }
 
 type Series = (String, String, Vec<Option<Estimate>>);

@@ -121,3 +121,26 @@ pub fn noisy(name: &'static str, closeness: &[f64], noise: f64, seed: u64) -> By
             .collect(),
     }
 }
+
+/// Another heuristic under another name, to evaluate two models of the same heuristic side
+/// by side.
+#[derive(Debug)]
+pub struct Renamed {
+    pub inner: Box<dyn Heuristic>,
+    pub name: &'static str,
+}
+
+impl Heuristic for Renamed {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn cost_class(&self) -> CostClass {
+        self.inner.cost_class()
+    }
+    fn needs(&self) -> Needs {
+        self.inner.needs()
+    }
+    fn score(&self, graph: &Graph, target: NodeId, scratch: &mut Scratch, out: &mut Vec<f64>) {
+        self.inner.score(graph, target, scratch, out);
+    }
+}

@@ -24,6 +24,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use tierank_format::Channel;
+use tierank_format::PersonId;
 use tierank_format::enums::{CHANNEL_COUNT, UnknownValue};
 use tierank_format::schema::col;
 use tierank_graph::interactions::InteractionParts;
@@ -50,7 +51,7 @@ const SHARDS: usize = 256;
 
 /// The event part files of `dir`, sorted by name; hidden files (temporaries) are skipped.
 /// A missing directory has no parts.
-pub(super) fn list_parts(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
+pub(crate) fn list_parts(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
@@ -78,6 +79,9 @@ pub(super) struct EventCounts {
     pub rows: u64,
     pub aggregated: u64,
     pub non_friends: u64,
+    /// Of `non_friends`, the `group_message` replies: a group chat joins people who are not
+    /// friends, and the engine scores only ties between friends.
+    pub group_non_friends: u64,
     pub self_events: u64,
     pub unknown_person: u64,
     /// Events outside the window, left out.
@@ -96,6 +100,7 @@ impl Default for EventCounts {
             rows: 0,
             aggregated: 0,
             non_friends: 0,
+            group_non_friends: 0,
             self_events: 0,
             unknown_person: 0,
             outside: 0,
@@ -112,6 +117,7 @@ impl EventCounts {
         self.rows += other.rows;
         self.aggregated += other.aggregated;
         self.non_friends += other.non_friends;
+        self.group_non_friends += other.group_non_friends;
         self.self_events += other.self_events;
         self.unknown_person += other.unknown_person;
         self.outside += other.outside;
@@ -267,9 +273,78 @@ impl Hasher for KeyHasher {
     }
 }
 
-type Shard = HashMap<u64, Acc, BuildHasherDefault<KeyHasher>>;
+/// Marks a (slot, channel) without a record in [`Shard::record_of`].
+const NO_RECORD: u32 = u32::MAX;
 
-/// Running aggregate of one (directed tie, channel).
+/// The accumulators of one sender range: a dense index from (CSR slot, channel) to a record,
+/// and the records themselves in flat arrays (the day bitsets of record `r` are
+/// `days[r * day_words ..][.. day_words]`). No hashing and no allocation per tie: the CSR
+/// already numbers every directed tie, so the index costs 4 bytes per (slot, channel) of
+/// the range, and a record is created only for a (tie, channel) with an event.
+struct Shard {
+    /// First node of the range.
+    first_node: usize,
+    /// One past the last node of the range.
+    end_node: usize,
+    /// First CSR slot of the range.
+    first_slot: usize,
+    /// Per `(slot - first_slot) * CHANNEL_COUNT + channel`, a record index or [`NO_RECORD`].
+    record_of: Vec<u32>,
+    records: Vec<Acc>,
+    days: Vec<u64>,
+}
+
+impl Shard {
+    fn new(csr: &Csr, first_node: usize, end_node: usize) -> Self {
+        let first_slot = csr.offsets()[first_node] as usize;
+        let end_slot = csr.offsets()[end_node] as usize;
+        Self {
+            first_node,
+            end_node,
+            first_slot,
+            record_of: vec![NO_RECORD; (end_slot - first_slot) * CHANNEL_COUNT],
+            records: Vec::new(),
+            days: Vec::new(),
+        }
+    }
+
+    /// Folds one event in. Every fold is exact and commutative (see the module docs).
+    fn fold(&mut self, c: Contribution, cal: &Calendar) {
+        let index = &mut self.record_of[c.key as usize - self.first_slot * CHANNEL_COUNT];
+        if *index == NO_RECORD {
+            // At most u32::MAX - 1 records per shard: a shard holds at most every
+            // (directed tie, channel) of its range, and a graph has fewer than 2^32 / 6
+            // directed ties per shard long before memory runs out.
+            *index = u32::try_from(self.records.len()).expect("fewer than 2^32 records");
+            self.records.push(Acc {
+                count: 0,
+                value_fx: 0,
+                decayed_fx: 0,
+                first_ms: c.ts_ms,
+                last_ms: c.ts_ms,
+            });
+            self.days.resize(self.days.len() + cal.day_words, 0);
+        }
+        let r = *index as usize;
+        let acc = &mut self.records[r];
+        // A count beyond u32::MAX events on one tie and channel saturates.
+        acc.count = acc.count.saturating_add(1);
+        acc.value_fx += c.value_fx;
+        acc.decayed_fx += c.decayed_fx;
+        acc.first_ms = acc.first_ms.min(c.ts_ms);
+        acc.last_ms = acc.last_ms.max(c.ts_ms);
+        let d = cal.day(c.ts_ms);
+        self.days[r * cal.day_words + d / 64] |= 1 << (d % 64);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.record_of.capacity() * 4
+            + self.records.capacity() * std::mem::size_of::<Acc>()
+            + self.days.capacity() * 8
+    }
+}
+
+/// Running aggregate of one (directed tie, channel); its day bitset lives in [`Shard::days`].
 #[derive(Debug, Clone)]
 struct Acc {
     count: u32,
@@ -277,8 +352,6 @@ struct Acc {
     decayed_fx: i128,
     first_ms: i64,
     last_ms: i64,
-    /// Bit `d` set when there was an event on UTC day `first_day + d` of the window.
-    days: Box<[u64]>,
 }
 
 /// One event that survived the id and friendship checks.
@@ -375,26 +448,40 @@ pub(super) fn aggregate(
 
     // Phase 4: aggregate.
     let t = Instant::now();
-    let shards: Vec<Mutex<Shard>> = (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect();
+    let n = csr.num_nodes();
+    let range_start = |s: usize| ((s as u128 * n as u128).div_ceil(SHARDS as u128)) as usize;
+    let shards: Vec<Mutex<Shard>> = (0..SHARDS)
+        .into_par_iter()
+        .map(|s| Mutex::new(Shard::new(csr, range_start(s), range_start(s + 1))))
+        .collect();
+    let lookup = ids.dense_lookup();
     let per_task = run_tasks(&tasks, |i, task| {
-        aggregate_task(i, task, ids, csr, &cal, &shards)
+        aggregate_task(i, task, &lookup, csr, &cal, &shards)
     })?;
+    let accumulator_bytes: usize = shards
+        .iter()
+        .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).heap_bytes())
+        .sum();
     let mut counts = EventCounts::default();
     for c in &per_task {
         counts.add(c);
     }
     let events_seconds = t.elapsed().as_secs_f64();
     log::info!(
-        "aggregated {} of {} events in {:.3} s ({:.0} rows/s)",
+        "aggregated {} of {} events in {:.3} s ({:.0} rows/s; accumulators {} bytes)",
         counts.aggregated,
         counts.rows,
         events_seconds,
-        counts.rows as f64 / events_seconds.max(1e-9)
+        counts.rows as f64 / events_seconds.max(1e-9),
+        accumulator_bytes
     );
     if counts.non_friends + counts.self_events + counts.unknown_person > 0 {
         log::warn!(
-            "ignored {} event(s) between non-friends, {} to oneself, {} naming unknown people",
+            "ignored {} event(s) between non-friends ({} of them group-chat replies: a group \
+             chat joins people who are not friends, and only ties between friends are scored), \
+             {} to oneself, {} naming unknown people",
             counts.non_friends,
+            counts.group_non_friends,
             counts.self_events,
             counts.unknown_person
         );
@@ -545,7 +632,7 @@ fn parse_channels(values: &arrow::array::StringArray) -> Vec<Result<Channel, Unk
 fn aggregate_task(
     task_index: usize,
     task: &Task<'_>,
-    ids: &IdMap,
+    dense: &(impl Fn(PersonId) -> Option<NodeId> + Sync),
     csr: &Csr,
     cal: &Calendar,
     shards: &[Mutex<Shard>],
@@ -600,7 +687,7 @@ fn aggregate_task(
                     .get_or_insert((task_index, row0 + i as u64));
                 continue;
             }
-            let (Some(u), Some(v)) = (ids.dense(src[i]), ids.dense(dst[i])) else {
+            let (Some(u), Some(v)) = (dense(src[i]), dense(dst[i])) else {
                 counts.unknown_person += 1;
                 continue;
             };
@@ -612,6 +699,9 @@ fn aggregate_task(
             }
             let Some(slot) = csr.slot(u, v) else {
                 counts.non_friends += 1;
+                if channel == Channel::GroupMessage {
+                    counts.group_non_friends += 1;
+                }
                 counts.first_refusable.get_or_insert((task_index, row));
                 continue;
             };
@@ -633,31 +723,12 @@ fn aggregate_task(
             }
             let mut shard = shards[s].lock().unwrap_or_else(|e| e.into_inner());
             for c in buffer.drain(..) {
-                fold(&mut shard, c, cal);
+                shard.fold(c, cal);
             }
         }
         row0 += batch.num_rows() as u64;
     }
     Ok(counts)
-}
-
-fn fold(shard: &mut Shard, c: Contribution, cal: &Calendar) {
-    let acc = shard.entry(c.key).or_insert_with(|| Acc {
-        count: 0,
-        value_fx: 0,
-        decayed_fx: 0,
-        first_ms: c.ts_ms,
-        last_ms: c.ts_ms,
-        days: vec![0u64; cal.day_words].into_boxed_slice(),
-    });
-    // A count beyond u32::MAX events on one tie and channel saturates.
-    acc.count = acc.count.saturating_add(1);
-    acc.value_fx += c.value_fx;
-    acc.decayed_fx += c.decayed_fx;
-    acc.first_ms = acc.first_ms.min(c.ts_ms);
-    acc.last_ms = acc.last_ms.max(c.ts_ms);
-    let d = cal.day(c.ts_ms);
-    acc.days[d / 64] |= 1 << (d % 64);
 }
 
 /// Per-shard output, concatenated in shard (= sender) order.
@@ -685,44 +756,53 @@ fn finalise(
         .into_par_iter()
         .map(|m| {
             let shard = m.into_inner().unwrap_or_else(|e| e.into_inner());
-            let mut entries: Vec<(u64, Acc)> = shard.into_iter().collect();
-            entries.sort_unstable_by_key(|e| e.0);
             let mut out = ShardOut::default();
             let mut union = vec![0u64; cal.day_words];
-            let mut i = 0;
-            while i < entries.len() {
-                let slot = entries[i].0 / CHANNEL_COUNT as u64;
-                let mut j = i;
-                union.iter_mut().for_each(|w| *w = 0);
-                let mut summary = TieSummary::default();
-                while j < entries.len() && entries[j].0 / CHANNEL_COUNT as u64 == slot {
-                    let (key, acc) = &entries[j];
-                    let channel = (key % CHANNEL_COUNT as u64) as u8;
-                    for (u, d) in union.iter_mut().zip(acc.days.iter()) {
-                        *u |= d;
+            let days_of = |r: u32| {
+                let r = r as usize;
+                &shard.days[r * cal.day_words..(r + 1) * cal.day_words]
+            };
+            // Slots in ascending order, so senders, then alters, come out sorted.
+            for sender in shard.first_node..shard.end_node {
+                let sender_id = NodeId(sender as u32);
+                for slot in csr.slots(sender_id) {
+                    let at = (slot - shard.first_slot) * CHANNEL_COUNT;
+                    let index = &shard.record_of[at..at + CHANNEL_COUNT];
+                    if index.iter().all(|&r| r == NO_RECORD) {
+                        continue;
                     }
-                    summary.count = summary.count.saturating_add(acc.count);
-                    summary.channel_mask |= 1 << channel;
-                    out.channels.push(ChannelStats {
-                        count: acc.count,
-                        value_sum: (acc.value_fx as f64 / 2f64.powi(VALUE_FRAC_BITS)) as f32,
-                        decayed: (acc.decayed_fx as f64 / 2f64.powi(DECAY_FRAC_BITS)) as f32,
-                        first_s: offset_s(cal, acc.first_ms),
-                        last_s: offset_s(cal, acc.last_ms),
-                        active_days: count_bits(&acc.days),
-                        channel,
-                    });
-                    j += 1;
+                    union.iter_mut().for_each(|w| *w = 0);
+                    let mut summary = TieSummary::default();
+                    let mut used = 0u8;
+                    for (channel, &r) in index.iter().enumerate() {
+                        if r == NO_RECORD {
+                            continue;
+                        }
+                        let acc = &shard.records[r as usize];
+                        let days = days_of(r);
+                        for (u, d) in union.iter_mut().zip(days.iter()) {
+                            *u |= d;
+                        }
+                        summary.count = summary.count.saturating_add(acc.count);
+                        summary.channel_mask |= 1 << channel;
+                        out.channels.push(ChannelStats {
+                            count: acc.count,
+                            value_sum: (acc.value_fx as f64 / 2f64.powi(VALUE_FRAC_BITS)) as f32,
+                            decayed: (acc.decayed_fx as f64 / 2f64.powi(DECAY_FRAC_BITS)) as f32,
+                            first_s: offset_s(cal, acc.first_ms),
+                            last_s: offset_s(cal, acc.last_ms),
+                            active_days: count_bits(days),
+                            channel: channel as u8,
+                        });
+                        used += 1;
+                    }
+                    summary.active_days = count_bits(&union);
+                    summary.active_weeks = count_weeks(&union);
+                    out.senders.push(sender_id);
+                    out.alters.push(csr.target(slot));
+                    out.summaries.push(summary);
+                    out.channel_counts.push(used);
                 }
-                summary.active_days = count_bits(&union);
-                summary.active_weeks = count_weeks(&union);
-                let slot = slot as usize;
-                let sender = csr.offsets().partition_point(|&o| o <= slot as u64) - 1;
-                out.senders.push(NodeId(sender as u32));
-                out.alters.push(csr.target(slot));
-                out.summaries.push(summary);
-                out.channel_counts.push((j - i) as u8);
-                i = j;
             }
             out
         })

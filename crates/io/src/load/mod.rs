@@ -13,6 +13,7 @@
 //! 5. **finalise**: the accumulators into the sparse [`Interactions`] arrays.
 
 mod events;
+pub(crate) use events::list_parts;
 mod ties;
 
 use std::path::{Path, PathBuf};
@@ -91,6 +92,9 @@ pub struct LoadReport {
     pub events_aggregated: u64,
     /// Events between two known people who are not friends, ignored.
     pub events_between_non_friends: u64,
+    /// Of [`LoadReport::events_between_non_friends`], the `group_message` replies (a group
+    /// chat joins people who are not friends; see `docs/data-model.md`).
+    pub group_replies_between_non_friends: u64,
     /// Events from a person to themselves, ignored.
     pub events_self: u64,
     /// Events naming a person who appears in no tie and not in `persons.parquet`, ignored.
@@ -312,6 +316,7 @@ fn load_files(
         report.event_rows = outcome.counts.rows;
         report.events_aggregated = outcome.counts.aggregated;
         report.events_between_non_friends = outcome.counts.non_friends;
+        report.group_replies_between_non_friends = outcome.counts.group_non_friends;
         report.events_self = outcome.counts.self_events;
         report.events_unknown_person = outcome.counts.unknown_person;
         report.events_outside_window = outcome.counts.outside;

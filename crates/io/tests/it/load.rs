@@ -119,6 +119,10 @@ fn every_feature_of_a_few_ties_is_exact() {
     assert_eq!(report.event_rows, 9);
     assert_eq!(report.events_aggregated, 6);
     assert_eq!(report.events_between_non_friends, 1);
+    assert_eq!(
+        report.group_replies_between_non_friends, 0,
+        "the one event between non-friends is a direct message"
+    );
     assert_eq!(report.events_self, 1);
     assert_eq!(report.events_unknown_person, 1);
     assert!(report.has_events && !report.has_weights);

@@ -5,6 +5,7 @@ mod fuzz_crashes;
 mod load;
 mod load_errors;
 mod rankings;
+mod snapshot;
 mod targets;
 mod truth;
 mod window;

@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, DictionaryArray, Float64Array, Int8Array, Int64Array};
+use arrow::array::{
+    ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int8Array, Int32Array, Int64Array,
+};
 use arrow::datatypes::Int8Type;
 use tierank_format::Relation;
-use tierank_io::{IoError, read_truth};
+use tierank_io::{IoError, read_truth, read_truth_evaders};
 
 use crate::common::write_columns;
 
@@ -58,6 +60,60 @@ fn bad_relation_and_closeness_name_the_row() {
     let err = read_truth(dir.path()).unwrap_err();
     assert!(
         matches!(&err, IoError::BadValue { column, row: 0, .. } if column == "closeness"),
+        "{err:?}"
+    );
+}
+
+/// The evader column of the evasion scenario: optional (files without it, and datasets
+/// without the file, mark nobody), Boolean, never null.
+#[test]
+fn evaders_are_read_when_the_column_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("truth/persons.parquet");
+    assert!(
+        read_truth_evaders(dir.path()).unwrap().is_empty(),
+        "no file"
+    );
+    let ids = || Arc::new(Int64Array::from(vec![7, 3, 5, 9])) as ArrayRef;
+    write_columns(&path, vec![("person_id", ids())]);
+    assert!(
+        read_truth_evaders(dir.path()).unwrap().is_empty(),
+        "no column"
+    );
+    let flags = BooleanArray::from(vec![true, false, true, false]);
+    write_columns(
+        &path,
+        vec![
+            ("person_id", ids()),
+            ("evader", Arc::new(flags) as ArrayRef),
+        ],
+    );
+    assert_eq!(read_truth_evaders(dir.path()).unwrap(), vec![5, 7]);
+
+    let with_null = BooleanArray::from(vec![Some(true), None, Some(false), Some(false)]);
+    write_columns(
+        &path,
+        vec![
+            ("person_id", ids()),
+            ("evader", Arc::new(with_null) as ArrayRef),
+        ],
+    );
+    let err = read_truth_evaders(dir.path()).unwrap_err();
+    assert!(
+        matches!(&err, IoError::BadValue { column, row: 1, .. } if column == "evader"),
+        "{err:?}"
+    );
+    let numbers = Int32Array::from(vec![1, 0, 0, 0]);
+    write_columns(
+        &path,
+        vec![
+            ("person_id", ids()),
+            ("evader", Arc::new(numbers) as ArrayRef),
+        ],
+    );
+    let err = read_truth_evaders(dir.path()).unwrap_err();
+    assert!(
+        matches!(&err, IoError::WrongType { column, .. } if column == "evader"),
         "{err:?}"
     );
 }

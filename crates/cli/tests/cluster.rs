@@ -1,0 +1,384 @@
+//! Partitioned runs on loopback (`tierank cluster`, the process flags of `rank`): the same
+//! rows as the single-process run at every process and worker count, and loud, bounded
+//! failure when a process dies or a peer cannot be reached.
+//!
+//! Every child runs under a deadline and is killed when it passes, so a hang fails the test
+//! instead of blocking CI; each child's output goes to its own log file.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, DictionaryArray, Float64Array, Int32Array, Int64Array, StringArray};
+use arrow::datatypes::Int8Type;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// Longest a child may run (tiny datasets take about a second).
+const DEADLINE: Duration = Duration::from_secs(120);
+
+type Row = (i64, String, i32, i64, f64);
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tierank")
+}
+
+/// A fresh directory under cargo's per-test-target temporary directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cluster")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts `args` with stdout and stderr in `log`.
+fn spawn(args: &[&str], log: &Path, env: &[(&str, &str)]) -> Child {
+    let out = File::create(log).unwrap();
+    let err = out.try_clone().unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env("RAYON_NUM_THREADS", "2")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits for `child` until `deadline`; kills it and fails the test when it passes.
+fn wait(child: &mut Child, deadline: Instant, log: &Path) -> ExitStatus {
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} hung; log:\n{}", log.display(), read(log));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Runs tierank to completion (with the deadline) and returns status and log.
+fn tierank(args: &[&str], log: &Path) -> (ExitStatus, String) {
+    let mut child = spawn(args, log, &[]);
+    let status = wait(&mut child, Instant::now() + DEADLINE, log);
+    (status, read(log))
+}
+
+/// The `tiny` network, generated once for every test of this file.
+fn tiny() -> &'static Path {
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = scratch("data");
+        let data = dir.join("tiny");
+        let (status, log) = tierank(
+            &[
+                "generate",
+                "--preset",
+                "tiny",
+                "--seed",
+                "5",
+                "--out",
+                data.to_str().unwrap(),
+            ],
+            &dir.join("generate.log"),
+        );
+        assert!(status.success(), "{log}");
+        data
+    })
+}
+
+/// The ranking arguments every run here shares: all heuristics, 60 sampled targets.
+fn rank_args(out: &Path) -> Vec<String> {
+    [
+        "rank",
+        "--data",
+        tiny().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--sample",
+        "60",
+        "--heuristics",
+        "all",
+        "--k",
+        "5",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// Rows of a rankings file, in file order.
+fn read_rankings(path: &Path) -> Vec<Row> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let col = |name: &str| batch.column_by_name(name).unwrap().clone();
+        let target = col("target");
+        let target = target.as_any().downcast_ref::<Int64Array>().unwrap();
+        let heuristic = col("heuristic");
+        let heuristic = heuristic
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int8Type>>()
+            .unwrap();
+        let names = heuristic
+            .values()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        let rank = col("rank");
+        let rank = rank.as_any().downcast_ref::<Int32Array>().unwrap();
+        let alter = col("alter");
+        let alter = alter.as_any().downcast_ref::<Int64Array>().unwrap();
+        let score = col("score");
+        let score = score.as_any().downcast_ref::<Float64Array>().unwrap();
+        for i in 0..batch.num_rows() {
+            let key = heuristic.keys().value(i) as usize;
+            rows.push((
+                target.value(i),
+                names.value(key).to_owned(),
+                rank.value(i),
+                alter.value(i),
+                score.value(i),
+            ));
+        }
+    }
+    rows
+}
+
+/// The single-process rows, computed once.
+fn single_process_rows() -> &'static [Row] {
+    static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let dir = scratch("single");
+        let out = dir.join("rank.parquet");
+        let args = rank_args(&out);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, log) = tierank(&args, &dir.join("rank.log"));
+        assert!(status.success(), "{log}");
+        let rows = read_rankings(&out);
+        let heuristics: std::collections::BTreeSet<&str> =
+            rows.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(heuristics.len(), 16, "every heuristic runs on tiny");
+        rows
+    })
+}
+
+/// Runs `tierank cluster -n processes -w workers -- rank ...` and returns its rows.
+fn cluster_rows(processes: usize, workers: usize) -> Vec<Row> {
+    let dir = scratch(&format!("n{processes}w{workers}"));
+    let out = dir.join("rank.parquet");
+    let (n, w) = (processes.to_string(), workers.to_string());
+    let logs = dir.join("logs");
+    let mut args = vec![
+        "cluster",
+        "--processes",
+        &n,
+        "--workers",
+        &w,
+        "--logs",
+        logs.to_str().unwrap(),
+        "--",
+    ];
+    let rank = rank_args(&out);
+    args.extend(rank.iter().map(String::as_str));
+    let (status, log) = tierank(&args, &dir.join("cluster.log"));
+    assert!(status.success(), "{log}");
+    for p in 0..processes {
+        assert!(
+            logs.join(format!("process-{p}.log")).is_file(),
+            "process {p} has its own log"
+        );
+    }
+    read_rankings(&out)
+}
+
+fn sorted(rows: &[Row]) -> Vec<Row> {
+    let mut rows = rows.to_vec();
+    rows.sort_by(|a, b| {
+        (a.0, &a.1, a.2)
+            .cmp(&(b.0, &b.1, b.2))
+            .then(a.3.cmp(&b.3))
+            .then(a.4.total_cmp(&b.4))
+    });
+    rows
+}
+
+#[test]
+fn three_processes_of_two_workers_write_the_single_process_rows() {
+    let single = single_process_rows();
+    let rows = cluster_rows(3, 2);
+    // Every heuristic, ppr included, runs the single-process kernel on the target's owner,
+    // so the rows are identical (bit for bit in the scores), and in the same order.
+    assert_eq!(rows.len(), single.len());
+    assert_eq!(sorted(&rows), sorted(single));
+    assert_eq!(rows, single, "process 0 writes in single-process order");
+}
+
+#[test]
+fn every_process_and_worker_count_writes_the_same_rows() {
+    let single = sorted(single_process_rows());
+    for (processes, workers) in [(1, 2), (2, 1), (2, 2), (3, 1)] {
+        let rows = cluster_rows(processes, workers);
+        assert_eq!(
+            sorted(&rows),
+            single,
+            "{processes} processes x {workers} workers"
+        );
+    }
+}
+
+fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
+/// Starts `started` of the processes of a `processes`-process cluster by hand.
+fn start_by_hand(
+    dir: &Path,
+    processes: usize,
+    started: usize,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Vec<Child>, PathBuf) {
+    let hostfile = dir.join("hosts.txt");
+    let hosts: String = free_ports(processes)
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}\n"))
+        .collect();
+    std::fs::write(&hostfile, hosts).unwrap();
+    let out = dir.join("rank.parquet");
+    let n = processes.to_string();
+    let children = (0..started)
+        .map(|p| {
+            let p = p.to_string();
+            let mut args = rank_args(&out);
+            args.extend(
+                [
+                    "-v",
+                    "--processes",
+                    &n,
+                    "--process",
+                    &p,
+                    "--hostfile",
+                    hostfile.to_str().unwrap(),
+                ]
+                .map(str::to_owned),
+            );
+            args.extend(extra.iter().map(|s| (*s).to_owned()));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            spawn(&args, &dir.join(format!("process-{p}.log")), env)
+        })
+        .collect();
+    (children, out)
+}
+
+#[test]
+fn a_killed_process_stops_every_other_naming_it_and_nothing_is_written() {
+    let dir = scratch("killed");
+    let (mut children, out) = start_by_hand(&dir, 3, 3, &[], &[("TIERANK_DIST_HOLD_MS", "60000")]);
+    let log = |p: usize| dir.join(format!("process-{p}.log"));
+    let connected = Instant::now() + DEADLINE;
+    for p in 0..3 {
+        while !read(&log(p)).contains("processes connected") {
+            if Instant::now() > connected {
+                for c in &mut children {
+                    let _ = c.kill();
+                }
+                panic!("process {p} did not connect:\n{}", read(&log(p)));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    // kill -9.
+    children[1].kill().unwrap();
+    children[1].wait().unwrap();
+    let killed = Instant::now();
+    for p in [0, 2] {
+        let status = wait(&mut children[p], killed + Duration::from_secs(30), &log(p));
+        assert_eq!(status.code(), Some(1), "{}", read(&log(p)));
+        assert!(
+            read(&log(p)).contains("lost process 1"),
+            "process {p} names the lost process:\n{}",
+            read(&log(p))
+        );
+    }
+    assert!(
+        killed.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        killed.elapsed()
+    );
+    assert!(!out.exists(), "no output after a failure");
+}
+
+#[test]
+fn an_unreachable_peer_stops_the_others_within_the_connect_timeout() {
+    let dir = scratch("unreachable");
+    // Process 2 of 3 never starts.
+    let (mut children, out) = start_by_hand(&dir, 3, 2, &["--connect-timeout", "2"], &[]);
+    let started = Instant::now();
+    for (p, child) in children.iter_mut().enumerate() {
+        let log = dir.join(format!("process-{p}.log"));
+        let status = wait(child, started + DEADLINE, &log);
+        assert_eq!(status.code(), Some(1), "{}", read(&log));
+        assert!(
+            read(&log).contains("process 2"),
+            "process {p} names the unreachable process:\n{}",
+            read(&log)
+        );
+    }
+    assert!(!out.exists(), "no output after a failure");
+}
+
+#[test]
+fn cluster_stops_and_names_a_failed_process() {
+    let dir = scratch("failed");
+    let logs = dir.join("logs");
+    let missing = dir.join("no-such-dataset");
+    let (status, log) = tierank(
+        &[
+            "cluster",
+            "-n",
+            "2",
+            "--logs",
+            logs.to_str().unwrap(),
+            "--",
+            "rank",
+            "--data",
+            missing.to_str().unwrap(),
+            "--out",
+            dir.join("rank.parquet").to_str().unwrap(),
+            "--sample",
+            "5",
+            "--heuristics",
+            "degree",
+            "--k",
+            "3",
+        ],
+        &dir.join("cluster.log"),
+    );
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(log.contains("process "), "{log}");
+    assert!(log.contains("failed"), "{log}");
+    assert!(!dir.join("rank.parquet").exists());
+}

@@ -1,0 +1,26 @@
+//! tierank partitioned across processes and worker threads on timely-dataflow.
+//!
+//! A run is `N` OS processes × `W` worker threads each, connected by timely's own TCP
+//! communication layer ([`ClusterSpec`]). Every target person is owned by exactly one of the
+//! `N × W` workers ([`owner_of`]); each worker ranks only its own targets with the same pure
+//! kernels as the single-process run (`tierank_heuristics::rank::rank_targets`), and the ranked
+//! rows are exchanged to worker 0, which puts them back into target order and hands them to
+//! the caller's writer, so the output is the single-process output row for row
+//! ([`rank_partitioned`]).
+//!
+//! Failure is loud and bounded ([`failure`]): timely has no fault tolerance, and a lost peer
+//! makes its network threads panic; the hook installed here turns that into an exit with
+//! status 1 naming the lost process, and a watchdog bounds the time spent waiting for peers
+//! that never connect. [`launch`] starts a local cluster on loopback for trying it on one
+//! machine and for tests.
+//!
+//! What is *not* partitioned yet (see docs/distributed.md): every process still loads the
+//! whole dataset with `tierank_io::load_graph`; only ranking is partitioned.
+
+pub mod cluster;
+pub mod failure;
+pub mod launch;
+pub mod rank;
+
+pub use cluster::{ClusterSpec, DistError, owner_of, read_hostfile};
+pub use rank::{PartitionReport, rank_partitioned};
