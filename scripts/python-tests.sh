@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real-client checks: reads every Parquet output of the tierank binary with pyarrow,
-# pandas, polars and DuckDB (tests/python), then runs docs/notebooks/compare.ipynb headless.
+# pandas, polars and DuckDB, checks the Python package against the binary (tests/python),
+# then runs docs/notebooks/compare.ipynb headless.
 #
 # Needs python3 (3.11) and network access to PyPI the first time: the clients are installed
 # into .venv/ from tests/python/requirements.txt, and the venv is reused as long as that file
@@ -30,6 +31,9 @@ fi
 python="$venv/bin/python"
 
 cargo build --release -p tierank --locked
+# The Python package from this checkout (crates/py, maturin): a release build of the engine
+# with pyo3, several minutes on a cold 2-core machine; later runs reuse target/.
+"$python" -m pip install --quiet --disable-pip-version-check ./crates/py
 TIERANK_BIN="${CARGO_TARGET_DIR:-$root/target}/release/tierank"
 export TIERANK_BIN
 # Plots are drawn to files, never to a window.
@@ -63,6 +67,7 @@ quietly "$TIERANK_BIN" generate --preset tiny --seed 7 --out "$scratch/data"
 quietly "$TIERANK_BIN" compare --data "$scratch/data" --sample 60 --heuristics all \
     --out "$scratch/report"
 export TIERANK_REPORT="$scratch/report"
+export TIERANK_DATA="$scratch/data"
 
 "$python" - "$kernel" <<'PY'
 import sys

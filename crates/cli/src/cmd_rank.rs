@@ -1,20 +1,12 @@
-//! `tierank rank`: ranks targets' friends under one or more heuristics into a Parquet file.
-//!
-//! Every argument is checked, and the output path too, before the dataset is loaded, so a
-//! mistake costs no loading time and leaves nothing behind. The rankings file is written as
-//! a stream and appears only when complete (see `tierank_io::RankingsWriter`).
+//! `tierank rank`: parses the arguments into a [`RankRequest`] (crate `tierank-api`, which
+//! checks, loads, ranks and writes), shows progress and prints the summary.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
-use anyhow::Context;
-use tierank_eval::learned::LEARNED;
-use tierank_graph::{Graph, NodeId};
-use tierank_heuristics::rank::{RankOptions, RankedChunk, rank_targets, sample_targets};
-use tierank_io::{LoadOptions, RankingRows, RankingsWriter};
+use tierank_api::RankRequest;
 
-use crate::params::{HeuristicArgs, check_heuristic_names, heuristics_help};
-use crate::util::{BadInputExt, bad_input, io_error, progress_bar};
+use crate::params::{HeuristicArgs, heuristics_help};
+use crate::util::{CliProgress, api_error};
 
 /// Arguments of `tierank rank`.
 #[derive(Debug, clap::Args)]
@@ -65,165 +57,65 @@ pub struct Args {
     pub cluster: crate::cmd_cluster::ProcessArgs,
 }
 
-fn check_output(path: &Path, force: bool) -> anyhow::Result<()> {
-    if path.is_dir() {
-        return Err(bad_input(format!(
-            "--out: {} is a directory",
-            path.display()
-        )));
+impl Args {
+    /// The request these arguments describe.
+    ///
+    /// # Errors
+    /// A bad-input error for a malformed `--memory-limit`.
+    pub fn request(&self) -> anyhow::Result<RankRequest> {
+        Ok(RankRequest {
+            data: self.data.clone(),
+            targets: self.targets.clone(),
+            sample: self.sample,
+            heuristics: self.heuristics.clone(),
+            k: self.k,
+            out: self.out.clone(),
+            force: self.force,
+            params: self.heuristic.to_params(),
+            strict: self.strict,
+            memory: self.memory.limit()?,
+            model: self.model.clone(),
+            no_snapshot: self.no_snapshot,
+        })
     }
-    if path.exists() && !force {
-        return Err(bad_input(format!(
-            "--out: {} already exists (pass --force to overwrite)",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Converts one chunk of dense-id rows into person-id rows.
-fn to_rows(graph: &Graph, chunk: &RankedChunk, rows: &mut RankingRows) -> anyhow::Result<()> {
-    rows.clear();
-    for i in 0..chunk.len() {
-        let rank = i32::try_from(chunk.rank[i]).context("rank exceeds the Int32 output column")?;
-        rows.push(
-            graph.person(chunk.target[i]),
-            chunk.heuristic[i],
-            rank,
-            graph.person(chunk.alter[i]),
-            chunk.score[i],
-        );
-    }
-    Ok(())
 }
 
 /// Runs `tierank rank`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.k == 0 {
-        return Err(bad_input("--k must be at least 1"));
-    }
-    if args.sample == Some(0) {
-        return Err(bad_input("--sample must be at least 1"));
-    }
-    let names = check_heuristic_names("heuristics", &args.heuristics, &["all", LEARNED])?;
-    match &args.model {
-        None if names.iter().any(|n| n == LEARNED) => {
-            return Err(bad_input(
-                "heuristic 'learned' needs --model FILE (a model.json of tierank compare)",
-            ));
-        }
-        Some(path) if !path.is_file() => {
-            return Err(bad_input(format!(
-                "--model: {} is not a file",
-                path.display()
-            )));
-        }
-        _ => {}
-    }
     let cluster = args.cluster.spec()?;
-    let config = args.heuristic.config()?;
-    let half_life_ms = args.heuristic.half_life_ms()?;
-    let mut inputs = vec![args.data.as_path()];
-    inputs.extend(args.targets.as_deref());
-    inputs.extend(args.model.as_deref());
-    tierank_format::output::check_output_path(&args.out, &inputs)
-        .map_err(|e| bad_input(format!("--out: {e}")))?;
-    let window = args.heuristic.window.spec()?;
-    check_output(&args.out, args.force)?;
-    // Read the target list before the (much larger) dataset so a bad file fails fast.
-    let target_ids = match &args.targets {
-        Some(path) => {
-            Some(tierank_io::read_person_ids(path, tierank_io::IdList::Targets).map_err(io_error)?)
-        }
-        None => None,
-    };
-
-    let started = Instant::now();
-    crate::memory::check_load(&args.memory, &args.data)?;
-    let opened = tierank_io::open_graph(
-        &args.data,
-        &LoadOptions {
-            half_life_ms,
-            strict: args.strict,
-            window,
-        },
-        !args.no_snapshot,
-    )
-    .map_err(io_error)?;
-    let (graph, report) = (opened.graph, opened.report);
-    log::info!(
-        "loaded {} people, {} friendships, events: {}, weights: {} in {:.1}s",
-        report.num_nodes,
-        report.num_edges,
-        report.has_events,
-        report.has_weights,
-        started.elapsed().as_secs_f64()
-    );
-    let heuristics = crate::cmd_compare::build_with_model(
-        &args.heuristics,
-        &config,
-        &graph,
-        args.model.as_deref(),
-    )?;
-    let targets: Vec<NodeId> = match (&target_ids, args.sample) {
-        (Some(ids), _) => tierank_io::resolve_targets(&graph, ids).map_err(io_error)?,
-        (None, Some(n)) => sample_targets(&graph, n, args.heuristic.seed).bad_input()?,
-        (None, None) => return Err(bad_input("give --targets FILE or --sample N")),
-    };
-    let friendless = targets.iter().filter(|&&t| graph.degree(t) == 0).count();
-    if friendless > 0 {
-        log::warn!("{friendless} targets have no friends and produce no rows");
-    }
-
+    let request = args.request()?;
+    let progress = CliProgress::default();
+    let prepared = request.prepare(&progress).map_err(api_error)?;
     if args.cluster.is_partitioned() {
+        let window_record = tierank_api::params::window_record(&prepared.report).to_string();
+        let read_seconds = prepared.started.elapsed().as_secs_f64();
         return crate::cmd_cluster::rank(
             &cluster,
-            std::sync::Arc::new(graph),
-            heuristics,
-            targets,
+            std::sync::Arc::new(prepared.graph),
+            prepared.heuristics,
+            prepared.targets,
             args.k,
             &crate::cmd_cluster::Output {
                 out: &args.out,
-                window_record: crate::params::window_record(&report).to_string(),
-                read_seconds: started.elapsed().as_secs_f64(),
+                window_record,
+                read_seconds,
             },
         );
     }
-    let names: Vec<String> = heuristics.iter().map(|h| h.name().to_owned()).collect();
-    let mut writer = RankingsWriter::create(&args.out, &names).map_err(io_error)?;
-    // The event window, so that the rankings can be reproduced (`--window-start/-end`).
-    writer.set_metadata(
-        "tierank.event_window",
-        &crate::params::window_record(&report).to_string(),
-    );
-    let bar = progress_bar(targets.len() as u64, "ranking");
-    let mut rows = RankingRows::default();
-    let ranking_started = Instant::now();
-    let summary = rank_targets(
-        &graph,
-        &targets,
-        &heuristics,
-        args.k,
-        &RankOptions::default(),
-        |chunk| {
-            to_rows(&graph, &chunk, &mut rows)?;
-            writer.write(&rows).map_err(io_error)
-        },
-        &|done| bar.set_position(done),
-    )?;
-    bar.finish_and_clear();
-    let written = writer.finish().map_err(io_error)?;
-
+    let outcome = request
+        .rank_prepared(&prepared, &progress)
+        .map_err(api_error)?;
     println!(
-        "ranked {} targets under {} heuristics (k = {}) in {:.2}s: {written} rows",
-        summary.targets,
-        names.len(),
-        args.k,
-        ranking_started.elapsed().as_secs_f64()
+        "ranked {} targets under {} heuristics (k = {}) in {:.2}s: {} rows",
+        outcome.targets,
+        outcome.heuristics.len(),
+        outcome.k,
+        outcome.ranking_time.as_secs_f64(),
+        outcome.rows
     );
-    for (name, time) in &summary.heuristic_time {
+    for (name, time) in &outcome.heuristic_time {
         println!("  {name:<22} {:>10.3}s thread time", time.as_secs_f64());
     }
-    println!("wrote {}", args.out.display());
+    println!("wrote {}", outcome.out.display());
     Ok(())
 }

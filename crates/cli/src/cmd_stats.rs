@@ -61,7 +61,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         sample_nodes: args.sample_nodes,
         seed: args.seed,
         load: tierank_io::LoadOptions {
-            window: args.window.spec()?,
+            window: args
+                .window
+                .to_params()
+                .spec()
+                .map_err(crate::util::api_error)?,
             ..tierank_io::LoadOptions::default()
         },
         ..StatsOptions::default()

@@ -1,9 +1,10 @@
-//! The memory guard: a command estimates the memory it needs before it starts (generate
-//! from its configuration, the loading commands from the row counts in the Parquet
-//! footers) and refuses, with exit code 2 and the estimate, when it exceeds
-//! `--memory-limit` (default: the memory the machine has available now).
+//! The `--memory-limit` flag of the memory guard (`tierank_api::memory`): a command
+//! estimates the memory it needs before it starts and refuses, with exit code 2 and the
+//! estimate, when it exceeds the limit (default: the memory available now).
 
-use crate::util::bad_input;
+use tierank_api::MemoryLimit;
+
+use crate::util::api_error;
 
 /// The `--memory-limit` flag, shared by every command that generates or loads a dataset.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -16,16 +17,14 @@ pub struct MemoryArgs {
 }
 
 impl MemoryArgs {
-    /// The limit in bytes and where it came from; `None` when there is none.
+    /// The request's memory limit.
     ///
     /// # Errors
     /// A bad-input error for a malformed size.
-    pub fn limit(&self) -> anyhow::Result<Option<(u64, &'static str)>> {
+    pub fn limit(&self) -> anyhow::Result<MemoryLimit> {
         match &self.memory_limit {
-            Some(text) => parse_size(text)
-                .map(|b| Some((b, "--memory-limit")))
-                .map_err(|e| bad_input(format!("--memory-limit: {e}"))),
-            None => Ok(available_memory().map(|b| (b, "the available memory (MemAvailable)"))),
+            Some(text) => MemoryLimit::parse(text).map_err(api_error),
+            None => Ok(MemoryLimit::Available),
         }
     }
 
@@ -41,124 +40,16 @@ impl MemoryArgs {
         detail: &str,
         advice: &str,
     ) -> anyhow::Result<()> {
-        let Some((limit, source)) = self.limit()? else {
-            log::debug!(
-                "no memory limit known; {what} needs about {}",
-                human(estimate)
-            );
-            return Ok(());
-        };
-        log::info!(
-            "{what}: estimated peak memory {} ({detail}); limit {} from {source}",
-            human(estimate),
-            human(limit)
-        );
-        if estimate > limit {
-            return Err(bad_input(format!(
-                "{what} would need about {} of memory ({detail}), more than the limit of {} \
-                 ({source}); {advice}, or raise --memory-limit if the estimate is too \
-                 cautious (docs/architecture.md, \"Memory\")",
-                human(estimate),
-                human(limit)
-            )));
-        }
-        Ok(())
+        self.limit()?
+            .check(what, estimate, detail, advice)
+            .map_err(api_error)
     }
 }
 
-/// Parses `8G`, `512M`, `1.5G`, `64K`, `2T`, `1000` (bytes); suffixes are powers of 1024
-/// and may be followed by `B` or `iB` (`8GiB`, `512MB`).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let upper = t.to_ascii_uppercase();
-    let stripped = upper
-        .strip_suffix("IB")
-        .or_else(|| upper.strip_suffix('B'))
-        .unwrap_or(&upper);
-    let (number, shift) = match stripped.chars().last() {
-        Some('K') => (&stripped[..stripped.len() - 1], 10),
-        Some('M') => (&stripped[..stripped.len() - 1], 20),
-        Some('G') => (&stripped[..stripped.len() - 1], 30),
-        Some('T') => (&stripped[..stripped.len() - 1], 40),
-        _ => (stripped, 0),
-    };
-    let bad = || format!("'{text}' is not a size (e.g. 8G, 512M, 1000000)");
-    let value: f64 = number.trim().parse().map_err(|_| bad())?;
-    let bytes = value * (1u64 << shift) as f64;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
-        return Err(bad());
-    }
-    Ok(bytes as u64)
-}
-
-/// `MemAvailable` from `/proc/meminfo`, in bytes; `None` where it cannot be read (not
-/// Linux, or a kernel before 3.14).
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_meminfo(&text)
-}
-
-fn parse_meminfo(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let mut fields = line.split_whitespace().skip(1);
-    let value: u64 = fields.next()?.parse().ok()?;
-    match fields.next() {
-        Some("kB") | None => value.checked_mul(1024),
-        _ => None,
-    }
-}
-
-/// Bytes as MiB or GiB with one decimal.
-pub fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= (1u64 << 30) as f64 {
-        format!("{:.1} GiB", b / (1u64 << 30) as f64)
-    } else {
-        format!("{:.1} MiB", b / (1u64 << 20) as f64)
-    }
-}
-
-/// Checks the estimated memory of loading `dir` against the limit. A dataset whose
-/// footers cannot be read is left to the load, which names the problem precisely.
+/// Checks the estimated memory of loading `dir` against the limit.
 ///
 /// # Errors
 /// A bad-input error when the estimate exceeds the limit.
 pub fn check_load(args: &MemoryArgs, dir: &std::path::Path) -> anyhow::Result<()> {
-    let Ok(e) = tierank_io::memory::estimate_load(dir) else {
-        return Ok(());
-    };
-    args.check(
-        &format!("loading {}", dir.display()),
-        e.bytes,
-        &format!(
-            "{} ties, {} persons, {} events",
-            e.ties, e.persons, e.events
-        ),
-        "use a machine with more memory or a smaller dataset",
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_size("8G"), Ok(8 << 30));
-        assert_eq!(parse_size("512M"), Ok(512 << 20));
-        assert_eq!(parse_size("512mb"), Ok(512 << 20));
-        assert_eq!(parse_size("8GiB"), Ok(8 << 30));
-        assert_eq!(parse_size("1.5K"), Ok(1536));
-        assert_eq!(parse_size("1000"), Ok(1000));
-        for bad in ["", "G", "-1G", "0", "eight", "1e30T", "NaNG"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn meminfo_parses() {
-        let text = "MemTotal:       24000000 kB\nMemFree: 1 kB\nMemAvailable:   22000000 kB\n";
-        assert_eq!(parse_meminfo(text), Some(22_000_000 * 1024));
-        assert_eq!(parse_meminfo("MemTotal: 1 kB\n"), None);
-    }
+    tierank_api::memory::check_load(&args.limit()?, dir).map_err(api_error)
 }

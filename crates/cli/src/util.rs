@@ -48,12 +48,62 @@ impl<T, E: fmt::Display> BadInputExt<T> for Result<T, E> {
 
 /// Maps a library I/O error to exit code 2 when it is the user's input, and leaves every
 /// failure of the machine (a full disk, say: [`tierank_io::IoError::Io`] and
-/// [`tierank_io::IoError::Write`]) at exit code 1.
+/// [`tierank_io::IoError::Write`]) at exit code 1 (for `index` and `cluster`, which call the
+/// libraries directly).
 pub fn io_error(err: tierank_io::IoError) -> anyhow::Error {
     if err.is_bad_input() {
         bad_input(err)
     } else {
         anyhow::Error::new(err)
+    }
+}
+
+/// Maps a request's error to the CLI's: bad input keeps exit code 2, everything else 1, with
+/// the same message chain.
+pub fn api_error(err: tierank_api::ApiError) -> anyhow::Error {
+    match err {
+        tierank_api::ApiError::BadInput(message) => anyhow::Error::new(BadInput(message)),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// The CLI's [`tierank_api::Progress`]: an indicatif bar per stage (hidden as
+/// [`progress_bar`] says), warnings as `warning: ...` on stderr.
+#[derive(Default)]
+pub struct CliProgress {
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl CliProgress {
+    fn with_bar(&self, f: impl FnOnce(&indicatif::ProgressBar)) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            f(bar);
+        }
+    }
+}
+
+impl tierank_api::Progress for CliProgress {
+    fn start(&self, len: u64, what: &str) {
+        let bar = progress_bar(len, what);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+    fn set_position(&self, done: u64) {
+        self.with_bar(|b| b.set_position(done));
+    }
+    fn step(&self, what: &str) {
+        self.with_bar(|b| {
+            b.inc(1);
+            b.set_message(what.to_owned());
+        });
+    }
+    fn finish(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+    fn warn(&self, message: &str) {
+        eprintln!("warning: {message}");
     }
 }
 

@@ -471,14 +471,15 @@ fn mark_evaders(data: &Path, is_evader: impl Fn(i64) -> bool) {
     let flags: ArrayRef = Arc::new(BooleanArray::from(
         ids.iter().map(|&id| is_evader(id)).collect::<Vec<_>>(),
     ));
-    let mut fields: Vec<Field> = batch
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
+    // The generator writes an `evader` column (all false without `--scenario evasion`):
+    // replace it, as a second column of the same name would never be read.
+    let schema = batch.schema();
+    let keep: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| schema.field(i).name() != "evader")
         .collect();
+    let mut fields: Vec<Field> = keep.iter().map(|&i| schema.field(i).clone()).collect();
     fields.push(Field::new("evader", DataType::Boolean, false));
-    let mut columns = batch.columns().to_vec();
+    let mut columns: Vec<ArrayRef> = keep.iter().map(|&i| batch.column(i).clone()).collect();
     columns.push(flags);
     let with = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
     let mut w =

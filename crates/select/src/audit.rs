@@ -106,6 +106,11 @@ pub struct AuditRecord {
     pub command_line: Vec<String>,
     /// The parameters, normalised.
     pub parameters: AuditParameters,
+    /// The request that was run (`tierank_api::SelectRequest` with every default written
+    /// out), which `audit verify` replays; absent in records written before requests were
+    /// recorded, which are replayed from their command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<serde_json::Value>,
     /// Every input file, sorted by (role, name).
     pub inputs: Vec<FileDigest>,
     /// The exclusion list's canonical checksum and counts.
@@ -133,6 +138,7 @@ impl AuditRecord {
             tierank_version: tierank_format::TIERANK_VERSION.to_owned(),
             command_line,
             parameters,
+            request: None,
             inputs,
             exclusion: selection.consent.clone(),
             counts: AuditCounts {

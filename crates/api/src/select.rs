@@ -1,0 +1,405 @@
+//! The `select` request: chooses who is shown a notice about each target, under a policy, and
+//! writes the audiences, the exposure per target and an audit record into one directory.
+//!
+//! Every argument and input file is checked before anything is written, and the output
+//! directory is staged beside its final location and renamed into place only when every
+//! file is complete (`tierank_format::atomic::StagedDir`): a failed run leaves nothing. The
+//! rules of selection are in `docs/selection.md`; the output columns in `docs/data-model.md`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tierank_eval::CalibrationFile;
+use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
+use tierank_graph::{Graph, NodeId};
+use tierank_heuristics::build;
+use tierank_io::{AudienceRows, ExposureRows, LoadOptions, write_audiences, write_exposure};
+use tierank_select::{
+    AuditParameters, AuditRecord, Block, Calibration, ExclusionSet, FileDigest, Policy, Position,
+    SelectError, SelectOptions, Selection, select,
+};
+
+use crate::artefact::{ScoreSettings, check_settings};
+use crate::error::{ApiError, BadInputExt, Context, bad_input, io_error};
+use crate::memory::MemoryLimit;
+use crate::params::{HeuristicParams, check_heuristic_names, window_record};
+use crate::{Progress, check_cancelled};
+
+/// The audience file: one row per notice.
+pub const AUDIENCES_FILE: &str = "audiences.parquet";
+/// The exposure file: one row per target.
+pub const EXPOSURE_FILE: &str = "exposure.parquet";
+/// The audit record.
+pub const AUDIT_FILE: &str = "audit.json";
+
+/// Everything `tierank select` needs. Recorded in `audit.json`, and replayed by
+/// `audit verify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectRequest {
+    /// Dataset directory.
+    pub data: PathBuf,
+    /// File of target person ids (Parquet or CSV).
+    pub targets: PathBuf,
+    /// The heuristic that scores each target's friends (one name).
+    pub heuristic: String,
+    /// top-k:K, threshold:X, coverage:P, probability:P, budget:B or budget:B,cap:C.
+    pub policy: String,
+    /// People who opted out: never selected.
+    pub exclude: Option<PathBuf>,
+    /// Also remove the excluded people's ties and interactions before scoring.
+    pub strict_minimization: bool,
+    /// Minimum number of interaction events between a target and a selected friend.
+    pub min_evidence: u32,
+    /// Score-to-probability calibration (calibration.json of `compare`).
+    pub calibration: Option<PathBuf>,
+    /// Heuristic parameters, the half-life, the seed and the event window.
+    pub params: HeuristicParams,
+    /// Refuse self-loops, duplicate ties and events between non-friends.
+    pub strict: bool,
+    /// The memory guard.
+    #[serde(skip)]
+    pub memory: MemoryLimit,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`); `false` opens the snapshot.
+    #[serde(default)]
+    pub no_snapshot: bool,
+    /// Output directory (audiences.parquet, exposure.parquet, audit.json).
+    pub out: PathBuf,
+    /// Replace the output directory if it exists.
+    #[serde(default)]
+    pub force: bool,
+    /// How the request was made, recorded in the audit record for people to read (the
+    /// command line, or the Python call); `audit verify` replays the request, not this.
+    #[serde(skip)]
+    pub command_line: Vec<String>,
+}
+
+/// What a finished selection produced.
+#[derive(Debug, Clone)]
+pub struct SelectOutcome {
+    /// The audit record written to `audit.json`.
+    pub record: AuditRecord,
+    /// The selection.
+    pub selection: Selection,
+    /// Per target, in input order: its number of friends in the dataset.
+    pub candidates: Vec<i64>,
+    /// Where the outputs are.
+    pub out: PathBuf,
+}
+
+impl SelectRequest {
+    /// Runs the selection and writes its output directory (staged: whole or nothing).
+    ///
+    /// # Errors
+    /// Bad input (nothing written) for every mistake in the settings or input files; a
+    /// failure for I/O errors; [`ApiError::Cancelled`] when `progress` asks to stop.
+    pub fn run(&self, progress: &dyn Progress) -> Result<SelectOutcome, ApiError> {
+        execute(self, progress)
+    }
+}
+
+impl SelectRequest {
+    /// The request as recorded in `audit.json`: every parameter with its default written
+    /// out; the memory limit and the command line are not part of it.
+    ///
+    /// # Errors
+    /// A bad-input error when the parameters are invalid.
+    pub fn record(&self) -> Result<serde_json::Value, ApiError> {
+        let resolved = Self {
+            params: self.params.resolved()?,
+            ..self.clone()
+        };
+        serde_json::to_value(&resolved).map_err(ApiError::other)
+    }
+}
+
+/// Runs the selection described by `args`.
+fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcome, ApiError> {
+    let policy: Policy = args
+        .policy
+        .parse()
+        .map_err(|e| bad_input(format!("--policy: {e}")))?;
+    if matches!(policy, Policy::Probability(_)) && args.calibration.is_none() {
+        return Err(bad_input(format!(
+            "--policy {policy} needs --calibration FILE, a map from the scores of '{}' to \
+             probabilities of closeness: run `tierank compare` first (it writes a calibration \
+             into its report directory) and pass that file",
+            args.heuristic
+        )));
+    }
+    if check_heuristic_names("heuristic", &args.heuristic, &[])? != [args.heuristic.as_str()] {
+        return Err(bad_input(format!(
+            "--heuristic: '{}' is not one heuristic name (select scores with one heuristic)",
+            args.heuristic
+        )));
+    }
+    let config = args.params.config()?;
+    let half_life_ms = args.params.half_life_ms()?;
+    let window = args.params.window.spec()?;
+    let existing = if args.force {
+        ExistingDir::Replace
+    } else {
+        ExistingDir::Refuse
+    };
+    let mut input_paths = vec![args.data.as_path(), args.targets.as_path()];
+    input_paths.extend(args.exclude.as_deref());
+    input_paths.extend(args.calibration.as_deref());
+    tierank_format::output::check_output_path(&args.out, &input_paths)
+        .map_err(|e| bad_input(format!("--out: {e}")))?;
+    check_output_dir(&args.out, existing).map_err(|e| bad_input(format!("--out: {e}")))?;
+
+    // Small files first, so a mistake in them costs no loading time.
+    let target_ids = tierank_io::read_person_ids(&args.targets, tierank_io::IdList::Targets)
+        .map_err(io_error)?;
+    let excluded_ids = match &args.exclude {
+        Some(path) => {
+            let ids =
+                tierank_io::read_person_ids(path, tierank_io::IdList::OptOuts).map_err(|e| {
+                    if e.is_bad_input() {
+                        bad_input(format!("--exclude: {e}"))
+                    } else {
+                        ApiError::failed("--exclude", e)
+                    }
+                })?;
+            if ids.is_empty() {
+                progress.warn(&format!(
+                    "the opt-out list {} lists no one: nobody is excluded",
+                    path.display()
+                ));
+            }
+            ids
+        }
+        None => Vec::new(),
+    };
+    let calibrator = match &args.calibration {
+        Some(path) => Some(read_calibration(path, &args.heuristic)?),
+        None => None,
+    };
+
+    let started = Instant::now();
+    crate::memory::check_load(&args.memory, &args.data)?;
+    check_cancelled(progress)?;
+    let opened = crate::load_graph(
+        &args.data,
+        &LoadOptions {
+            half_life_ms,
+            strict: args.strict,
+            window,
+        },
+        !args.no_snapshot,
+    )?;
+    let (graph, report) = (opened.graph, opened.report);
+    log::info!(
+        "loaded {} people, {} friendships in {:.1}s",
+        report.num_nodes,
+        report.num_edges,
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(path) = &args.calibration {
+        let now = ScoreSettings::of_run(
+            &config,
+            &LoadOptions {
+                half_life_ms,
+                strict: args.strict,
+                window,
+            },
+            &opened.dataset_dir,
+            &report,
+        )?;
+        check_settings("--calibration", path, &now, &|m| progress.warn(m))?;
+    }
+    let heuristic = build(&args.heuristic, &config, &graph).bad_input()?;
+    let targets = tierank_io::resolve_targets(&graph, &target_ids).map_err(io_error)?;
+    let excluded = ExclusionSet::new(&graph, &excluded_ids);
+    if !excluded.unknown().is_empty() {
+        progress.warn(&format!(
+            "{} person id(s) of the exclusion list {} are not in the dataset; \
+             they cannot be selected anyway and are ignored",
+            excluded.unknown().len(),
+            args.exclude.as_deref().unwrap_or(Path::new("")).display()
+        ));
+    }
+
+    let probability = calibrator.as_ref().map(ByRank);
+    let opts = SelectOptions {
+        excluded,
+        strict_minimization: args.strict_minimization,
+        min_evidence: args.min_evidence,
+        calibration: probability.as_ref().map(|f| f as &dyn Calibration),
+        config: &config,
+    };
+    check_cancelled(progress)?;
+    let selection =
+        select(&graph, &targets, heuristic.as_ref(), &policy, &opts).map_err(select_error)?;
+    check_cancelled(progress)?;
+
+    let inputs = input_digests(args, &report.files_read)?;
+    let candidates = candidates(&graph, &targets);
+    let staged = StagedDir::new(&args.out, existing).map_err(|e| match e {
+        tierank_format::FormatError::Output { .. } => bad_input(format!("--out: {e}")),
+        other => ApiError::other(other),
+    })?;
+    let dir = staged.path().to_owned();
+    write_audiences(&dir.join(AUDIENCES_FILE), &audience_rows(&selection)).map_err(io_error)?;
+    write_exposure(
+        &dir.join(EXPOSURE_FILE),
+        &exposure_rows(&selection, &candidates),
+    )
+    .map_err(io_error)?;
+    let outputs = vec![
+        FileDigest::of("audience", AUDIENCES_FILE, &dir.join(AUDIENCES_FILE))
+            .map_err(ApiError::other)?,
+        FileDigest::of("exposure", EXPOSURE_FILE, &dir.join(EXPOSURE_FILE))
+            .map_err(ApiError::other)?,
+    ];
+    let parameters = AuditParameters {
+        heuristic: args.heuristic.clone(),
+        heuristic_config: config.clone(),
+        policy: policy.to_string(),
+        min_evidence: args.min_evidence,
+        strict_minimization: args.strict_minimization,
+        calibrated: calibrator.is_some(),
+        event_window: Some(window_record(&report)).filter(|v| !v.is_null()),
+    };
+    let mut record = AuditRecord::new(
+        args.command_line.clone(),
+        parameters,
+        inputs,
+        &selection,
+        outputs,
+    );
+    record.request = Some(args.record()?);
+    let audit_path = dir.join(AUDIT_FILE);
+    let json = record.to_json().context("serialising the audit record")?;
+    std::fs::write(&audit_path, json).context(audit_path.display())?;
+    let out = staged.commit().map_err(ApiError::other)?;
+    Ok(SelectOutcome {
+        record,
+        selection,
+        candidates,
+        out,
+    })
+}
+
+/// Maps a selection error to exit code 2 when the arguments or input files caused it.
+fn select_error(err: SelectError) -> ApiError {
+    match err {
+        SelectError::CalibrationRequired { .. }
+        | SelectError::MinEvidenceWithoutEvents { .. }
+        | SelectError::TargetOutOfRange { .. }
+        | SelectError::DuplicateTarget { .. }
+        | SelectError::Heuristic(_)
+        | SelectError::InvalidProbability { .. } => bad_input(err),
+        other => ApiError::other(other),
+    }
+}
+
+/// Reads a calibration file (`tierank_eval::CalibrationFile`, written by `tierank compare`)
+/// and checks that it calibrates `heuristic`: another heuristic's scores live on another
+/// scale, and its probabilities would be meaningless here.
+fn read_calibration(path: &Path, heuristic: &str) -> Result<CalibrationFile, ApiError> {
+    let file = CalibrationFile::load(path).map_err(|e| bad_input(format!("--calibration: {e}")))?;
+    if file.heuristic != heuristic {
+        return Err(bad_input(format!(
+            "--calibration {}: it calibrates heuristic '{}', not '{heuristic}' (select with \
+             --heuristic {}, or run `tierank compare --heuristics {heuristic}` for a \
+             calibration of {heuristic})",
+            path.display(),
+            file.heuristic,
+            file.heuristic
+        )));
+    }
+    Ok(file)
+}
+
+/// A calibration file as selection reads it: by score, rank band and degree.
+struct ByRank<'a>(&'a CalibrationFile);
+
+impl Calibration for ByRank<'_> {
+    fn probability(&self, score: f64, at: Position) -> f64 {
+        self.0.probability(score, at.rank, at.degree)
+    }
+
+    fn block(&self, score: f64, at: Position) -> Option<Block> {
+        let (id, standard_error) = self.0.block(score, at.rank, at.degree);
+        Some(Block { id, standard_error })
+    }
+}
+
+/// Digests of every input: the dataset files read (and its manifest), the targets, the
+/// exclusion list and the calibration.
+fn input_digests(
+    args: &SelectRequest,
+    files_read: &[PathBuf],
+) -> Result<Vec<FileDigest>, ApiError> {
+    let mut inputs = Vec::new();
+    let manifest = tierank_format::layout::DatasetPaths::new(&args.data).manifest();
+    let data_files = manifest
+        .is_file()
+        .then_some(manifest.clone())
+        .into_iter()
+        .chain(files_read.iter().cloned());
+    for path in data_files {
+        let relative = path.strip_prefix(&args.data).unwrap_or(&path);
+        let name = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        inputs.push(digest("data", &name, &path)?);
+    }
+    inputs.push(digest(
+        "targets",
+        &args.targets.display().to_string(),
+        &args.targets,
+    )?);
+    if let Some(path) = &args.exclude {
+        inputs.push(digest("exclude", &path.display().to_string(), path)?);
+    }
+    if let Some(path) = &args.calibration {
+        inputs.push(digest("calibration", &path.display().to_string(), path)?);
+    }
+    Ok(inputs)
+}
+
+fn digest(role: &str, name: &str, path: &Path) -> Result<FileDigest, ApiError> {
+    FileDigest::of(role, name, path).map_err(ApiError::other)
+}
+
+/// Per target, in input order: its number of friends in the dataset as loaded.
+fn candidates(graph: &Graph, targets: &[NodeId]) -> Vec<i64> {
+    targets
+        .iter()
+        .map(|&t| i64::try_from(graph.degree(t)).unwrap_or(i64::MAX))
+        .collect()
+}
+
+fn audience_rows(selection: &Selection) -> AudienceRows {
+    let mut rows = AudienceRows::default();
+    for r in &selection.rows {
+        rows.push(
+            r.target,
+            r.person,
+            i32::try_from(r.rank).unwrap_or(i32::MAX),
+            r.score,
+            r.probability,
+            &r.reason,
+        );
+    }
+    rows
+}
+
+fn exposure_rows(selection: &Selection, candidates: &[i64]) -> ExposureRows {
+    let mut rows = ExposureRows::default();
+    for (t, &c) in selection.exposure.per_target.iter().zip(candidates) {
+        rows.push(
+            t.target,
+            c,
+            i64::try_from(t.notices).unwrap_or(i64::MAX),
+            t.expected_collateral,
+        );
+    }
+    rows
+}
