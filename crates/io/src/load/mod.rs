@@ -339,18 +339,6 @@ fn load_files(
     let graph = Graph::try_new(ids, csr, weights, interactions)?;
     report.seconds.finalise += t.elapsed().as_secs_f64();
 
-    report.num_nodes = graph.num_nodes();
-    report.num_edges = graph.num_edges();
-    if let Some(inter) = graph.interactions() {
-        report.active_directed_ties = inter.num_active_ties();
-        report.channel_records = inter.num_channel_records();
-    }
-    report.graph_heap_bytes = graph.heap_bytes();
-    let directed = graph.csr().num_directed_edges();
-    report.bytes_per_directed_tie = if directed == 0 {
-        0.0
-    } else {
-        report.graph_heap_bytes as f64 / directed as f64
-    };
+    crate::snapshot::fill_graph_figures(&mut report, &graph);
     Ok((graph, report))
 }
