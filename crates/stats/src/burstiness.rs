@@ -1,30 +1,17 @@
 //! Burstiness of inter-event times, streamed from the raw events.
 //!
 //! The [`tierank_graph::Graph`] keeps per-tie aggregates, not timestamps, so the events are
-//! read again here: only the `src`, `dst` and `ts` columns, one row group at a time, in
-//! parallel over row groups. Timestamps are kept for a deterministic sample of directed ties
+//! read again, in the one pass of [`crate::events::measure_events`] that also feeds
+//! [`crate::dynamics`]. Timestamps are kept for a deterministic sample of directed ties
 //! (those whose seeded hash of `(src, dst)` is divisible by the sample modulus), so memory
 //! stays about `events / modulus` timestamps whatever the dataset size.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, AsArray};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Int64Type};
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use rayon::prelude::*;
 use serde::Serialize;
-use tierank_format::schema::col;
 
-use crate::StatsError;
 use crate::degree::quantile_sorted;
 use crate::sample::hash_pair;
-
-/// Rows decoded per Arrow batch.
-const BATCH_ROWS: usize = 64 * 1024;
 
 /// Burstiness of the sampled directed ties.
 ///
@@ -54,7 +41,7 @@ pub struct BurstinessStats {
     pub share_bursty: Option<f64>,
 }
 
-/// Options of [`burstiness_from_events`].
+/// Options of the burstiness part of [`crate::events::measure_events`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BurstinessOptions {
     /// Sample one directed tie in this many (by hash); 1 keeps every tie.
@@ -97,35 +84,47 @@ struct TieTimes {
 
 type Sampled = HashMap<(i64, i64), TieTimes>;
 
-/// Reads the event parts and measures the burstiness of a hash sample of directed ties.
-///
-/// # Errors
-/// [`StatsError::Parquet`] when a file cannot be opened or decoded, [`StatsError::Column`]
-/// when `src`, `dst` or `ts` is missing or not an integer or timestamp column.
-pub fn burstiness_from_events(
-    parts: &[PathBuf],
-    opts: &BurstinessOptions,
-) -> Result<BurstinessStats, StatsError> {
-    let modulus = opts.sample_modulus.max(1);
-    let mut units: Vec<(&Path, usize)> = Vec::new();
-    for part in parts {
-        let file = File::open(part).map_err(|e| StatsError::io(part, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| StatsError::parquet(part, e))?;
-        for rg in 0..builder.metadata().num_row_groups() {
-            units.push((part.as_path(), rg));
+/// Timestamps of the sampled directed ties, gathered while [`crate::events::measure_events`]
+/// streams the event parts past; one per row group, merged in row-group order.
+#[derive(Debug, Default)]
+pub(crate) struct BurstSample {
+    ties: Sampled,
+    events_read: u64,
+}
+
+impl BurstSample {
+    /// Counts rows read, sampled or not (`events_read`).
+    pub(crate) fn count_rows(&mut self, rows: u64) {
+        self.events_read += rows;
+    }
+
+    /// One event with non-null `src`, `dst` and `ts`.
+    pub(crate) fn observe(&mut self, opts: &BurstinessOptions, s: i64, d: i64, t: i64) {
+        if let Some((lo, hi)) = opts.window
+            && !(lo..=hi).contains(&t)
+        {
+            return;
+        }
+        let modulus = opts.sample_modulus.max(1);
+        if s == d || !hash_pair(opts.seed, s as u64, d as u64).is_multiple_of(modulus) {
+            return;
+        }
+        let tie = self.ties.entry((s, d)).or_default();
+        if tie.over_cap {
+            return;
+        }
+        tie.times.push(t);
+        if tie.times.len() > opts.max_timestamps_per_tie {
+            tie.over_cap = true;
+            tie.times = Vec::new();
         }
     }
-    let per_unit: Vec<(Sampled, u64)> = units
-        .par_iter()
-        .map(|&(path, rg)| read_row_group(path, rg, modulus, opts))
-        .collect::<Result<_, _>>()?;
-    let mut events_read = 0;
-    let mut sampled: Sampled = HashMap::new();
-    for (unit, rows) in per_unit {
-        events_read += rows;
-        for (key, part) in unit {
-            let entry = sampled.entry(key).or_default();
+
+    /// Adds a later row group's sample (the cap applies to the merged timestamps).
+    pub(crate) fn merge(&mut self, other: BurstSample, opts: &BurstinessOptions) {
+        self.events_read += other.events_read;
+        for (key, part) in other.ties {
+            let entry = self.ties.entry(key).or_default();
             entry.over_cap |= part.over_cap;
             entry.times.extend(part.times);
             if entry.times.len() > opts.max_timestamps_per_tie {
@@ -136,125 +135,41 @@ pub fn burstiness_from_events(
             }
         }
     }
-    let mut keys: Vec<(i64, i64)> = sampled.keys().copied().collect();
-    keys.sort_unstable();
-    let mut values = Vec::new();
-    let mut over_cap = 0;
-    for key in &keys {
-        let tie = sampled.get_mut(key).expect("key from map");
-        if tie.over_cap {
-            over_cap += 1;
-        } else if tie.times.len() >= opts.min_events
-            && let Some(b) = burstiness(&mut tie.times)
-        {
-            values.push(b);
-        }
-    }
-    let measured = values.len();
-    let mean = (measured > 0).then(|| values.iter().sum::<f64>() / measured as f64);
-    let share_bursty = (measured > 0)
-        .then(|| values.iter().filter(|&&b| b > 0.0).count() as f64 / measured as f64);
-    values.sort_unstable_by(f64::total_cmp);
-    Ok(BurstinessStats {
-        sample_modulus: modulus,
-        events_read,
-        ties_sampled: keys.len() as u64,
-        min_events: opts.min_events as u64,
-        ties_over_cap: over_cap,
-        ties_measured: measured as u64,
-        mean,
-        median: (measured > 0).then(|| quantile_sorted(&values, 0.5)),
-        share_bursty,
-    })
-}
 
-fn read_row_group(
-    path: &Path,
-    row_group: usize,
-    modulus: u64,
-    opts: &BurstinessOptions,
-) -> Result<(Sampled, u64), StatsError> {
-    let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| StatsError::parquet(path, e))?;
-    let arrow_schema = builder.schema().clone();
-    for name in [col::SRC, col::DST, col::TS] {
-        if arrow_schema.field_with_name(name).is_err() {
-            return Err(StatsError::Column {
-                path: path.to_owned(),
-                column: name,
-                message: "missing".into(),
-            });
-        }
-    }
-    let mask = ProjectionMask::columns(builder.parquet_schema(), [col::SRC, col::DST, col::TS]);
-    let reader = builder
-        .with_projection(mask)
-        .with_row_groups(vec![row_group])
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| StatsError::parquet(path, e))?;
-    let mut out: Sampled = HashMap::new();
-    let mut rows = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| StatsError::parquet(path, e))?;
-        rows += batch.num_rows() as u64;
-        let column = |name: &'static str| -> Result<arrow::array::ArrayRef, StatsError> {
-            let array = batch
-                .column_by_name(name)
-                .ok_or_else(|| StatsError::Column {
-                    path: path.to_owned(),
-                    column: name,
-                    message: "missing".into(),
-                })?;
-            let ok = matches!(
-                array.data_type(),
-                DataType::Int64 | DataType::Int32 | DataType::Timestamp(_, _)
-            );
-            if !ok {
-                return Err(StatsError::Column {
-                    path: path.to_owned(),
-                    column: name,
-                    message: format!("type {} is not an integer or timestamp", array.data_type()),
-                });
-            }
-            cast(array, &DataType::Int64).map_err(|e| StatsError::Column {
-                path: path.to_owned(),
-                column: name,
-                message: e.to_string(),
-            })
-        };
-        let (src, dst, ts) = (column(col::SRC)?, column(col::DST)?, column(col::TS)?);
-        let (src, dst, ts) = (
-            src.as_primitive::<Int64Type>(),
-            dst.as_primitive::<Int64Type>(),
-            ts.as_primitive::<Int64Type>(),
-        );
-        for i in 0..batch.num_rows() {
-            if src.is_null(i) || dst.is_null(i) || ts.is_null(i) {
-                continue;
-            }
-            let (s, d) = (src.value(i), dst.value(i));
-            if let Some((lo, hi)) = opts.window
-                && !(lo..=hi).contains(&ts.value(i))
-            {
-                continue;
-            }
-            if s == d || !hash_pair(opts.seed, s as u64, d as u64).is_multiple_of(modulus) {
-                continue;
-            }
-            let tie = out.entry((s, d)).or_default();
+    /// Measures `B` per sampled tie, over sorted keys so the result does not depend on the
+    /// order the row groups were read in.
+    pub(crate) fn finish(mut self, opts: &BurstinessOptions) -> BurstinessStats {
+        let mut keys: Vec<(i64, i64)> = self.ties.keys().copied().collect();
+        keys.sort_unstable();
+        let mut values = Vec::new();
+        let mut over_cap = 0;
+        for key in &keys {
+            let tie = self.ties.get_mut(key).expect("key from map");
             if tie.over_cap {
-                continue;
-            }
-            tie.times.push(ts.value(i));
-            if tie.times.len() > opts.max_timestamps_per_tie {
-                tie.over_cap = true;
-                tie.times = Vec::new();
+                over_cap += 1;
+            } else if tie.times.len() >= opts.min_events
+                && let Some(b) = burstiness(&mut tie.times)
+            {
+                values.push(b);
             }
         }
+        let measured = values.len();
+        let mean = (measured > 0).then(|| values.iter().sum::<f64>() / measured as f64);
+        let share_bursty = (measured > 0)
+            .then(|| values.iter().filter(|&&b| b > 0.0).count() as f64 / measured as f64);
+        values.sort_unstable_by(f64::total_cmp);
+        BurstinessStats {
+            sample_modulus: opts.sample_modulus.max(1),
+            events_read: self.events_read,
+            ties_sampled: keys.len() as u64,
+            min_events: opts.min_events as u64,
+            ties_over_cap: over_cap,
+            ties_measured: measured as u64,
+            mean,
+            median: (measured > 0).then(|| quantile_sorted(&values, 0.5)),
+            share_bursty,
+        }
     }
-    Ok((out, rows))
 }
 
 #[cfg(test)]

@@ -1,31 +1,20 @@
 //! Temporal dynamics of the events: conversations, person-level burstiness, day-to-day
 //! variation, personal rhythms, social signatures and ties that form or fade.
 //!
-//! One streamed pass over the event parts (`src`, `dst`, `channel`, `ts`), in parallel over
-//! row groups. Memory stays bounded by sampling: pairs and people are kept when a seeded hash
+//! Fed by the one streamed pass of [`crate::events::measure_events`] (`src`, `dst`,
+//! `channel`, `ts`), in parallel over row groups. Memory stays bounded by sampling: pairs and people are kept when a seeded hash
 //! of their ids is divisible by the sample modulus; only the per-day counts and the per-person
 //! rhythm counters (four integers per sender) cover every event. Every sum is taken over
 //! sorted keys, so the result is identical at any thread count and file order.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Int32Type, Int64Type};
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use rayon::prelude::*;
 use serde::Serialize;
-use tierank_format::schema::col;
 
-use crate::StatsError;
 use crate::burstiness::burstiness;
 use crate::report::{RealismCheck, Tolerance};
 use crate::sample::hash_pair;
 
-const BATCH_ROWS: usize = 64 * 1024;
 const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
 /// How far the other side's messages are shifted for the by-chance baseline of replies.
@@ -83,7 +72,7 @@ pub struct DynamicsStats {
     pub pairs_span_measured: u64,
 }
 
-/// Options of [`dynamics_from_events`].
+/// Options of the dynamics part of [`crate::events::measure_events`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DynamicsOptions {
     /// Keep one pair and one person in this many (by hash); 1 keeps all.
@@ -97,15 +86,32 @@ pub struct DynamicsOptions {
 
 /// Channel codes this module distinguishes.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
+    /// `message`.
     Message,
+    /// `call`.
     Call,
+    /// Any other direct channel.
     OtherDirect,
+    /// `group_message`, or any event with a `group_id`.
     Group,
 }
 
+impl Kind {
+    /// The kind of a channel name.
+    pub(crate) fn of_channel(name: &str) -> Kind {
+        match name {
+            "message" => Kind::Message,
+            "call" => Kind::Call,
+            "group_message" => Kind::Group,
+            _ => Kind::OtherDirect,
+        }
+    }
+}
+
+/// What one row group contributes; merged in row-group order.
 #[derive(Default)]
-struct Partial {
+pub(crate) struct Partial {
     days: BTreeMap<i64, u64>,
     /// Per sender: events on [even day, odd day] × [daytime, late].
     rhythm: HashMap<i64, [u32; 4]>,
@@ -118,7 +124,7 @@ struct Partial {
 }
 
 impl Partial {
-    fn merge(&mut self, other: Partial) {
+    pub(crate) fn merge(&mut self, other: Partial) {
         for (d, n) in other.days {
             *self.days.entry(d).or_default() += n;
         }
@@ -143,34 +149,50 @@ impl Partial {
     }
 }
 
-/// Reads the event parts once and measures the dynamics.
-///
-/// # Errors
-/// [`StatsError::Parquet`] when a file cannot be read, [`StatsError::Column`] when `src`,
-/// `dst`, `ts` or `channel` is missing or has an unusable type.
-pub fn dynamics_from_events(
-    parts: &[PathBuf],
-    opts: &DynamicsOptions,
-) -> Result<DynamicsStats, StatsError> {
-    let modulus = opts.sample_modulus.max(1);
-    let mut units: Vec<(&Path, usize)> = Vec::new();
-    for part in parts {
-        let file = File::open(part).map_err(|e| StatsError::io(part, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| StatsError::parquet(part, e))?;
-        for rg in 0..builder.metadata().num_row_groups() {
-            units.push((part.as_path(), rg));
+impl Partial {
+    /// One event with non-null `src`, `dst`, `ts` and channel, of the given kind.
+    pub(crate) fn observe(&mut self, opts: &DynamicsOptions, s: i64, d: i64, t: i64, kind: Kind) {
+        if let Some((lo, hi)) = opts.window
+            && !(lo..=hi).contains(&t)
+        {
+            return;
+        }
+        let modulus = opts.sample_modulus.max(1);
+        let day = t.div_euclid(DAY_MS);
+        *self.days.entry(day).or_default() += 1;
+        let hour = t.rem_euclid(DAY_MS) / HOUR_MS;
+        let late = !(6..20).contains(&hour);
+        let slot = 2 * usize::from(day.rem_euclid(2) == 1) + usize::from(late);
+        self.rhythm.entry(s).or_default()[slot] += 1;
+        if kind == Kind::Group || s == d {
+            return;
+        }
+        let (lo, hi) = if s < d { (s, d) } else { (d, s) };
+        if hash_pair(opts.seed, lo as u64, hi as u64).is_multiple_of(modulus) {
+            let span = self
+                .spans
+                .entry((lo, hi))
+                .or_insert((0, i64::MAX, i64::MIN));
+            span.0 += 1;
+            span.1 = span.1.min(t);
+            span.2 = span.2.max(t);
+            if kind == Kind::Message {
+                self.messages
+                    .entry((lo, hi))
+                    .or_default()
+                    .push((t, s == lo));
+            }
+        }
+        if kind == Kind::Call && hash_pair(opts.seed ^ 0xCA11, s as u64, 0).is_multiple_of(modulus)
+        {
+            self.calls.entry(s).or_default().push((t, d));
         }
     }
-    let partials: Vec<Partial> = units
-        .par_iter()
-        .map(|&(path, rg)| read_row_group(path, rg, modulus, opts))
-        .collect::<Result<_, _>>()?;
-    let mut all = Partial::default();
-    for p in partials {
-        all.merge(p);
+
+    /// The dynamics of everything observed (merged in row-group order).
+    pub(crate) fn finish(self, opts: &DynamicsOptions) -> DynamicsStats {
+        summarise(self, opts.sample_modulus.max(1), opts.window)
     }
-    Ok(summarise(all, modulus, opts.window))
 }
 
 fn summarise(mut all: Partial, modulus: u64, window: Option<(i64, i64)>) -> DynamicsStats {
@@ -565,136 +587,6 @@ pub(crate) fn pearson(points: &[(f64, f64)]) -> Option<f64> {
         syy += (y - my) * (y - my);
     }
     (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
-}
-
-fn column_error(path: &Path, column: &'static str, message: String) -> StatsError {
-    StatsError::Column {
-        path: path.to_owned(),
-        column,
-        message,
-    }
-}
-
-fn read_row_group(
-    path: &Path,
-    row_group: usize,
-    modulus: u64,
-    opts: &DynamicsOptions,
-) -> Result<Partial, StatsError> {
-    let file = File::open(path).map_err(|e| StatsError::io(path, e))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| StatsError::parquet(path, e))?;
-    let names = [col::SRC, col::DST, col::TS, col::CHANNEL];
-    for name in names {
-        if builder.schema().field_with_name(name).is_err() {
-            return Err(column_error(path, name, "missing".into()));
-        }
-    }
-    let has_group = builder.schema().field_with_name(col::GROUP_ID).is_ok();
-    let mut wanted = names.to_vec();
-    if has_group {
-        wanted.push(col::GROUP_ID);
-    }
-    let mask = ProjectionMask::columns(builder.parquet_schema(), wanted);
-    let reader = builder
-        .with_projection(mask)
-        .with_row_groups(vec![row_group])
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| StatsError::parquet(path, e))?;
-    let mut out = Partial::default();
-    let seed = opts.seed;
-    for batch in reader {
-        let batch = batch.map_err(|e| StatsError::parquet(path, e))?;
-        let get = |name: &'static str| -> Result<ArrayRef, StatsError> {
-            batch
-                .column_by_name(name)
-                .cloned()
-                .ok_or_else(|| column_error(path, name, "missing".into()))
-        };
-        let int = |name: &'static str| -> Result<ArrayRef, StatsError> {
-            let array = get(name)?;
-            if !matches!(
-                array.data_type(),
-                DataType::Int64 | DataType::Int32 | DataType::Timestamp(_, _)
-            ) {
-                return Err(column_error(
-                    path,
-                    name,
-                    format!("type {} is not an integer or timestamp", array.data_type()),
-                ));
-            }
-            cast(&array, &DataType::Int64).map_err(|e| column_error(path, name, e.to_string()))
-        };
-        let (src, dst, ts) = (int(col::SRC)?, int(col::DST)?, int(col::TS)?);
-        let (src, dst, ts) = (
-            src.as_primitive::<Int64Type>(),
-            dst.as_primitive::<Int64Type>(),
-            ts.as_primitive::<Int64Type>(),
-        );
-        let channel = cast(
-            &get(col::CHANNEL)?,
-            &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
-        )
-        .map_err(|e| column_error(path, col::CHANNEL, e.to_string()))?;
-        let channel = channel.as_dictionary::<Int32Type>();
-        let values = channel.values().as_string::<i32>();
-        let kinds: Vec<Kind> = (0..values.len())
-            .map(|i| match values.value(i) {
-                "message" => Kind::Message,
-                "call" => Kind::Call,
-                "group_message" => Kind::Group,
-                _ => Kind::OtherDirect,
-            })
-            .collect();
-        let group = if has_group {
-            Some(get(col::GROUP_ID)?)
-        } else {
-            None
-        };
-        for i in 0..batch.num_rows() {
-            if src.is_null(i) || dst.is_null(i) || ts.is_null(i) || channel.is_null(i) {
-                continue;
-            }
-            let (s, d, t) = (src.value(i), dst.value(i), ts.value(i));
-            if let Some((lo, hi)) = opts.window
-                && !(lo..=hi).contains(&t)
-            {
-                continue;
-            }
-            let key = channel.keys().value(i);
-            let mut kind = usize::try_from(key)
-                .ok()
-                .and_then(|k| kinds.get(k).copied())
-                .unwrap_or(Kind::OtherDirect);
-            if group.as_ref().is_some_and(|g| !g.is_null(i)) {
-                kind = Kind::Group;
-            }
-            let day = t.div_euclid(DAY_MS);
-            *out.days.entry(day).or_default() += 1;
-            let hour = t.rem_euclid(DAY_MS) / HOUR_MS;
-            let late = !(6..20).contains(&hour);
-            let slot = 2 * usize::from(day.rem_euclid(2) == 1) + usize::from(late);
-            out.rhythm.entry(s).or_default()[slot] += 1;
-            if kind == Kind::Group || s == d {
-                continue;
-            }
-            let (lo, hi) = if s < d { (s, d) } else { (d, s) };
-            if hash_pair(seed, lo as u64, hi as u64).is_multiple_of(modulus) {
-                let span = out.spans.entry((lo, hi)).or_insert((0, i64::MAX, i64::MIN));
-                span.0 += 1;
-                span.1 = span.1.min(t);
-                span.2 = span.2.max(t);
-                if kind == Kind::Message {
-                    out.messages.entry((lo, hi)).or_default().push((t, s == lo));
-                }
-            }
-            if kind == Kind::Call && hash_pair(seed ^ 0xCA11, s as u64, 0).is_multiple_of(modulus) {
-                out.calls.entry(s).or_default().push((t, d));
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

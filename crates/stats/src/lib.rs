@@ -23,7 +23,8 @@
 //! - [`bridging`]: how often dispersion finds the partner (Backstrom & Kleinberg 2014),
 //!   and percolation by tie weight (Onnela et al. 2007).
 //! - [`dynamics`]: conversations, person-level burstiness, daily variation, personal
-//!   rhythms, call signatures and tie turnover, from one more pass over the events.
+//!   rhythms, call signatures and tie turnover.
+//! - [`events`]: the one pass over the raw events that feeds [`burstiness`] and [`dynamics`].
 //! - [`report`]: [`Report`], its table ([`std::fmt::Display`]), [`RealismTargets`] and
 //!   [`Report::check_realism`].
 //!
@@ -35,6 +36,7 @@ pub mod bridging;
 pub mod burstiness;
 pub mod degree;
 pub mod dynamics;
+pub mod events;
 pub mod layers;
 pub mod report;
 mod sample;
@@ -263,16 +265,18 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
             max_timestamps_per_tie: opts.max_timestamps_per_tie,
             window: load.window.map(|w| (w.start_ms, w.end_ms)),
         };
-        report.burstiness = Some(burstiness::burstiness_from_events(&parts, &burst_opts)?);
-        log::info!("burstiness in {:.2?}", t.elapsed());
-        let t = std::time::Instant::now();
         let dynamics_opts = dynamics::DynamicsOptions {
             sample_modulus: opts.dynamics_modulus,
             seed: opts.seed,
             window: load.window.map(|w| (w.start_ms, w.end_ms)),
         };
-        report.dynamics = Some(dynamics::dynamics_from_events(&parts, &dynamics_opts)?);
-        log::info!("dynamics in {:.2?}", t.elapsed());
+        let (burst, dynamics) = events::measure_events(&parts, &burst_opts, &dynamics_opts)?;
+        report.burstiness = Some(burst);
+        report.dynamics = Some(dynamics);
+        log::info!(
+            "burstiness and dynamics (one pass over the events) in {:.2?}",
+            t.elapsed()
+        );
     }
     Ok(report)
 }
