@@ -481,6 +481,13 @@ impl CompareRequest {
                     args.relevant_layer,
                 )
                 .ok()
+                .map(|c| {
+                    // Without the coverage maps (no friend with interaction weight), `select`
+                    // still reads the heuristic's.
+                    let base = c.clone();
+                    c.with_coverage(&graph, fit_targets, &config, &fit_truth)
+                        .unwrap_or(base)
+                })
             }
             None => None,
         };
