@@ -371,7 +371,12 @@ mod tests {
         assert_eq!(bounds[1].1, 7.0);
         assert!(bounds[1].0 == 0.0 && bounds[1].0.is_sign_negative());
         // The data still reads.
-        let rows: usize = file.get_row_iter(None).unwrap().map(|r| r.unwrap()).count();
+        let rows: usize = file
+            .get_row_iter(None)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+            .len();
         assert_eq!(rows, 6);
     }
 
