@@ -819,6 +819,8 @@ fn manifest(
             "model": model.map(|_| "model.json"),
             "calibration": calibration.map(|c| json!({"file": "calibration.json", "heuristic": c.heuristic})),
         },
+        // Each row's colour in report.html, for notebooks to draw the same (one palette).
+        "colours": tierank_eval::report::chart_colours(e),
         "sample_buckets": sample.buckets.iter().map(|b| json!({
             "bucket": b.bucket.to_string(), "population": b.population, "sampled": b.sampled,
         })).collect::<Vec<_>>(),
