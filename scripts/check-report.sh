@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Renders REPORT_DIR/report.html in headless Chromium and writes REPORT_DIR/../report.png
-# (or $2), so a person can look at the charts. Installs chromium once if it is missing.
+# Renders REPORT_DIR/report.html in headless Chromium, as a reader sees it and as it prints,
+# so that a person can look at the charts:
+#   OUT_PREFIX.png         the page at a window width of 1280 px (the whole page: a tall window)
+#   OUT_PREFIX.pdf         print-to-PDF (the report's print CSS)
+#   OUT_PREFIX-page-N.png  each PDF page, when pdftoppm (poppler-utils) is installed
+# OUT_PREFIX defaults to REPORT_DIR/../report (a trailing .png is dropped). Installs chromium
+# once if it is missing.
 set -euo pipefail
-dir=${1:?usage: scripts/check-report.sh REPORT_DIR [OUT.png]}
+dir=${1:?usage: scripts/check-report.sh REPORT_DIR [OUT_PREFIX]}
 html=$(cd "$dir" && pwd)/report.html
-out=${2:-$(dirname "$html")/../report.png}
+prefix=${2:-$(dirname "$html")/../report}
+prefix=${prefix%.png}
 [ -f "$html" ] || { echo "no report.html in $dir" >&2; exit 2; }
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [ -z "$browser" ]; then
@@ -13,7 +19,18 @@ if [ -z "$browser" ]; then
 fi
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
-"$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --window-size=1400,4000 --screenshot="$out" "file://$html" 2>/dev/null
-echo "screenshot: $out"
+run() {
+  "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$profile" "$@" "file://$html" 2>/dev/null
+}
+run --window-size=1280,12000 --hide-scrollbars --screenshot="$prefix.png"
+echo "screenshot (1280 px wide): $prefix.png"
+run --no-pdf-header-footer --print-to-pdf="$prefix.pdf"
+echo "print-to-PDF: $prefix.pdf"
+if command -v pdftoppm >/dev/null; then
+  pdftoppm -r 60 -png "$prefix.pdf" "$prefix-page"
+  echo "PDF pages: $(ls "$prefix"-page-*.png | wc -l) PNG file(s) $prefix-page-*.png"
+else
+  echo "pdftoppm not found (apt-get install poppler-utils): PDF pages not rendered to PNG"
+fi

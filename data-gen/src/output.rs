@@ -28,7 +28,14 @@ impl TableWriter {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| FormatError::io(parent, e))?;
         }
-        let file = File::create(path).map_err(|e| FormatError::io(path, e))?;
+        // Read access too: closing patches the footer in place (writer::close).
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| FormatError::io(path, e))?;
         let writer = ArrowWriter::try_new(
             file,
             schema.clone(),
@@ -55,9 +62,7 @@ impl TableWriter {
 
     /// Finishes the file; returns its row count.
     pub fn finish(self) -> Result<u64, GenError> {
-        self.writer
-            .close()
-            .map_err(|e| parquet_error(&self.path, e))?;
+        tierank_format::writer::close(self.writer).map_err(|e| parquet_error(&self.path, e))?;
         Ok(self.rows)
     }
 }

@@ -246,6 +246,60 @@ def test_clients_read_the_same_values_in_the_same_order(request, output: Output)
                     f"{client} reads other values of {name} than pyarrow in {path.name}")
 
 
+DOUBLE_OUTPUTS = [o for o in OUTPUTS if any(kind == F64 for _, kind, _ in o.columns)]
+
+
+@pytest.mark.parametrize("output", DOUBLE_OUTPUTS, ids=lambda o: o.id)
+def test_double_columns_carry_min_max_statistics_every_client_reads(
+        request, output: Output) -> None:
+    """Every DOUBLE column chunk that holds a value has min/max statistics that pyarrow sees
+    (`has_min_max`: parquet-rs writes the IEEE 754 total order pyarrow does not know, and
+    tierank_format::footer sets the type-defined order), equal to the chunk's true bounds;
+    DuckDB reads the same bounds, and a filter on the column (where readers skip row groups
+    by these statistics) returns the same rows in pyarrow, polars and DuckDB."""
+    doubles = [name for name, kind, _ in output.columns if kind == F64]
+    for path in output.paths(request):
+        parquet = pq.ParquetFile(path)
+        meta = parquet.metadata
+        con = duckdb.connect()
+        duck = {(rg, column): (low, high) for rg, column, low, high in con.sql(
+            "select row_group_id, path_in_schema, stats_min_value, stats_max_value "
+            f"from parquet_metadata({sql_path(path)})").fetchall()}
+        for name in doubles:
+            index = parquet.schema_arrow.get_field_index(name)
+            for rg in range(meta.num_row_groups):
+                values = parquet.read_row_group(rg, columns=[name]).column(0)
+                values = pc.drop_null(values)
+                values = pc.filter(values, pc.invert(pc.is_nan(values)))
+                where = f"{path.name}:{name} row group {rg}"
+                if len(values) == 0:
+                    continue
+                stats = meta.row_group(rg).column(index).statistics
+                assert stats is not None and stats.has_min_max, f"{where}: pyarrow sees no min/max"
+                low, high = pc.min_max(values).values()
+                assert (stats.min, stats.max) == (low.as_py(), high.as_py()), where
+                duck_low, duck_high = duck[(rg, name)]
+                assert (float(duck_low), float(duck_high)) == (stats.min, stats.max), where
+            # Row-group skipping must never drop a matching row: the same count everywhere
+            # (NaN left out: DuckDB and polars order it above every number, Arrow does not).
+            column = pq.read_table(path, columns=[name]).column(0)
+            present = pc.drop_null(column)
+            if len(present) == 0:
+                continue
+            cut = float(pc.approximate_median(present).as_py())
+            want = pc.sum(pc.greater(present, cut)).as_py() or 0
+            got_polars = pl.scan_parquet(path) \
+                .filter((pl.col(name) > cut) & pl.col(name).is_not_nan()).select(pl.len()) \
+                .collect().item()
+            [(got_duckdb,)] = con.sql(
+                f"select count(*) from read_parquet({sql_path(path)}) where \"{name}\" > $cut "
+                f"and not isnan(\"{name}\")",
+                params={"cut": cut}).fetchall()
+            assert got_polars == want and got_duckdb == want, (
+                f"{path.name}:{name} > {cut}: pyarrow {want}, polars {got_polars}, "
+                f"DuckDB {got_duckdb}")
+
+
 def table_of(relative: str) -> str:
     """The manifest's table name of a dataset file."""
     if relative.startswith("events/"):

@@ -481,6 +481,13 @@ impl CompareRequest {
                     args.relevant_layer,
                 )
                 .ok()
+                .map(|c| {
+                    // Without the coverage maps (no friend with interaction weight), `select`
+                    // still reads the heuristic's.
+                    let base = c.clone();
+                    c.with_coverage(&graph, fit_targets, &config, &fit_truth)
+                        .unwrap_or(base)
+                })
             }
             None => None,
         };
@@ -812,6 +819,8 @@ fn manifest(
             "model": model.map(|_| "model.json"),
             "calibration": calibration.map(|c| json!({"file": "calibration.json", "heuristic": c.heuristic})),
         },
+        // Each row's colour in report.html, for notebooks to draw the same (one palette).
+        "colours": tierank_eval::report::chart_colours(e),
         "sample_buckets": sample.buckets.iter().map(|b| json!({
             "bucket": b.bucket.to_string(), "population": b.population, "sampled": b.sampled,
         })).collect::<Vec<_>>(),

@@ -222,6 +222,20 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         ));
     }
 
+    if let Some(file) = calibrator.as_ref()
+        && matches!(policy, Policy::Coverage(_))
+        && file.coverage.is_empty()
+    {
+        progress.warn(&format!(
+            "--calibration {}: no map of the coverage policy's order (written by an older \
+             `tierank compare`); its probabilities are read at the heuristic's ranks and the \
+             expected collateral exposure is too low: run `tierank compare` again",
+            args.calibration
+                .as_deref()
+                .unwrap_or(Path::new(""))
+                .display()
+        ));
+    }
     let probability = calibrator.as_ref().map(ByRank);
     let opts = SelectOptions {
         excluded,
@@ -325,6 +339,12 @@ impl Calibration for ByRank<'_> {
     fn block(&self, score: f64, at: Position) -> Option<Block> {
         let (id, standard_error) = self.0.block(score, at.rank, at.degree);
         Some(Block { id, standard_error })
+    }
+
+    fn coverage(&self, uncovered: f64, at: Position) -> Option<(f64, Option<Block>)> {
+        let (p, (id, standard_error)) =
+            self.0.coverage_probability(uncovered, at.rank, at.degree)?;
+        Some((p, Some(Block { id, standard_error })))
     }
 }
 

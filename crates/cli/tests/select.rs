@@ -200,6 +200,7 @@ fn calibration_file(path: &Path, heuristic: &str) -> PathBuf {
                 examples: vec![400, 300, 200, 100],
             },
         }],
+        coverage: Vec::new(),
     }
     .save(path)
     .unwrap();
@@ -336,11 +337,13 @@ fn i64_column(path: &Path, name: &str) -> Vec<i64> {
 
 /// The calibration `tierank compare` fits (on 200 sampled targets) predicts, on the other
 /// targets, the number of notices to people who are not close within its 95% interval, for
-/// every policy that selects by the heuristic's ranking or calibrated probability. (Not
-/// `coverage`: it picks by interaction weight, another order than the one calibrated, and
-/// here predicts 812 for 928 realised; docs/selection.md says so.) Before the calibration
-/// by rank, `top-k:5` predicted far more strangers than
-/// were selected (on the demo, 119.0 for 74) and `probability:0.5` fewer (332.0 for 358).
+/// every policy. `coverage` picks by interaction weight, not by the heuristic's ranking, and
+/// reads the calibration's maps of its own walk (per degree bucket): with the heuristic's maps
+/// `coverage:20` predicted 292.5 [232.8, 352.1] for 367 realised (now 350.0 [292.4, 407.6]). Not
+/// `coverage:50`: it still predicts a little low, 1423.0 [1303.3, 1542.7] for 1543 (the
+/// heuristic's maps: 1276.6), from targets of 100+ friends (docs/selection.md). Before the
+/// calibration by rank, `top-k:5` predicted far more strangers than were selected (on the
+/// demo, 119.0 for 74) and `probability:0.5` fewer (332.0 for 358).
 #[test]
 fn expected_collateral_exposure_holds_on_held_out_targets() {
     let dir = tempfile::tempdir().unwrap();
@@ -405,6 +408,8 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
         "probability:0.8",
         "threshold:20",
         "budget:2000",
+        "coverage:20",
+        "coverage:80",
     ] {
         let out = dir.path().join(policy.replace(':', "-"));
         let printed = select_ok(

@@ -14,12 +14,14 @@
 //! - [`atomic`]: write-to-temporary-then-swap helpers, so an interrupted run never leaves
 //!   output that looks complete, nor a half-deleted old one.
 //! - [`output`]: refuses output paths that would replace the working directory or an input.
-//! - [`writer`]: the Parquet writer settings every tierank output uses.
+//! - [`writer`]: the Parquet writer settings every tierank output uses, and its closing step.
+//! - [`footer`]: the footer patch that makes FLOAT/DOUBLE statistics readable by every client.
 //! - [`verify`]: every file of a dataset (or a `select` output) against its recorded
 //!   checksums, for `tierank verify`.
 
 pub mod atomic;
 pub mod enums;
+pub mod footer;
 pub mod layout;
 pub mod manifest;
 pub mod output;

@@ -4,7 +4,11 @@
 //! dictionary encoding keeps string columns small. No `created_by` timestamp or host is
 //! written, so files are byte-reproducible.
 
+use std::io::{Read, Seek, Write};
+
+use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 
 /// Rows per row group. Large enough for efficient scans, small enough that a reader can
@@ -23,4 +27,20 @@ pub fn properties() -> WriterProperties {
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("tierank {}", crate::TIERANK_VERSION))
         .build()
+}
+
+/// Closes `writer` (footer written) and sets the column order of its FLOAT/DOUBLE columns to
+/// the type-defined one, so that pyarrow, polars and Spark see their min/max statistics as
+/// DuckDB does (see [`crate::footer`]). Every tierank Parquet writer ends with this instead
+/// of `ArrowWriter::close`; the underlying file, open for reading and writing, is returned.
+///
+/// # Errors
+/// Writing the footer fails, or the written footer cannot be read back.
+pub fn close<W>(writer: ArrowWriter<W>) -> Result<W, ParquetError>
+where
+    W: Read + Write + Seek + Send,
+{
+    let mut inner = writer.into_inner()?;
+    crate::footer::type_defined_float_order(&mut inner)?;
+    Ok(inner)
 }

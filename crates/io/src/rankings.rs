@@ -216,7 +216,7 @@ impl RankingsWriter {
             rows,
             ..
         } = self;
-        writer.close().map_err(|e| IoError::write(&path, e))?;
+        tierank_format::writer::close(writer).map_err(|e| IoError::write(&path, e))?;
         tierank_format::atomic::persist_beside(tmp, &path)?;
         Ok(rows)
     }

@@ -86,7 +86,7 @@ pub(crate) fn write_batches(
             writer.write(&batch).map_err(|e| IoError::write(path, e))?;
             start = end;
         }
-        writer.close().map_err(|e| IoError::write(path, e))?;
+        tierank_format::writer::close(writer).map_err(|e| IoError::write(path, e))?;
         Ok(())
     })
 }

@@ -34,6 +34,19 @@ pub trait Calibration: Send + Sync {
     fn block(&self, _score: f64, _at: Position) -> Option<Block> {
         None
     }
+
+    /// For the `coverage` policy, which does not follow the heuristic's ranking: the
+    /// calibrated probability that a friend it picks is close, and the block it is read from.
+    /// `uncovered` is the share of the target's interaction weight (among the eligible
+    /// friends) not covered by the friends before this one in the policy's walk by descending
+    /// weight, and `at.rank` the friend's position in that walk; the policy picks a friend
+    /// exactly when `uncovered > 1 − P/100`, so a map fitted on this share predicts its
+    /// exposure without bias. `None` when the calibration has no such map: selection then
+    /// reads [`Calibration::probability`] at the friend's rank in the heuristic's ranking,
+    /// which under-predicts the strangers `coverage` picks.
+    fn coverage(&self, _uncovered: f64, _at: Position) -> Option<(f64, Option<Block>)> {
+        None
+    }
 }
 
 /// Where a friend stands in its target's ranking.

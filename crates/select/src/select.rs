@@ -148,6 +148,10 @@ struct Candidate {
     block: Option<Block>,
     /// Interaction weight (coverage only; 0 otherwise).
     weight: f64,
+    /// Coverage's picks: the 1-based position in the walk by descending weight, and the
+    /// share of the pool's weight not covered before this friend (1 and 0 otherwise).
+    walk_rank: u32,
+    uncovered: f64,
     excluded: bool,
     enough_evidence: bool,
 }
@@ -322,6 +326,13 @@ impl Context<'_> {
                     .map(|p| p.into_iter().filter(|c| c.value > 0.0).collect()),
                 excluded_would_have_been_selected: 0,
             }),
+            Policy::Coverage(_) => Ok(TargetPass {
+                chosen: self.coverage_probabilities(t, choose(self.policy, eligible))?,
+                counterfactual_pool: None,
+                excluded_would_have_been_selected: cf_pool.map_or(0, |p| {
+                    choose(self.policy, p).iter().filter(|c| c.excluded).count() as u64
+                }),
+            }),
             policy => Ok(TargetPass {
                 chosen: choose(policy, eligible),
                 counterfactual_pool: None,
@@ -330,6 +341,39 @@ impl Context<'_> {
                 }),
             }),
         }
+    }
+
+    /// Replaces the probabilities of `coverage`'s picks by the calibration's map of the
+    /// policy's own walk ([`Calibration::coverage`]), when it has one.
+    fn coverage_probabilities(
+        &self,
+        t: NodeId,
+        mut picks: Vec<Candidate>,
+    ) -> Result<Vec<Candidate>, SelectError> {
+        let Some(c) = self.opts.calibration else {
+            return Ok(picks);
+        };
+        let degree = u32::try_from(self.actual.degree(t)).unwrap_or(u32::MAX);
+        for pick in &mut picks {
+            let at = Position {
+                rank: pick.walk_rank,
+                degree,
+            };
+            let Some((p, block)) = c.coverage(pick.uncovered, at) else {
+                continue;
+            };
+            if !(0.0..=1.0).contains(&p) {
+                return Err(SelectError::InvalidProbability {
+                    target: self.actual.person(t),
+                    person: self.actual.person(pick.node),
+                    score: pick.uncovered,
+                    probability: p,
+                });
+            }
+            pick.probability = Some(p);
+            pick.block = block;
+        }
+        Ok(picks)
     }
 
     /// Scores `t`'s friends on `graph` and annotates them; one entry per friend.
@@ -418,6 +462,8 @@ impl Context<'_> {
                 } else {
                     0.0
                 },
+                walk_rank: 1,
+                uncovered: 0.0,
                 excluded: self.opts.excluded.contains(v),
                 enough_evidence: evidence >= u64::from(self.opts.min_evidence),
             });
@@ -452,10 +498,12 @@ fn choose(policy: &Policy, mut pool: Vec<Candidate>) -> Vec<Candidate> {
             let goal = percent / 100.0 * total;
             let mut cumulative = 0.0;
             let mut take = 0;
-            for c in &pool {
+            for (r, c) in pool.iter_mut().enumerate() {
                 if cumulative >= goal {
                     break;
                 }
+                c.walk_rank = u32::try_from(r + 1).unwrap_or(u32::MAX);
+                c.uncovered = 1.0 - cumulative / total;
                 cumulative += c.weight;
                 take += 1;
             }

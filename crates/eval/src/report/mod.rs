@@ -221,6 +221,16 @@ pub struct ReportInput<'a> {
     pub model: Option<&'a LearnedModel>,
 }
 
+/// The colour of every row of the report's charts, by heuristic name, as `#rrggbb`: what
+/// `tierank compare` records under `colours` in its manifest.json, so that a notebook draws
+/// each heuristic in the report's colour (docs/notebooks/compare.ipynb does).
+pub fn chart_colours(e: &Evaluation) -> std::collections::BTreeMap<String, String> {
+    colours(e)
+        .into_iter()
+        .map(|(h, c)| (h.to_owned(), c))
+        .collect()
+}
+
 /// The colour of each row, stable across charts: black for the oracle, grey for random,
 /// the palette in evaluation order for the others.
 fn colours(e: &Evaluation) -> HashMap<&str, String> {
@@ -398,13 +408,13 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
 
     let _ = write!(
         h,
-        "<h2>Exposure versus recall at k = {fk}</h2><p class=\"caption\">Each point is a heuristic. Right is better (more of the close friends found), down is better (fewer strangers shown the notice). Only the heuristics on the frontier (no other is both right of and below them), the oracle and random are labelled; hover a point for any heuristic's exact values.</p>"
+        "<h2>Exposure versus recall at k = {fk}</h2><p class=\"caption\">Each point is a heuristic. Right is better (more of the close friends found), down is better (fewer strangers shown the notice). Only the heuristics on the frontier (no other is both right of and below them), the oracle and random are labelled; points that nearly coincide share a label, and a label set apart from its point is joined to it by a line; hover a point for any heuristic's exact values. The axes span the heuristics: the oracle or random, when far from them, is a triangle on the edge pointing towards it, labelled \"off scale\" (its values on hover).</p>"
     );
     h.push_str(&exposure_recall_chart(&rows, &colours, fk));
 
     let _ = write!(
         h,
-        "<h2>Quality versus runtime</h2><p class=\"caption\">NDCG@{fk} against throughput (targets scored per second of wall time in this run, log scale). Up is better, right is faster. Timings are measurements on this machine and vary between runs. Only the frontier (no other heuristic is both faster and better), the oracle and random are labelled.</p>"
+        "<h2>Quality versus runtime</h2><p class=\"caption\">NDCG@{fk} against throughput (targets scored per second of wall time in this run, log scale). Up is better, right is faster. Timings are measurements on this machine and vary between runs. Only the frontier (no other heuristic is both faster and better), the oracle and random are labelled. The axes span the heuristics: the oracle and random cost next to nothing, and when far from them they are triangles on the edge, labelled \"off scale\".</p>"
     );
     h.push_str(&runtime_chart(&rows, &colours, fk));
 
@@ -495,7 +505,7 @@ pub fn render_html(e: &Evaluation, input: &ReportInput<'_>) -> String {
         .collect();
     let _ = write!(
         h,
-        "<h2>By relation</h2><p class=\"caption\">Upper chart: recall@{fk} of the close friends of each planted relation (how many partners, family members, close friends are found; higher is better). Lower chart: exposure@{fk} per relation, the mean number of selected friends of that relation who are not close (lower is better).</p>"
+        "<h2>By relation</h2><p class=\"caption\">Upper chart: recall@{fk} of the close friends of each planted relation (how many partners, family members, close friends are found; higher is better). Lower chart: exposure@{fk} per relation, the mean number of selected friends of that relation who are not close (lower is better); it is scaled to the heuristics, and a baseline bar far above them is cut at the top (white zigzag) with its value written above it.</p>"
     );
     let groups: Vec<String> = relations.iter().map(|r| r.to_string()).collect();
     let series = index.series(
@@ -703,16 +713,19 @@ fn exposure_recall_chart(
     colours: &HashMap<&str, String>,
     fk: usize,
 ) -> String {
-    let ex_max = rows
-        .iter()
-        .filter_map(|r| r.exposure.map(|e| e.value))
-        .fold(0.0f64, f64::max);
+    // The axes show the heuristics; the oracle and random are taken in only when near them
+    // (random exposes several times more strangers and would set the scale otherwise).
+    let (xy_focus, xy_others) = split_points(rows, |r| Some((r.recall?.value, r.exposure?.value)));
+    let xs = |v: &[(f64, f64)]| v.iter().map(|p| p.0).collect::<Vec<f64>>();
+    let ys = |v: &[(f64, f64)]| v.iter().map(|p| p.1).collect::<Vec<f64>>();
+    let x = svg::focus_domain(&xs(&xy_focus), &xs(&xy_others), (0.0, 1.0));
+    let y = svg::focus_domain(&ys(&xy_focus), &ys(&xy_others), (0.0, f64::INFINITY));
     let mut chart = Chart::new(
         1100.0,
         460.0,
         (64.0, 20.0, 230.0, 52.0),
-        (0.0, 1.0, false),
-        (0.0, (ex_max * 1.1).max(1.0), false),
+        (x.0, x.1, false),
+        (y.0, y.1, false),
     );
     chart.axes(
         &format!("recall@{fk} (share of close friends found)"),
@@ -732,7 +745,7 @@ fn exposure_recall_chart(
             let label = (r.kind != RowKind::Heuristic
                 || on_frontier(&points, (rec.value, -ex.value)))
             .then_some(r.heuristic.as_str());
-            chart.marker(
+            chart.marker_or_off_scale(
                 rec.value,
                 ex.value,
                 colour,
@@ -757,21 +770,32 @@ fn runtime_chart(rows: &[SummaryRow], colours: &HashMap<&str, String>, fk: usize
         .filter_map(|r| Some((r, r.targets_per_second?, r.ndcg?.value)))
         .filter(|(_, t, n)| *t > 0.0 && t.is_finite() && n.is_finite())
         .collect();
-    let (tmin, tmax) = points.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| {
-        (a.min(p.1), b.max(p.1))
-    });
-    let (tmin, tmax) = if points.is_empty() {
-        (1.0, 10.0)
-    } else {
-        (tmin / 1.5, tmax * 1.5)
+    // Throughput in decades: random and the oracle cost next to nothing and would stretch
+    // the axis over decades where no heuristic is; they are drawn off scale then.
+    let (focus, others): (Vec<_>, Vec<_>) = points
+        .iter()
+        .map(|(r, t, n)| (r.kind == RowKind::Heuristic, (t.log10(), *n)))
+        .partition(|(h, _)| *h);
+    let col = |v: &[(bool, (f64, f64))], i: usize| -> Vec<f64> {
+        v.iter()
+            .map(|(_, p)| if i == 0 { p.0 } else { p.1 })
+            .collect()
     };
-    let nmax = points.iter().map(|p| p.2).fold(0.0f64, f64::max);
+    let (tlo, thi) = if points.is_empty() {
+        (0.0, 1.0)
+    } else {
+        svg::focus_domain(&col(&focus, 0), &col(&others, 0), (f64::MIN, f64::MAX))
+    };
+    // At least one decade, so the log axis has a tick.
+    let mid = (tlo + thi) / 2.0;
+    let (tlo, thi) = (tlo.min(mid - 0.5), thi.max(mid + 0.5));
+    let n = svg::focus_domain(&col(&focus, 1), &col(&others, 1), (0.0, 1.0));
     let mut chart = Chart::new(
         1100.0,
         460.0,
         (64.0, 20.0, 230.0, 52.0),
-        (tmin, tmax, true),
-        (0.0, (nmax * 1.1).clamp(0.1, 1.0), false),
+        (10f64.powf(tlo), 10f64.powf(thi), true),
+        (n.0, n.1, false),
     );
     chart.axes(
         "targets scored per second (log scale)",
@@ -788,7 +812,7 @@ fn runtime_chart(rows: &[SummaryRow], colours: &HashMap<&str, String>, fk: usize
         let colour = &colours[r.heuristic.as_str()];
         let label = (r.kind != RowKind::Heuristic || on_frontier(&xy, (*t, *n)))
             .then_some(r.heuristic.as_str());
-        chart.marker(
+        chart.marker_or_off_scale(
             *t,
             *n,
             colour,
@@ -801,6 +825,28 @@ fn runtime_chart(rows: &[SummaryRow], colours: &HashMap<&str, String>, fk: usize
     let ly = chart.top() + 8.0;
     chart.legend(lx, ly, &legend);
     chart.finish("quality versus runtime")
+}
+
+/// Points of a scatter chart, in data coordinates.
+type Points = Vec<(f64, f64)>;
+
+/// The points `at(row)` of the heuristics and of the other rows (oracle, random), apart.
+fn split_points(
+    rows: &[SummaryRow],
+    at: impl Fn(&SummaryRow) -> Option<(f64, f64)>,
+) -> (Points, Points) {
+    let mut focus = Vec::new();
+    let mut others = Vec::new();
+    for r in rows {
+        if let Some(p) = at(r) {
+            if r.kind == RowKind::Heuristic {
+                focus.push(p);
+            } else {
+                others.push(p);
+            }
+        }
+    }
+    (focus, others)
 }
 
 /// Heuristics drawn in colour in the precision@k chart (besides the oracle and random).
@@ -829,12 +875,23 @@ fn grouped_bars(
     series: &[Series],
     y_max: Option<f64>,
 ) -> String {
-    let data_max = series
-        .iter()
-        .flat_map(|s| s.2.iter().flatten())
-        .map(|e| e.ci.map_or(e.value, |c| c.1.max(e.value)))
-        .fold(0.0f64, f64::max);
-    let top = y_max.unwrap_or((data_max * 1.1).max(0.5));
+    let max_of = |baselines: bool| {
+        series
+            .iter()
+            .filter(|s| (RowKind::of(&s.0) != RowKind::Heuristic) == baselines)
+            .flat_map(|s| s.2.iter().flatten())
+            .map(|e| e.ci.map_or(e.value, |c| c.1.max(e.value)))
+            .fold(0.0f64, f64::max)
+    };
+    // Scaled to the heuristics: a baseline (random) far above them is cut at the top with a
+    // break mark and its value written, so it does not flatten the bars that matter.
+    let (heuristics_max, baselines_max) = (max_of(false), max_of(true));
+    let data_max = if heuristics_max > 0.0 && baselines_max > 1.5 * heuristics_max {
+        heuristics_max
+    } else {
+        heuristics_max.max(baselines_max)
+    };
+    let top = y_max.unwrap_or((data_max * 1.15).max(0.5));
     let mut chart = Chart::new(
         1100.0,
         400.0,
@@ -855,13 +912,30 @@ fn grouped_bars(
             let px = gx + s as f64 * bar_w;
             let ci =
                 v.ci.map_or(String::new(), |(lo, hi)| format!(" [{lo:.3}, {hi:.3}]"));
-            chart.bar(
-                px,
-                bar_w * 0.9,
-                v.value,
-                colour,
-                &format!("{name}, {label}: {:.3}{ci}", v.value),
-            );
+            let title = format!("{name}, {label}: {:.3}{ci}", v.value);
+            if v.value > top {
+                chart.bar(px, bar_w * 0.9, top, colour, &title);
+                // A white zigzag across the bar near the top: the bar is cut.
+                let (x0, x1, y) = (px, px + bar_w * 0.9, chart.top() + 10.0);
+                chart.raw(&format!(
+                    r##"<polyline points="{x0:.2},{:.2} {:.2},{:.2} {:.2},{:.2} {x1:.2},{:.2}" fill="none" stroke="#fff" stroke-width="2.5"/>"##,
+                    y + 3.0,
+                    x0 + (x1 - x0) / 3.0,
+                    y - 3.0,
+                    x0 + 2.0 * (x1 - x0) / 3.0,
+                    y + 3.0,
+                    y - 3.0
+                ));
+                chart.text(
+                    px + bar_w * 0.45,
+                    chart.top() - 4.0,
+                    "middle",
+                    "tick",
+                    &svg::tick_label(v.value),
+                );
+                continue;
+            }
+            chart.bar(px, bar_w * 0.9, v.value, colour, &title);
             if let Some((lo, hi)) = v.ci {
                 let xm = px + bar_w * 0.45;
                 if let (Some(ylo), Some(yhi)) = (chart.y.map(lo), chart.y.map(hi)) {

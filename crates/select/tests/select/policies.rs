@@ -121,6 +121,53 @@ fn coverage_uses_channel_weights_not_scores() {
     assert_eq!(s.rows[0].score, 1.0);
 }
 
+/// A calibration with a map of coverage's walk: probability = `uncovered` share, block per
+/// walk rank; the heuristic's map says 0.5 everywhere.
+struct WithCoverage;
+
+impl Calibration for WithCoverage {
+    fn probability(&self, _score: f64, _at: tierank_select::Position) -> f64 {
+        0.5
+    }
+
+    fn coverage(
+        &self,
+        uncovered: f64,
+        at: tierank_select::Position,
+    ) -> Option<(f64, Option<tierank_select::Block>)> {
+        Some((
+            uncovered,
+            Some(tierank_select::Block {
+                id: u64::from(at.rank),
+                standard_error: 0.0,
+            }),
+        ))
+    }
+}
+
+#[test]
+fn coverage_reads_the_calibration_of_its_own_walk() {
+    let g = fixture();
+    let config = HeuristicConfig::default();
+    let calibration = WithCoverage;
+    let mut opts = options(&config);
+    opts.calibration = Some(&calibration);
+    // Weights 18, 8, 2, 2 of 30: 2 is first (all uncovered), 3 second (12/30 left), then 4
+    // (4/30 left).
+    let s = run(&g, &[1], "coverage:90", &opts);
+    assert_eq!(picked(&s), vec![(1, 2), (1, 3), (1, 4)]);
+    let p: Vec<f64> = s.rows.iter().map(|r| r.probability.unwrap()).collect();
+    let want = [1.0, 12.0 / 30.0, 4.0 / 30.0];
+    for (got, want) in p.iter().zip(want) {
+        assert!((got - want).abs() < 1e-12, "{p:?}");
+    }
+    let collateral: f64 = want.iter().map(|p| 1.0 - p).sum();
+    assert!((s.exposure.expected_collateral.unwrap() - collateral).abs() < 1e-12);
+    // Other policies still read the heuristic's map.
+    let s = run(&g, &[1], "top-k:2", &opts);
+    assert!(s.rows.iter().all(|r| r.probability == Some(0.5)));
+}
+
 #[test]
 fn probability_needs_a_calibration() {
     let g = fixture();
