@@ -26,6 +26,18 @@ pub const BYTES_PER_PERSON: u64 = 64;
 /// Per event row (fitted: 29.4 bytes, from `small` at event rates 1 and 0.25).
 pub const BYTES_PER_EVENT: u64 = 30;
 
+/// Most bytes of decoded events (24 per event row) the aggregation holds at once. Beyond it,
+/// the aggregation runs in passes over sender ranges, each decoding every row group again
+/// but keeping only its senders' events: the peak stays near this budget plus the graph,
+/// at the cost of one more decode per pass. `medium` (127 M events, 3.0 GB) takes one pass.
+pub const DECODED_EVENTS_BUDGET: u64 = 4 << 30;
+
+/// Overrides [`DECODED_EVENTS_BUDGET`] when non-zero: for tests, which force several passes
+/// on small datasets. The graph does not depend on the number of passes.
+#[doc(hidden)]
+pub static DECODED_EVENTS_BUDGET_OVERRIDE: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
 /// What [`estimate_load`] found and estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoadEstimate {

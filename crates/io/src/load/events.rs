@@ -8,7 +8,9 @@
 //! receiver, channel, time), and folds each run while walking the sender's friend list once
 //! (no hashing, no lock, no binary search per event, and memory read in order: the earlier
 //! per-event slot search and scattered fold were a cache miss per event). The decoded events
-//! are the peak of the load: 24 bytes per event in the window. Every fold is exactly
+//! are the peak of the load: 24 bytes per event in the window, bounded by
+//! [`crate::memory::DECODED_EVENTS_BUDGET`]; beyond it the two passes repeat over contiguous
+//! sender ranges, each decoding every row group again. Every fold is exactly
 //! associative and commutative:
 //! counts and day bitsets are integers, first/last are min/max, and the two sums are kept
 //! in fixed point (`i128`): a value contributes `round(value · 2^32)` and a decayed term
@@ -413,23 +415,48 @@ pub(super) fn aggregate(
         .map(|u| shard_of(NodeId(u as u32), n) as u8)
         .collect();
     let lookup = ids.dense_lookup();
-    let decoded = run_tasks(&tasks, |i, task| {
-        decode_task(i, task, &lookup, &shard_of_node, &cal)
-    })?;
-    let decode_seconds = t.elapsed().as_secs_f64();
-    let event_bytes: usize = decoded
-        .iter()
-        .map(|d| d.events.capacity() * std::mem::size_of::<Event>())
-        .sum();
+    // Bounded memory: the decoded events of all rows would be 24 bytes each; beyond the
+    // budget, run in passes over contiguous shard (sender) ranges.
+    let rows: u64 = hist.values().map(|d| d.count).sum();
+    let budget = match crate::memory::DECODED_EVENTS_BUDGET_OVERRIDE.load(Ordering::Relaxed) {
+        0 => crate::memory::DECODED_EVENTS_BUDGET,
+        b => b,
+    };
+    let passes = usize::try_from(
+        rows.saturating_mul(std::mem::size_of::<Event>() as u64)
+            .div_ceil(budget.max(1)),
+    )
+    .unwrap_or(SHARDS)
+    .clamp(1, SHARDS);
+    let mut decode_seconds = 0.0;
+    let mut event_bytes = 0usize;
     let mut counts = EventCounts::default();
-    for d in &decoded {
-        counts.add(&d.counts);
+    let mut outs: Vec<ShardOut> = Vec::with_capacity(SHARDS);
+    for pass in 0..passes {
+        let shards = pass * SHARDS / passes..(pass + 1) * SHARDS / passes;
+        let t_decode = Instant::now();
+        let decoded = run_tasks(&tasks, |i, task| {
+            decode_task(i, task, &lookup, &shard_of_node, shards.clone(), &cal)
+        })?;
+        decode_seconds += t_decode.elapsed().as_secs_f64();
+        event_bytes = event_bytes.max(
+            decoded
+                .iter()
+                .map(|d| d.events.capacity() * std::mem::size_of::<Event>())
+                .sum(),
+        );
+        // Every pass reads every row and counts the same; keep the first pass's counts.
+        if pass == 0 {
+            for d in &decoded {
+                counts.add(&d.counts);
+            }
+        }
+        outs.par_extend(
+            shards
+                .into_par_iter()
+                .map(|s| fold_shard(s, &decoded, csr, &cal)),
+        );
     }
-    let outs: Vec<ShardOut> = (0..SHARDS)
-        .into_par_iter()
-        .map(|s| fold_shard(s, &decoded, csr, &cal))
-        .collect();
-    drop(decoded);
     for out in &outs {
         counts.aggregated += out.aggregated;
         counts.non_friends += out.non_friends;
@@ -438,14 +465,15 @@ pub(super) fn aggregate(
     let events_seconds = t.elapsed().as_secs_f64();
     log::info!(
         "aggregated {} of {} events in {:.3} s ({:.0} rows/s; decode {:.3} s, sort and fold \
-         {:.3} s; decoded events {} bytes)",
+         {:.3} s; decoded events {} bytes, {} pass(es))",
         counts.aggregated,
         counts.rows,
         events_seconds,
         counts.rows as f64 / events_seconds.max(1e-9),
         decode_seconds,
         events_seconds - decode_seconds,
-        event_bytes
+        event_bytes,
+        passes
     );
     if counts.non_friends + counts.self_events + counts.unknown_person > 0 {
         log::warn!(
@@ -610,6 +638,7 @@ fn decode_task(
     task: &Task<'_>,
     dense: &(impl Fn(PersonId) -> Option<NodeId> + Sync),
     shard_of_node: &[u8],
+    shards: std::ops::Range<usize>,
     cal: &Calendar,
 ) -> Result<Decoded, IoError> {
     let path = task.source.path();
@@ -672,6 +701,9 @@ fn decode_task(
                     .first_refusable
                     .get_or_insert((task_index, row0 + i as u64));
                 continue;
+            }
+            if !shards.contains(&usize::from(shard_of_node[u.index()])) {
+                continue; // another pass's sender
             }
             // In the window, so 0 <= ts - start <= MAX_WINDOW_MS < 2^43.
             let offset = (ts_i - cal.window.start_ms) as u64;
