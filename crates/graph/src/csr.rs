@@ -101,6 +101,11 @@ impl Csr {
         }
         let n = offsets.len() - 1;
         let csr = Self { offsets, targets };
+        // Where the next reverse edge of each node must sit: walking `u` in increasing order,
+        // the edges `v -> u` arrive in the order of `v`'s own sorted list when (and only when)
+        // every edge has its reverse. One independent read per edge, instead of a binary
+        // search into another node's list (a chain of cache misses) per edge.
+        let mut reverse_at: Vec<u64> = csr.offsets[..n].to_vec();
         for u in 0..n {
             let (s, e) = (csr.offsets[u], csr.offsets[u + 1]);
             if s > e {
@@ -117,9 +122,12 @@ impl Csr {
                 return bad(format!("self-loop at node {u}"));
             }
             for &v in list {
-                if csr.slot(v, NodeId(u as u32)).is_none() {
+                let at = reverse_at[v.index()];
+                if at >= csr.offsets[v.index() + 1] || csr.targets[at as usize] != NodeId(u as u32)
+                {
                     return bad(format!("edge {u}->{} has no reverse", v.0));
                 }
+                reverse_at[v.index()] = at + 1;
             }
         }
         Ok(csr)

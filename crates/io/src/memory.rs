@@ -4,8 +4,9 @@
 //!
 //! The model is linear: a fixed cost, plus a cost per tie row (ids, the edge list, the CSR
 //! in both directions, weights, the interaction summaries of the tie), per person row, and
-//! per event row (the per-(tie, channel) accumulators and their day bitsets, which grow with
-//! the events until every tie-channel pair has one, and the decoded row groups in flight).
+//! per event row (its decoded 24-byte record, capped in total by [`DECODED_EVENTS_BUDGET`],
+//! and its share of the graph's channel records). Measured on `medium` (seed 1, 126.9 M
+//! events, 12.7 M ties): peak RSS 5,023 MiB, estimate 5,359 MiB.
 //! The coefficients are fitted to peak RSS measured with `/usr/bin/time -v` on generated
 //! datasets (see `docs/architecture.md`, "Memory"); the estimate aims to be within a factor of
 //! about 1.5, enough to refuse what cannot fit, not to budget to the megabyte.
@@ -23,8 +24,25 @@ pub const BYTES_PER_TIE: u64 = 140;
 /// Per row of `persons.parquet`: its id, the id map, a CSR offset (not fitted: people and
 /// ties grow together in every generated dataset; an upper bound by counting).
 pub const BYTES_PER_PERSON: u64 = 64;
-/// Per event row (fitted: 29.4 bytes, from `small` at event rates 1 and 0.25).
-pub const BYTES_PER_EVENT: u64 = 30;
+/// Per event row, while decoded: one 24-byte record (see [`DECODED_EVENTS_BUDGET`], which
+/// caps the total of these).
+pub const DECODED_BYTES_PER_EVENT: u64 = 24;
+/// Per event row, its share of the graph's channel records and tie summaries (medium:
+/// 25.0 M channel records of 24 bytes and 12.1 M summaries of 12 bytes for 126.9 M events,
+/// 5.9 bytes per event).
+pub const GRAPH_BYTES_PER_EVENT: u64 = 6;
+
+/// Most bytes of decoded events (24 per event row) the aggregation holds at once. Beyond it,
+/// the aggregation runs in passes over sender ranges, each decoding every row group again
+/// but keeping only its senders' events: the peak stays near this budget plus the graph,
+/// at the cost of one more decode per pass. `medium` (127 M events, 3.0 GB) takes one pass.
+pub const DECODED_EVENTS_BUDGET: u64 = 4 << 30;
+
+/// Overrides [`DECODED_EVENTS_BUDGET`] when non-zero: for tests, which force several passes
+/// on small datasets. The graph does not depend on the number of passes.
+#[doc(hidden)]
+pub static DECODED_EVENTS_BUDGET_OVERRIDE: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
 
 /// What [`estimate_load`] found and estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +63,12 @@ impl LoadEstimate {
         let bytes = BASE_BYTES
             .saturating_add(ties.saturating_mul(BYTES_PER_TIE))
             .saturating_add(persons.saturating_mul(BYTES_PER_PERSON))
-            .saturating_add(events.saturating_mul(BYTES_PER_EVENT));
+            .saturating_add(
+                events
+                    .saturating_mul(DECODED_BYTES_PER_EVENT)
+                    .min(DECODED_EVENTS_BUDGET),
+            )
+            .saturating_add(events.saturating_mul(GRAPH_BYTES_PER_EVENT));
         Self {
             ties,
             persons,
@@ -101,5 +124,21 @@ mod tests {
     fn huge_counts_saturate() {
         assert_eq!(LoadEstimate::from_rows(u64::MAX, 1, 1).bytes, u64::MAX);
         assert_eq!(LoadEstimate::from_rows(0, 0, 0).bytes, BASE_BYTES);
+    }
+
+    /// The decoded records count in full below the budget and at most the budget above it
+    /// (the aggregation then runs in passes); the graph's share always grows.
+    #[test]
+    fn decoded_events_are_capped_by_the_budget() {
+        let few = 1_000_000;
+        assert_eq!(
+            LoadEstimate::from_rows(0, 0, few).bytes,
+            BASE_BYTES + few * (DECODED_BYTES_PER_EVENT + GRAPH_BYTES_PER_EVENT)
+        );
+        let many = 10 * DECODED_EVENTS_BUDGET / DECODED_BYTES_PER_EVENT;
+        assert_eq!(
+            LoadEstimate::from_rows(0, 0, many).bytes,
+            BASE_BYTES + DECODED_EVENTS_BUDGET + many * GRAPH_BYTES_PER_EVENT
+        );
     }
 }

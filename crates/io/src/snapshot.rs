@@ -18,7 +18,7 @@
 //! dense order), `csr_offsets` (`u64`, nodes + 1), `csr_targets` (`u32`), `weights` (`f64`,
 //! one per CSR slot, when the ties had weights), and with events `node_offsets` (`u64`),
 //! `alters` (`u32`), `summaries` (12 bytes: count `u32`, active days `u16`, active weeks
-//! `u16`, channel mask `u8`, 3 zero bytes), `chan_offsets` (`u64`) and `channels` (24 bytes:
+//! `u16`, channel mask `u8`, 3 zero bytes), `chan_offsets` (`u32`) and `channels` (24 bytes:
 //! count `u32`, value sum `f32`, decayed `f32`, first `u32`, last `u32`, active days `u16`,
 //! channel `u8`, 1 zero byte): the arrays of [`Interactions`].
 //!
@@ -54,7 +54,7 @@ use crate::window::{OutsideWindow, WindowSource};
 use crate::{IoError, LoadOptions, LoadReport, load_graph};
 
 /// The version of the layout written by [`write_snapshot`]; others are refused.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 /// The file name of a snapshot inside its dataset directory, used automatically.
 pub const SNAPSHOT_FILE: &str = tierank_format::layout::SNAPSHOT;
 const MAGIC: &[u8; 8] = b"TRSNAP\0\0";
@@ -540,6 +540,12 @@ impl Records for u64 {
         out.extend_from_slice(&self.to_le_bytes());
     }
 }
+impl Records for u32 {
+    const WIDTH: u64 = 4;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
 impl Records for f64 {
     const WIDTH: u64 = 8;
     fn put(&self, out: &mut Vec<u8>) {
@@ -600,6 +606,12 @@ impl FromRecord for u64 {
     const WIDTH: usize = 8;
     fn get(b: &[u8]) -> Self {
         u64_at(b)
+    }
+}
+impl FromRecord for u32 {
+    const WIDTH: usize = 4;
+    fn get(b: &[u8]) -> Self {
+        u32_at(b, 0)
     }
 }
 impl FromRecord for f64 {
@@ -725,7 +737,7 @@ fn write_graph(target: &Path, graph: &Graph, mut meta: Meta) -> Result<u64, IoEr
         sections.push(("node_offsets", p.node_offsets.len() as u64, 8));
         sections.push(("alters", p.alters.len() as u64, 4));
         sections.push(("summaries", p.summaries.len() as u64, 12));
-        sections.push(("chan_offsets", p.chan_offsets.len() as u64, 8));
+        sections.push(("chan_offsets", p.chan_offsets.len() as u64, 4));
         sections.push(("channels", p.channels.len() as u64, 24));
         meta.report.window = Some((i.window().start_ms, i.window().end_ms));
     }
@@ -977,7 +989,7 @@ fn read_snapshot(path: &Path) -> Result<(Graph, LoadReport, Meta), IoError> {
             let node_offsets: Vec<u64> = reader.read(s)?;
             let alters: Vec<NodeId> = reader.read(need("alters")?)?;
             let summaries: Vec<TieSummary> = reader.read(need("summaries")?)?;
-            let chan_offsets: Vec<u64> = reader.read(need("chan_offsets")?)?;
+            let chan_offsets: Vec<u32> = reader.read(need("chan_offsets")?)?;
             let channels: Vec<ChannelStats> = reader.read(need("channels")?)?;
             Some((node_offsets, alters, summaries, chan_offsets, channels))
         }

@@ -3,8 +3,15 @@
 //! # Determinism
 //! Every row group is a task; tasks run in parallel on the caller's rayon pool, each
 //! streaming its row group in batches (so at most one row group per thread is decoded at a
-//! time). Events are folded into accumulators keyed by (CSR slot, channel), held in shards by
-//! sender range, each behind a mutex. Every fold is exactly associative and commutative:
+//! time), into compact 24-byte events grouped by sender shard (256 sender ranges). Then every
+//! shard is a task: it gathers its events from all row groups, sorts them by (sender,
+//! receiver, channel, time), and folds each run while walking the sender's friend list once
+//! (no hashing, no lock, no binary search per event, and memory read in order: the earlier
+//! per-event slot search and scattered fold were a cache miss per event). The decoded events
+//! are the peak of the load: 24 bytes per event in the window, bounded by
+//! [`crate::memory::DECODED_EVENTS_BUDGET`]; beyond it the two passes repeat over contiguous
+//! sender ranges, each decoding every row group again. Every fold is exactly
+//! associative and commutative:
 //! counts and day bitsets are integers, first/last are min/max, and the two sums are kept
 //! in fixed point (`i128`): a value contributes `round(value · 2^32)` and a decayed term
 //! `round(2^(-(end - t)/half_life) · 2^94)`. Each term is a function of its own event only,
@@ -18,17 +25,16 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
 use tierank_format::Channel;
 use tierank_format::PersonId;
-use tierank_format::enums::{CHANNEL_COUNT, UnknownValue};
+use tierank_format::enums::UnknownValue;
 use tierank_format::schema::col;
 use tierank_graph::interactions::InteractionParts;
-use tierank_graph::{ChannelStats, Csr, IdMap, NodeId, TieSummary, TimeWindow};
+use tierank_graph::{ChannelStats, Csr, GraphError, IdMap, NodeId, TieSummary, TimeWindow};
 
 use super::LoadOptions;
 use crate::IoError;
@@ -153,6 +159,8 @@ struct Task<'a> {
     source: &'a ParquetSource,
     row_group: usize,
     row0: u64,
+    /// Rows in the row group (from the footer).
+    rows: u64,
     has_value: bool,
 }
 
@@ -187,6 +195,12 @@ fn open_parts(parts: &[PathBuf]) -> Result<Vec<(ParquetSource, bool)>, IoError> 
 /// Runs `f` on every task in parallel; returns the results in task order, or the error of
 /// the first failing task in task order (the same error at any thread count). Tasks after a
 /// known failure are skipped, tasks before it always run.
+/// The length of the run at the start of `items` whose items satisfy `same` (a linear scan:
+/// runs are short, and the next items are in the same cache lines).
+fn run_len<T>(items: &[T], same: impl Fn(&T) -> bool) -> usize {
+    items.iter().position(|x| !same(x)).unwrap_or(items.len())
+}
+
 fn run_tasks<T: Send>(
     tasks: &[Task<'_>],
     f: impl Fn(usize, &Task<'_>) -> Result<T, IoError> + Sync,
@@ -273,110 +287,53 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// Marks a (slot, channel) without a record in [`Shard::record_of`].
-const NO_RECORD: u32 = u32::MAX;
+/// Bit position of the channel in [`Event::time`].
+const CHANNEL_SHIFT: u32 = 61;
+/// The milliseconds-after-window-start part of [`Event::time`]: the window is at most
+/// 136 years (< 2^43 ms), far below 2^61.
+const OFFSET_MASK: u64 = (1 << CHANNEL_SHIFT) - 1;
 
-/// The accumulators of one sender range: a dense index from (CSR slot, channel) to a record,
-/// and the records themselves in flat arrays (the day bitsets of record `r` are
-/// `days[r * day_words ..][.. day_words]`). No hashing and no allocation per tie: the CSR
-/// already numbers every directed tie, so the index costs 4 bytes per (slot, channel) of
-/// the range, and a record is created only for a (tie, channel) with an event.
-struct Shard {
-    /// First node of the range.
-    first_node: usize,
-    /// One past the last node of the range.
-    end_node: usize,
-    /// First CSR slot of the range.
-    first_slot: usize,
-    /// Per `(slot - first_slot) * CHANNEL_COUNT + channel`, a record index or [`NO_RECORD`].
-    record_of: Vec<u32>,
-    records: Vec<Acc>,
-    days: Vec<u64>,
+/// One event inside the window between two known, distinct people, as decoded (24 bytes).
+///
+/// Sorting events by `(pair, time)` groups them by sender, then receiver (the order of the
+/// CSR's slots), then channel, then time: the fold then walks each sender's friend list
+/// once, merge-style, and reads events and accumulators sequentially.
+#[derive(Debug, Clone, Copy, Default)]
+struct Event {
+    /// `sender << 32 | receiver`, dense ids.
+    pair: u64,
+    /// `channel << CHANNEL_SHIFT | milliseconds after the window start`.
+    time: u64,
+    /// The event's value; 0 where it is null.
+    value: f64,
 }
 
-impl Shard {
-    fn new(csr: &Csr, first_node: usize, end_node: usize) -> Self {
-        let first_slot = csr.offsets()[first_node] as usize;
-        let end_slot = csr.offsets()[end_node] as usize;
-        Self {
-            first_node,
-            end_node,
-            first_slot,
-            record_of: vec![NO_RECORD; (end_slot - first_slot) * CHANNEL_COUNT],
-            records: Vec::new(),
-            days: Vec::new(),
-        }
+impl Event {
+    fn sender(&self) -> u32 {
+        (self.pair >> 32) as u32
     }
-
-    /// Folds one event in. Every fold is exact and commutative (see the module docs).
-    fn fold(&mut self, c: Contribution, cal: &Calendar) {
-        let index = &mut self.record_of[c.key as usize - self.first_slot * CHANNEL_COUNT];
-        if *index == NO_RECORD {
-            // At most u32::MAX - 1 records per shard: a shard holds at most every
-            // (directed tie, channel) of its range, and a graph has fewer than 2^32 / 6
-            // directed ties per shard long before memory runs out.
-            *index = u32::try_from(self.records.len()).expect("fewer than 2^32 records");
-            self.records.push(Acc {
-                count: 0,
-                value_fx: 0,
-                decayed_fx: 0,
-                first_ms: c.ts_ms,
-                last_ms: c.ts_ms,
-            });
-            self.days.resize(self.days.len() + cal.day_words, 0);
-        }
-        let r = *index as usize;
-        let acc = &mut self.records[r];
-        // A count beyond u32::MAX events on one tie and channel saturates.
-        acc.count = acc.count.saturating_add(1);
-        acc.value_fx += c.value_fx;
-        acc.decayed_fx += c.decayed_fx;
-        acc.first_ms = acc.first_ms.min(c.ts_ms);
-        acc.last_ms = acc.last_ms.max(c.ts_ms);
-        let d = cal.day(c.ts_ms);
-        self.days[r * cal.day_words + d / 64] |= 1 << (d % 64);
+    fn channel(&self) -> u64 {
+        self.time >> CHANNEL_SHIFT
     }
-
-    fn heap_bytes(&self) -> usize {
-        self.record_of.capacity() * 4
-            + self.records.capacity() * std::mem::size_of::<Acc>()
-            + self.days.capacity() * 8
+    fn offset_ms(&self) -> u64 {
+        self.time & OFFSET_MASK
     }
 }
 
-/// Running aggregate of one (directed tie, channel); its day bitset lives in [`Shard::days`].
-#[derive(Debug, Clone)]
-struct Acc {
-    count: u32,
-    value_fx: i128,
-    decayed_fx: i128,
-    first_ms: i64,
-    last_ms: i64,
-}
-
-/// One event that survived the id and friendship checks.
-#[derive(Debug, Clone, Copy)]
-struct Contribution {
-    key: u64,
-    ts_ms: i64,
-    value_fx: i128,
-    decayed_fx: i128,
+/// The events of one row group, grouped by sender shard: shard `s` holds
+/// `events[bounds[s]..bounds[s + 1]]`, in row order.
+struct Decoded {
+    events: Vec<Event>,
+    bounds: Vec<usize>,
+    counts: EventCounts,
 }
 
 /// The window, as days and the decay reference.
 #[derive(Debug, Clone, Copy)]
 struct Calendar {
     window: TimeWindow,
-    first_day: i64,
     day_words: usize,
     half_life_ms: f64,
-}
-
-impl Calendar {
-    /// Day index of an event inside the window (so within `0..days`).
-    fn day(&self, ts_ms: i64) -> usize {
-        usize::try_from(ts_ms.div_euclid(DAY_MS).saturating_sub(self.first_day)).unwrap_or(0)
-    }
 }
 
 fn shard_of(u: NodeId, num_nodes: usize) -> usize {
@@ -401,6 +358,7 @@ pub(super) fn aggregate(
                 source,
                 row_group: rg,
                 row0,
+                rows: starts[rg + 1] - row0,
                 has_value: *has_value,
             });
         }
@@ -433,7 +391,6 @@ pub(super) fn aggregate(
         .expect("the window is checked to be at most 136 years long");
     let cal = Calendar {
         window,
-        first_day,
         day_words: num_days.div_ceil(64),
         half_life_ms: opts.half_life_ms as f64,
     };
@@ -446,34 +403,77 @@ pub(super) fn aggregate(
         window_seconds
     );
 
-    // Phase 4: aggregate.
+    // Phase 4: aggregate, in two passes that touch memory in order. First every row group
+    // is decoded (in parallel) into compact events grouped by sender shard; then every
+    // shard (in parallel) gathers its events, sorts them by (sender, receiver, channel,
+    // time) and folds them while walking each sender's friend list once. No lock, no hash,
+    // no random access into accumulators: the old per-event binary search and scattered
+    // fold were cache misses on every event.
     let t = Instant::now();
     let n = csr.num_nodes();
-    let range_start = |s: usize| ((s as u128 * n as u128).div_ceil(SHARDS as u128)) as usize;
-    let shards: Vec<Mutex<Shard>> = (0..SHARDS)
-        .into_par_iter()
-        .map(|s| Mutex::new(Shard::new(csr, range_start(s), range_start(s + 1))))
+    let shard_of_node: Vec<u8> = (0..n)
+        .map(|u| shard_of(NodeId(u as u32), n) as u8)
         .collect();
     let lookup = ids.dense_lookup();
-    let per_task = run_tasks(&tasks, |i, task| {
-        aggregate_task(i, task, &lookup, csr, &cal, &shards)
-    })?;
-    let accumulator_bytes: usize = shards
-        .iter()
-        .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).heap_bytes())
-        .sum();
+    // Bounded memory: the decoded events of all rows would be 24 bytes each; beyond the
+    // budget, run in passes over contiguous shard (sender) ranges.
+    let rows: u64 = hist.values().map(|d| d.count).sum();
+    let budget = match crate::memory::DECODED_EVENTS_BUDGET_OVERRIDE.load(Ordering::Relaxed) {
+        0 => crate::memory::DECODED_EVENTS_BUDGET,
+        b => b,
+    };
+    let passes = usize::try_from(
+        rows.saturating_mul(std::mem::size_of::<Event>() as u64)
+            .div_ceil(budget.max(1)),
+    )
+    .unwrap_or(SHARDS)
+    .clamp(1, SHARDS);
+    let mut decode_seconds = 0.0;
+    let mut event_bytes = 0usize;
     let mut counts = EventCounts::default();
-    for c in &per_task {
-        counts.add(c);
+    let mut outs: Vec<ShardOut> = Vec::with_capacity(SHARDS);
+    for pass in 0..passes {
+        let shards = pass * SHARDS / passes..(pass + 1) * SHARDS / passes;
+        let t_decode = Instant::now();
+        let decoded = run_tasks(&tasks, |i, task| {
+            decode_task(i, task, &lookup, &shard_of_node, shards.clone(), &cal)
+        })?;
+        decode_seconds += t_decode.elapsed().as_secs_f64();
+        event_bytes = event_bytes.max(
+            decoded
+                .iter()
+                .map(|d| d.events.capacity() * std::mem::size_of::<Event>())
+                .sum(),
+        );
+        // Every pass reads every row and counts the same; keep the first pass's counts.
+        if pass == 0 {
+            for d in &decoded {
+                counts.add(&d.counts);
+            }
+        }
+        outs.par_extend(
+            shards
+                .into_par_iter()
+                .map(|s| fold_shard(s, &decoded, csr, &cal)),
+        );
+    }
+    for out in &outs {
+        counts.aggregated += out.aggregated;
+        counts.non_friends += out.non_friends;
+        counts.group_non_friends += out.group_non_friends;
     }
     let events_seconds = t.elapsed().as_secs_f64();
     log::info!(
-        "aggregated {} of {} events in {:.3} s ({:.0} rows/s; accumulators {} bytes)",
+        "aggregated {} of {} events in {:.3} s ({:.0} rows/s; decode {:.3} s, sort and fold \
+         {:.3} s; decoded events {} bytes, {} pass(es))",
         counts.aggregated,
         counts.rows,
         events_seconds,
         counts.rows as f64 / events_seconds.max(1e-9),
-        accumulator_bytes
+        decode_seconds,
+        events_seconds - decode_seconds,
+        event_bytes,
+        passes
     );
     if counts.non_friends + counts.self_events + counts.unknown_person > 0 {
         log::warn!(
@@ -528,7 +528,9 @@ pub(super) fn aggregate(
         );
     }
     if opts.strict
-        && let Some((task, row)) = counts.first_refusable
+        && counts.non_friends + counts.self_events > 0
+        && let Some((task, row)) =
+            first_refusable(&tasks, &lookup, csr, &cal, counts.first_refusable)?
     {
         return Err(IoError::Strict {
             path: tasks[task].source.path().to_owned(),
@@ -540,7 +542,7 @@ pub(super) fn aggregate(
 
     // Phase 5: finalise.
     let t = Instant::now();
-    let parts = finalise(shards, csr, &cal, opts.half_life_ms);
+    let parts = assemble(outs, csr, &cal, opts.half_life_ms)?;
     let finalise_seconds = t.elapsed().as_secs_f64();
     Ok(Outcome {
         parts: Some(parts),
@@ -629,21 +631,23 @@ fn parse_channels(values: &arrow::array::StringArray) -> Vec<Result<Channel, Unk
         .collect()
 }
 
-fn aggregate_task(
+/// Decodes one row group: checks every row (bad rows are reported with file, column and
+/// row), counts what is left out, and returns the events to fold grouped by sender shard.
+fn decode_task(
     task_index: usize,
     task: &Task<'_>,
     dense: &(impl Fn(PersonId) -> Option<NodeId> + Sync),
-    csr: &Csr,
+    shard_of_node: &[u8],
+    shards: std::ops::Range<usize>,
     cal: &Calendar,
-    shards: &[Mutex<Shard>],
-) -> Result<EventCounts, IoError> {
+) -> Result<Decoded, IoError> {
     let path = task.source.path();
     let mut counts = EventCounts::default();
     let mut columns = vec![col::SRC, col::DST, col::CHANNEL, col::TS];
     if task.has_value {
         columns.push(col::VALUE);
     }
-    let mut buffers: Vec<Vec<Contribution>> = vec![Vec::new(); SHARDS];
+    let mut events = Vec::with_capacity(usize::try_from(task.rows).unwrap_or(0));
     let mut row0 = task.row0;
     for batch in task.source.reader(&columns, Some(vec![task.row_group]))? {
         let batch = batch.map_err(|e| IoError::parquet(path, e))?;
@@ -691,44 +695,90 @@ fn aggregate_task(
                 counts.unknown_person += 1;
                 continue;
             };
-            let row = row0 + i as u64;
             if u == v {
                 counts.self_events += 1;
-                counts.first_refusable.get_or_insert((task_index, row));
+                counts
+                    .first_refusable
+                    .get_or_insert((task_index, row0 + i as u64));
                 continue;
             }
-            let Some(slot) = csr.slot(u, v) else {
-                counts.non_friends += 1;
-                if channel == Channel::GroupMessage {
-                    counts.group_non_friends += 1;
-                }
-                counts.first_refusable.get_or_insert((task_index, row));
-                continue;
-            };
-            counts.aggregated += 1;
-            let value = values.as_ref().and_then(|v| v[i]).unwrap_or(0.0);
-            // In the window, so 0 <= age <= MAX_WINDOW_MS: no overflow.
-            let age = cal.window.end_ms.saturating_sub(ts_i) as f64;
-            let decayed = (-age / cal.half_life_ms).exp2();
-            buffers[shard_of(u, csr.num_nodes())].push(Contribution {
-                key: slot as u64 * CHANNEL_COUNT as u64 + channel.index() as u64,
-                ts_ms: ts_i,
-                value_fx: (value * 2f64.powi(VALUE_FRAC_BITS)).round() as i128,
-                decayed_fx: (decayed * 2f64.powi(DECAY_FRAC_BITS)).round() as i128,
+            if !shards.contains(&usize::from(shard_of_node[u.index()])) {
+                continue; // another pass's sender
+            }
+            // In the window, so 0 <= ts - start <= MAX_WINDOW_MS < 2^43.
+            let offset = (ts_i - cal.window.start_ms) as u64;
+            events.push(Event {
+                pair: u64::from(u.0) << 32 | u64::from(v.0),
+                time: (channel.index() as u64) << CHANNEL_SHIFT | offset,
+                value: values.as_ref().and_then(|v| v[i]).unwrap_or(0.0),
             });
-        }
-        for (s, buffer) in buffers.iter_mut().enumerate() {
-            if buffer.is_empty() {
-                continue;
-            }
-            let mut shard = shards[s].lock().unwrap_or_else(|e| e.into_inner());
-            for c in buffer.drain(..) {
-                shard.fold(c, cal);
-            }
         }
         row0 += batch.num_rows() as u64;
     }
-    Ok(counts)
+    // Group by shard (a stable counting sort), so that each shard later reads one range.
+    let mut bounds = vec![0usize; SHARDS + 1];
+    for e in &events {
+        bounds[usize::from(shard_of_node[e.sender() as usize]) + 1] += 1;
+    }
+    for s in 0..SHARDS {
+        bounds[s + 1] += bounds[s];
+    }
+    let mut next = bounds.clone();
+    let mut grouped = vec![Event::default(); events.len()];
+    for e in &events {
+        let s = usize::from(shard_of_node[e.sender() as usize]);
+        grouped[next[s]] = *e;
+        next[s] += 1;
+    }
+    Ok(Decoded {
+        events: grouped,
+        bounds,
+        counts,
+    })
+}
+
+/// The first (task, row) of an event between people who are not friends, or to oneself
+/// (`first_self`, found while decoding), for the `--strict` error. The fold only counts
+/// non-friend events (it sees them sorted, not in row order), so this re-reads the row
+/// groups in order until the first one holding such an event: a cost paid only on the
+/// error path.
+fn first_refusable(
+    tasks: &[Task<'_>],
+    dense: &(impl Fn(PersonId) -> Option<NodeId> + Sync),
+    csr: &Csr,
+    cal: &Calendar,
+    first_self: Option<(usize, u64)>,
+) -> Result<Option<(usize, u64)>, IoError> {
+    for (task_index, task) in tasks.iter().enumerate() {
+        if first_self.is_some_and(|(t, _)| t < task_index) {
+            break;
+        }
+        let path = task.source.path();
+        let mut row0 = task.row0;
+        for batch in task
+            .source
+            .reader(&[col::SRC, col::DST, col::TS], Some(vec![task.row_group]))?
+        {
+            let batch = batch.map_err(|e| IoError::parquet(path, e))?;
+            let at = |column| ColumnAt { path, column, row0 };
+            let src = i64_values(at(col::SRC), at(col::SRC).of(&batch)?)?;
+            let dst = i64_values(at(col::DST), at(col::DST).of(&batch)?)?;
+            let ts = timestamps_ms(at(col::TS), at(col::TS).of(&batch)?)?;
+            for i in 0..batch.num_rows() {
+                if ts[i] < cal.window.start_ms || ts[i] > cal.window.end_ms {
+                    continue;
+                }
+                if let (Some(u), Some(v)) = (dense(src[i]), dense(dst[i]))
+                    && (u == v || csr.slot(u, v).is_none())
+                {
+                    let found = (task_index, row0 + i as u64);
+                    return Ok(Some(first_self.map_or(found, |s| s.min(found))));
+                }
+            }
+            row0 += batch.num_rows() as u64;
+        }
+    }
+    Ok(first_self)
 }
 
 /// Per-shard output, concatenated in shard (= sender) order.
@@ -739,78 +789,136 @@ struct ShardOut {
     summaries: Vec<TieSummary>,
     channel_counts: Vec<u8>,
     channels: Vec<ChannelStats>,
+    aggregated: u64,
+    non_friends: u64,
+    group_non_friends: u64,
 }
 
-fn offset_s(cal: &Calendar, ts_ms: i64) -> u32 {
+fn offset_s(offset_ms: u64) -> u32 {
     // The window check bounds every offset by u32::MAX seconds.
-    u32::try_from(ts_ms.saturating_sub(cal.window.start_ms) / 1000).unwrap_or(u32::MAX)
+    u32::try_from(offset_ms / 1000).unwrap_or(u32::MAX)
 }
 
-fn finalise(
-    shards: Vec<Mutex<Shard>>,
+/// Gathers shard `s`'s events from every row group, sorts them, and folds each run of one
+/// (sender, receiver, channel) into its [`ChannelStats`]. Every fold is exact and
+/// commutative (see the module docs), so the result does not depend on the order in which
+/// the events arrived; the sort only makes the walk sequential.
+fn fold_shard(s: usize, decoded: &[Decoded], csr: &Csr, cal: &Calendar) -> ShardOut {
+    let total = decoded.iter().map(|d| d.bounds[s + 1] - d.bounds[s]).sum();
+    let mut events = Vec::with_capacity(total);
+    for d in decoded {
+        events.extend_from_slice(&d.events[d.bounds[s]..d.bounds[s + 1]]);
+    }
+    events.sort_unstable_by_key(|e| (e.pair, e.time));
+
+    let mut out = ShardOut::default();
+    let value_scale = 2f64.powi(VALUE_FRAC_BITS);
+    let decay_scale = 2f64.powi(DECAY_FRAC_BITS);
+    // In the window, so both fit: 0 <= span <= MAX_WINDOW_MS, 0 <= start_in_day < DAY_MS.
+    let span_ms = (cal.window.end_ms - cal.window.start_ms) as u64;
+    let start_in_day = cal.window.start_ms.rem_euclid(DAY_MS) as u64;
+    let day_ms = DAY_MS as u64;
+    let group_message = Channel::GroupMessage.index() as u64;
+    let mut union = vec![0u64; cal.day_words];
+    let mut days = vec![0u64; cal.day_words];
+    // The friend list of the current sender, and the merge cursor into it.
+    let mut sender = u32::MAX;
+    let mut row_start = 0usize;
+    let mut friends: &[NodeId] = &[];
+    let mut cursor = 0usize;
+    let mut i = 0;
+    while i < events.len() {
+        let pair = events[i].pair;
+        let end = i + run_len(&events[i..], |e| e.pair == pair);
+        let (u, v) = (NodeId(events[i].sender()), NodeId(pair as u32));
+        if u.0 != sender {
+            sender = u.0;
+            row_start = csr.slots(u).start;
+            friends = csr.neighbors(u);
+            cursor = 0;
+        }
+        // Receivers come in ascending order, like the friend list: advance, never restart.
+        cursor += friends[cursor..].partition_point(|&f| f < v);
+        if friends.get(cursor) != Some(&v) {
+            out.non_friends += (end - i) as u64;
+            out.group_non_friends += events[i..end]
+                .iter()
+                .filter(|e| e.channel() == group_message)
+                .count() as u64;
+            i = end;
+            continue;
+        }
+        out.aggregated += (end - i) as u64;
+        union.fill(0);
+        let mut summary = TieSummary::default();
+        let mut used = 0u8;
+        let mut k = i;
+        while k < end {
+            let channel = events[k].channel();
+            let run_end = k + run_len(&events[k..end], |e| e.channel() == channel);
+            days.fill(0);
+            let mut value_fx = 0i128;
+            let mut decayed_fx = 0i128;
+            for e in &events[k..run_end] {
+                let offset = e.offset_ms();
+                if e.value != 0.0 {
+                    value_fx += (e.value * value_scale).round() as i128;
+                }
+                let age = (span_ms - offset) as f64;
+                decayed_fx += ((-age / cal.half_life_ms).exp2() * decay_scale).round() as i128;
+                let d = ((start_in_day + offset) / day_ms) as usize;
+                days[d / 64] |= 1 << (d % 64);
+            }
+            // A count beyond u32::MAX events on one tie and channel saturates.
+            let count = u32::try_from(run_end - k).unwrap_or(u32::MAX);
+            for (u, d) in union.iter_mut().zip(days.iter()) {
+                *u |= d;
+            }
+            summary.count = summary.count.saturating_add(count);
+            summary.channel_mask |= 1 << channel;
+            out.channels.push(ChannelStats {
+                count,
+                value_sum: (value_fx as f64 / value_scale) as f32,
+                decayed: (decayed_fx as f64 / decay_scale) as f32,
+                // Sorted by time within the run: first and last are its ends.
+                first_s: offset_s(events[k].offset_ms()),
+                last_s: offset_s(events[run_end - 1].offset_ms()),
+                active_days: count_bits(&days),
+                channel: channel as u8,
+            });
+            used += 1;
+            k = run_end;
+        }
+        summary.active_days = count_bits(&union);
+        summary.active_weeks = count_weeks(&union);
+        out.senders.push(u);
+        out.alters.push(csr.target(row_start + cursor));
+        out.summaries.push(summary);
+        out.channel_counts.push(used);
+        i = end;
+    }
+    out
+}
+
+/// Concatenates the shards' outputs (in sender order) into [`InteractionParts`].
+///
+/// # Errors
+/// [`GraphError::Inconsistent`] beyond `u32::MAX` channel records (the width of
+/// [`InteractionParts::chan_offsets`]); such a graph would need over 100 GB.
+fn assemble(
+    outs: Vec<ShardOut>,
     csr: &Csr,
     cal: &Calendar,
     half_life_ms: i64,
-) -> InteractionParts {
-    let outs: Vec<ShardOut> = shards
-        .into_par_iter()
-        .map(|m| {
-            let shard = m.into_inner().unwrap_or_else(|e| e.into_inner());
-            let mut out = ShardOut::default();
-            let mut union = vec![0u64; cal.day_words];
-            let days_of = |r: u32| {
-                let r = r as usize;
-                &shard.days[r * cal.day_words..(r + 1) * cal.day_words]
-            };
-            // Slots in ascending order, so senders, then alters, come out sorted.
-            for sender in shard.first_node..shard.end_node {
-                let sender_id = NodeId(sender as u32);
-                for slot in csr.slots(sender_id) {
-                    let at = (slot - shard.first_slot) * CHANNEL_COUNT;
-                    let index = &shard.record_of[at..at + CHANNEL_COUNT];
-                    if index.iter().all(|&r| r == NO_RECORD) {
-                        continue;
-                    }
-                    union.iter_mut().for_each(|w| *w = 0);
-                    let mut summary = TieSummary::default();
-                    let mut used = 0u8;
-                    for (channel, &r) in index.iter().enumerate() {
-                        if r == NO_RECORD {
-                            continue;
-                        }
-                        let acc = &shard.records[r as usize];
-                        let days = days_of(r);
-                        for (u, d) in union.iter_mut().zip(days.iter()) {
-                            *u |= d;
-                        }
-                        summary.count = summary.count.saturating_add(acc.count);
-                        summary.channel_mask |= 1 << channel;
-                        out.channels.push(ChannelStats {
-                            count: acc.count,
-                            value_sum: (acc.value_fx as f64 / 2f64.powi(VALUE_FRAC_BITS)) as f32,
-                            decayed: (acc.decayed_fx as f64 / 2f64.powi(DECAY_FRAC_BITS)) as f32,
-                            first_s: offset_s(cal, acc.first_ms),
-                            last_s: offset_s(cal, acc.last_ms),
-                            active_days: count_bits(days),
-                            channel: channel as u8,
-                        });
-                        used += 1;
-                    }
-                    summary.active_days = count_bits(&union);
-                    summary.active_weeks = count_weeks(&union);
-                    out.senders.push(sender_id);
-                    out.alters.push(csr.target(slot));
-                    out.summaries.push(summary);
-                    out.channel_counts.push(used);
-                }
-            }
-            out
-        })
-        .collect();
-
+) -> Result<InteractionParts, GraphError> {
     let num_nodes = csr.num_nodes();
     let active: usize = outs.iter().map(|o| o.alters.len()).sum();
     let records: usize = outs.iter().map(|o| o.channels.len()).sum();
+    if u32::try_from(records).is_err() {
+        return Err(GraphError::Inconsistent(format!(
+            "{records} channel records: more than the 2^32 - 1 a graph holds"
+        )));
+    }
     let mut parts = InteractionParts {
         window: cal.window,
         half_life_ms,
@@ -827,7 +935,7 @@ fn finalise(
             let last = *parts.chan_offsets.last().expect("starts with 0");
             parts
                 .chan_offsets
-                .push(last + u64::from(out.channel_counts[k]));
+                .push(last + u32::from(out.channel_counts[k]));
         }
         parts.alters.extend_from_slice(&out.alters);
         parts.summaries.extend_from_slice(&out.summaries);
@@ -836,7 +944,7 @@ fn finalise(
     for u in 0..num_nodes {
         parts.node_offsets[u + 1] += parts.node_offsets[u];
     }
-    parts
+    Ok(parts)
 }
 
 fn count_bits(words: &[u64]) -> u16 {

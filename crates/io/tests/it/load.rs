@@ -347,6 +347,22 @@ fn same_graph_whatever_the_parts_row_groups_and_threads() {
             report.events_between_non_friends
         );
     }
+    // Several passes over sender ranges: a decoded-events budget far below these 3,000
+    // events' 72 KB (every pass decodes every row; the graph must not change). Other tests
+    // running meanwhile may see the small budget too, which must not change theirs either.
+    use std::sync::atomic::Ordering;
+    use tierank_io::memory::DECODED_EVENTS_BUDGET_OVERRIDE;
+    DECODED_EVENTS_BUDGET_OVERRIDE.store(10_000, Ordering::Relaxed);
+    let passes = pool(2).install(|| load_graph(split.path(), &LoadOptions::default()));
+    DECODED_EVENTS_BUDGET_OVERRIDE.store(0, Ordering::Relaxed);
+    let (g, r) = passes.unwrap();
+    assert_same_graph(&reference, &g);
+    assert_eq!(r.event_rows, report.event_rows);
+    assert_eq!(r.events_aggregated, report.events_aggregated);
+    assert_eq!(
+        r.events_between_non_friends,
+        report.events_between_non_friends
+    );
 }
 
 /// Naive aggregation: (src, dst, channel) -> (count, active UTC days).

@@ -334,6 +334,57 @@ fn strict_refuses_events_between_non_friends() {
     assert_eq!((*count, *first_row), (2, 0));
 }
 
+/// The strict error names the first refused event in file and row order, whether it is a
+/// self event (found while decoding) or an event between non-friends (found by the fold,
+/// which sees events sorted by tie, not by row).
+#[test]
+fn strict_names_the_first_refused_event_of_either_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ties(dir.path(), &[(1, 2), (2, 3)], None);
+    let first_refused = |events: &[Event]| {
+        std::fs::remove_dir_all(dir.path().join("events")).ok();
+        write_events(dir.path(), events, 3, 2);
+        let err = load_graph(dir.path(), &strict()).unwrap_err();
+        let IoError::Strict {
+            path,
+            count,
+            first_row,
+            ..
+        } = err
+        else {
+            panic!("{err:?}")
+        };
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        (name, count, first_row)
+    };
+    // A non-friend event (3 -> 1) in part 0, row 2 (second row group); a self event later.
+    let events: Vec<Event> = vec![
+        (1, 2, "message", T0, None),
+        (2, 3, "message", T0 + 1, None),
+        (3, 1, "message", T0 + 2, None),
+        (2, 2, "message", T0 + 3, None),
+    ];
+    assert_eq!(first_refused(&events), ("part-00000.parquet".into(), 2, 2));
+    // A self event first (part 0, row 1), non-friend events after it, in the same part and
+    // in the next one.
+    let events: Vec<Event> = vec![
+        (1, 2, "message", T0, None),
+        (3, 3, "message", T0 + 1, None),
+        (1, 3, "message", T0 + 2, None),
+        (3, 1, "message", T0 + 3, None),
+    ];
+    assert_eq!(first_refused(&events), ("part-00000.parquet".into(), 3, 1));
+    // Only non-friend events, the first in the second part.
+    let events: Vec<Event> = vec![
+        (1, 2, "message", T0, None),
+        (2, 1, "message", T0 + 1, None),
+        (2, 3, "message", T0 + 2, None),
+        (1, 2, "call", T0 + 3, None),
+        (1, 3, "message", T0 + 4, None),
+    ];
+    assert_eq!(first_refused(&events), ("part-00001.parquet".into(), 1, 1));
+}
+
 #[test]
 fn rejects_non_positive_half_life() {
     let dir = tempfile::tempdir().unwrap();
