@@ -1,7 +1,8 @@
 """Python call overhead against the CLI: load a dataset and rank N sampled targets, through
 `tierank rank` (the binary, writing its Parquet file) and through the Python package
 (`tierank.load(...).rank(...)`, returning a pyarrow Table), alternated so that both see the
-same machine load. Prints the median wall time of each and the ratio.
+same machine load. Both sides open the same snapshot when the dataset has one (`tierank
+index`). Prints the median wall time of each, the ratio and the load average.
 
     python benches/python_overhead.py DATA_DIR TIERANK_BIN [--sample 10000] [--runs 3]
 """
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     cli, py = [], []
+    load_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "ranks.parquet")
         for _ in range(args.runs):
@@ -48,7 +50,7 @@ def main() -> None:
     print(f"cli    median {c:.2f}s  runs {[round(x, 2) for x in cli]}")
     print(f"python median {p:.2f}s  runs {[round(x, 2) for x in py]}")
     print(f"python / cli = {p / c:.3f} ({(p / c - 1) * 100:+.1f} %)")
-    print(f"load average {os.getloadavg()}")
+    print(f"load average at start {load_start}, at end {os.getloadavg()}")
 
 
 if __name__ == "__main__":

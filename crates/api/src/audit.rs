@@ -105,7 +105,7 @@ impl AuditVerifyRequest {
     /// command line through [`Self::legacy`].
     fn recorded_request(&self, record: &AuditRecord) -> Result<SelectRequest, String> {
         match (&record.request, self.legacy) {
-            (Some(value), _) => serde_json::from_value::<SelectRequest>(value.clone())
+            (Some(value), _) => SelectRequest::from_recorded(value.clone())
                 .map_err(|e| format!("the recorded request cannot be replayed: {e}")),
             (None, Some(parse)) => parse(&record.command_line),
             (None, None) => Err(

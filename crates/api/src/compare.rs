@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tierank_eval::report::{ReportInput, RowKind, SummaryRow, render_html, summary};
@@ -23,15 +24,16 @@ use tierank_format::manifest::sha256_file;
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::{CostClass, Heuristic, Needs, Scratch, build};
 use tierank_io::compare::{
-    AgreementRows, MetricsRows, PerTargetRows, write_agreement, write_metrics, write_per_target,
+    AgreementRows, MetricsRows, PerTargetRows, metrics_batches, write_agreement, write_metrics,
+    write_per_target,
 };
-use tierank_io::{LoadOptions, RankingRows, RankingsWriter};
+use tierank_io::{RankingRows, RankingsWriter};
 
 use crate::artefact::{ScoreSettings, save_with_settings};
 use crate::error::{ApiError, BadInputExt, Context, bad_input, io_error};
-use crate::memory::MemoryLimit;
-use crate::params::{HeuristicParams, check_heuristic_names, window_record};
-use crate::{Progress, check_cancelled};
+use crate::load::LoadSettings;
+use crate::params::{check_heuristic_names, window_record};
+use crate::{Batches, Progress, check_cancelled};
 
 /// Name of the learned row.
 const LEARNED: &str = tierank_eval::learned::LEARNED;
@@ -76,17 +78,8 @@ pub struct CompareRequest {
     pub out: PathBuf,
     /// Replace the report directory if it exists.
     pub force: bool,
-    /// Heuristic parameters, the half-life, the seed and the event window.
-    pub params: HeuristicParams,
-    /// Refuse self-loops, duplicate ties and events between non-friends.
-    pub strict: bool,
-    /// The memory guard.
-    #[serde(skip)]
-    pub memory: MemoryLimit,
-    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
-    /// (`tierank index`); `false` opens the snapshot.
-    #[serde(default)]
-    pub no_snapshot: bool,
+    /// How the dataset is loaded and the heuristics configured.
+    pub load: LoadSettings,
 }
 
 fn default_model_kind() -> String {
@@ -106,6 +99,9 @@ pub struct CompareOutcome {
     pub calibrated: Option<String>,
     /// The report directory.
     pub out: PathBuf,
+    /// The table `metrics.parquet` (its batches built by the function that builds the
+    /// file's), for front ends that return the metrics in memory.
+    pub metrics: Batches,
 }
 
 /// Checks the cut-offs: positive integers that fit the Int32 column, sorted, duplicates
@@ -189,6 +185,18 @@ impl Heuristic for Renamed {
     }
 }
 
+impl CompareRequest {
+    /// Reads a recorded request, also in the shape written before [`LoadSettings`] existed
+    /// (see [`crate::load::nest_load_settings`]).
+    ///
+    /// # Errors
+    /// The parser's error for a value that is not a request.
+    pub fn from_recorded(mut value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        crate::load::nest_load_settings(&mut value);
+        serde_json::from_value(value)
+    }
+}
+
 /// Stages of the run, for the progress bar.
 const STAGES: u64 = 6;
 
@@ -212,10 +220,9 @@ impl CompareRequest {
             )));
         }
         let names = parse_names(&args.heuristics)?;
-        let config = args.params.config()?;
-        let half_life_ms = args.params.half_life_ms()?;
-        let window = args.params.window.spec()?;
-        let seed = args.params.seed;
+        let config = args.load.params.config()?;
+        let load = args.load.load_options()?;
+        let seed = args.load.params.seed;
         let with_learned = args.learned;
         let existing = if args.force {
             ExistingDir::Replace
@@ -256,18 +263,8 @@ impl CompareRequest {
         // the dataset so that a bad column costs no loading time.
         let evaders = tierank_io::read_truth_evaders(&dataset_dir).map_err(io_error)?;
 
-        crate::memory::check_load(&args.memory, &args.data)?;
-        check_cancelled(progress)?;
         progress.start(STAGES, "loading");
-        let opened = crate::load_graph(
-            &args.data,
-            &LoadOptions {
-                half_life_ms,
-                strict: args.strict,
-                window,
-            },
-            !args.no_snapshot,
-        )?;
+        let opened = args.load.open(&args.data, &load, progress)?;
         let (graph, report) = (opened.graph, opened.report);
         let graph = Arc::new(graph);
         check_cancelled(progress)?;
@@ -493,19 +490,10 @@ impl CompareRequest {
         };
 
         // What the model's and the calibration's scores depend on, recorded in both files.
-        let settings = ScoreSettings::of_run(
-            &config,
-            &LoadOptions {
-                half_life_ms,
-                strict: args.strict,
-                window,
-            },
-            &opened.dataset_dir,
-            &report,
-        )?;
+        let settings = ScoreSettings::of_run(&config, &load, &opened.dataset_dir, &report)?;
         let staged = StagedDir::new(&args.out, existing).map_err(ApiError::other)?;
         let dir = staged.path().to_owned();
-        write_tables(&dir, &graph, &eval_graph, &evaluation)?;
+        let metrics = write_tables(&dir, &evaluation)?;
         if let Some(m) = &model {
             save_with_settings(&dir.join("model.json"), &m.to_json(), &settings)?;
         }
@@ -632,18 +620,17 @@ impl CompareRequest {
             evaluation,
             calibrated: calibration.map(|c| c.heuristic),
             out,
+            metrics: Batches {
+                schema: tierank_format::schema::metrics(),
+                batches: metrics,
+            },
         })
     }
 }
 
-/// Writes metrics, per-target values, agreement and rankings into `dir`.
-fn write_tables(
-    dir: &Path,
-    graph: &Graph,
-    eval_graph: &Graph,
-    e: &Evaluation,
-) -> Result<(), ApiError> {
-    let _ = graph;
+/// Writes metrics, per-target values, agreement and rankings into `dir`; returns the batches
+/// of the metrics.
+fn write_tables(dir: &Path, e: &Evaluation) -> Result<Vec<RecordBatch>, ApiError> {
     let mut metrics = MetricsRows::default();
     for r in &e.metrics {
         metrics.push(
@@ -668,6 +655,7 @@ fn write_tables(
         );
     }
     write_metrics(&dir.join("metrics.parquet"), &metrics).map_err(io_error)?;
+    let metrics = metrics_batches(&metrics).map_err(io_error)?;
 
     let mut per = PerTargetRows::default();
     let strata: Vec<String> = e.per_target.iter().map(|r| r.stratum.to_string()).collect();
@@ -716,8 +704,7 @@ fn write_tables(
     }
     writer.write(&rows).map_err(io_error)?;
     writer.finish().map_err(io_error)?;
-    let _ = eval_graph;
-    Ok(())
+    Ok(metrics)
 }
 
 /// `manifest.json` of the report: inputs with checksums, parameters, version, counts. No
@@ -771,7 +758,7 @@ fn manifest(
     } else {
         None
     };
-    let p = &args.params;
+    let p = &args.load.params;
     let value = json!({
         "command": "tierank compare",
         "tierank_version": tierank_format::TIERANK_VERSION,
@@ -795,7 +782,7 @@ fn manifest(
             "ppr_alpha": p.ppr_alpha,
             "ppr_epsilon": p.ppr_epsilon,
             "combo": p.combo,
-            "strict": args.strict,
+            "strict": args.load.strict,
             "window_start": p.window.window_start,
             "window_end": p.window.window_end,
             "as_of": p.window.as_of,
@@ -844,10 +831,11 @@ mod tests {
             "params":{"seed":0,"half_life_days":null,"channel_weights":null,
             "outgoing_weight":null,"ppr_alpha":null,"ppr_epsilon":null,"combo":null,
             "window":{"window_start":null,"window_end":null,"as_of":null}},"strict":false}"#;
-        let r: CompareRequest = serde_json::from_str(text).expect("parses");
+        let r = CompareRequest::from_recorded(serde_json::from_str(text).expect("JSON"))
+            .expect("parses");
         assert_eq!(r.model_kind, DEFAULT_MODEL_KIND);
         assert!(!r.logistic_baseline);
-        assert!(!r.no_snapshot);
+        assert!(!r.load.no_snapshot);
         assert!(r.model_kind.parse::<ModelKind>().is_ok());
     }
 }

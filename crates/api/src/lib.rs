@@ -1,5 +1,6 @@
-//! The request layer of tierank: one typed request per command (`rank`, `compare`,
-//! `select`, `audit verify`), each with `run(&self, progress) -> Result<Outcome, ApiError>`.
+//! The request layer of tierank: one typed request per command (`generate`, `stats`, `index`,
+//! `rank`, `compare`, `select`, `audit verify`), each with
+//! `run(&self, progress) -> Result<Outcome, ApiError>`.
 //!
 //! Front ends (the `tierank` CLI, the Python package) only build a request from their
 //! arguments, show progress and print or convert the outcome; every pipeline lives here, so
@@ -10,20 +11,28 @@ pub mod artefact;
 pub mod audit;
 pub mod compare;
 pub mod error;
+pub mod generate;
+pub mod index;
+pub mod load;
 pub mod memory;
 pub mod params;
 pub mod rank;
 pub mod select;
+pub mod stats;
 
 use std::path::Path;
 
 pub use audit::{AuditVerifyOutcome, AuditVerifyRequest};
 pub use compare::{CompareOutcome, CompareRequest};
 pub use error::ApiError;
+pub use generate::{GenerateOutcome, GenerateRequest};
+pub use index::IndexRequest;
+pub use load::LoadSettings;
 pub use memory::MemoryLimit;
 pub use params::{HeuristicParams, WindowParams};
-pub use rank::{RankOutcome, RankRequest};
+pub use rank::{LoadedGraph, RankOutcome, RankQuery, RankRequest, RankTable};
 pub use select::{SelectOutcome, SelectRequest};
+pub use stats::{StatsOutcome, StatsRequest};
 
 use tierank_io::{LoadOptions, OpenedGraph};
 
@@ -49,11 +58,28 @@ pub trait Progress: Sync {
         log::warn!("{message}");
     }
     /// Whether the caller wants the request to stop (Ctrl-C in Python). Checked between
-    /// chunks and stages; a cancelled request returns [`ApiError::Cancelled`] and writes
+    /// stages and chunks; a cancelled request returns [`ApiError::Cancelled`] and writes
     /// nothing.
     fn cancelled(&self) -> bool {
-        false
+        self.cancel_flag()
+            .is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed))
     }
+    /// A flag the caller sets (from another thread) to stop the request; long loops check
+    /// it often (the ranking: before each target), so that they stop within moments.
+    fn cancel_flag(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        None
+    }
+}
+
+/// A table held in memory: its schema and its record batches, as the file of the same name
+/// holds them (the same builder makes both). Front ends hand the batches over without a copy
+/// (the Python package: the Arrow C data interface).
+#[derive(Debug, Clone)]
+pub struct Batches {
+    /// The schema, with the file's metadata.
+    pub schema: arrow::datatypes::SchemaRef,
+    /// The rows, in the file's order.
+    pub batches: Vec<arrow::record_batch::RecordBatch>,
 }
 
 /// Reports nothing and never cancels.

@@ -1,25 +1,30 @@
 //! The `rank` request: ranks targets' friends under one or more heuristics into a Parquet
-//! file.
+//! file, or into record batches in memory ([`RankRequest::run_in_memory`],
+//! [`LoadedGraph::rank`]).
 //!
 //! Every setting is checked, and the output path too, before the dataset is loaded, so a
 //! mistake costs no loading time and leaves nothing behind. The rankings file is written as
-//! a stream and appears only when complete (see `tierank_io::RankingsWriter`).
+//! a stream and appears only when complete (see `tierank_io::RankingsWriter`). The file and
+//! the in-memory batches are built by the same builder (`tierank_io::RankingsBatches`), so
+//! they hold the same columns, types, metadata and rows.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 use tierank_eval::learned::LEARNED;
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::rank::{RankOptions, RankedChunk, rank_targets, sample_targets};
 use tierank_heuristics::{Heuristic, HeuristicConfig};
-use tierank_io::{LoadOptions, LoadReport, RankingRows, RankingsWriter};
+use tierank_io::{LoadOptions, LoadReport, RankingRows, RankingsBatches, RankingsWriter};
 
 use crate::artefact::{ScoreSettings, check_settings};
 use crate::error::{ApiError, BadInputExt, bad_input, io_error};
-use crate::memory::MemoryLimit;
+use crate::load::LoadSettings;
 use crate::params::{HeuristicParams, check_heuristic_names, window_record};
-use crate::{Progress, check_cancelled};
+use crate::{Batches, Progress, check_cancelled};
 
 /// Everything `tierank rank` needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,19 +44,10 @@ pub struct RankRequest {
     pub out: PathBuf,
     /// Overwrite the output file if it exists.
     pub force: bool,
-    /// Heuristic parameters, the half-life, the seed and the event window.
-    pub params: HeuristicParams,
-    /// Refuse self-loops, duplicate ties and events between non-friends.
-    pub strict: bool,
-    /// The memory guard.
-    #[serde(skip)]
-    pub memory: MemoryLimit,
     /// Model file of the `learned` heuristic (`model.json` of `compare`).
     pub model: Option<PathBuf>,
-    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
-    /// (`tierank index`); `false` opens the snapshot.
-    #[serde(default)]
-    pub no_snapshot: bool,
+    /// How the dataset is loaded and the heuristics configured.
+    pub load: LoadSettings,
 }
 
 /// What a finished `rank` did.
@@ -78,12 +74,10 @@ pub struct RankOutcome {
 pub struct RankSettings {
     /// The heuristic configuration.
     pub config: HeuristicConfig,
-    /// The loader's options.
-    pub load: LoadOptions,
 }
 
 /// Checks the settings shared by every ranking (file or in memory): `k`, `sample`, the
-/// heuristic names, `learned` and its model file, the parameters.
+/// heuristic names, `learned` and its model file, the heuristic parameters.
 ///
 /// # Errors
 /// A bad-input error naming the setting.
@@ -93,7 +87,6 @@ pub fn check_rank_settings(
     sample: Option<usize>,
     model: Option<&Path>,
     params: &HeuristicParams,
-    strict: bool,
 ) -> Result<RankSettings, ApiError> {
     if k == 0 {
         return Err(bad_input("--k must be at least 1"));
@@ -117,15 +110,7 @@ pub fn check_rank_settings(
         _ => {}
     }
     let config = params.config()?;
-    let half_life_ms = params.half_life_ms()?;
-    Ok(RankSettings {
-        config,
-        load: LoadOptions {
-            half_life_ms,
-            strict,
-            window: tierank_io::WindowSpec::default(),
-        },
-    })
+    Ok(RankSettings { config })
 }
 
 /// A ranking ready to run: settings checked, dataset loaded, heuristics built, targets
@@ -144,6 +129,134 @@ pub struct PreparedRank {
     pub started: Instant,
 }
 
+/// Rankings held in memory: the record batches of the rankings table, the same columns,
+/// types, schema metadata and rows as the rankings file of the same request.
+#[derive(Debug, Clone)]
+pub struct RankTable {
+    /// The schema (with the file's metadata: the event window) and the rows, in the file's
+    /// order, in batches of at most [`tierank_format::writer::ROW_GROUP_ROWS`] rows (the
+    /// file's row groups).
+    pub table: Batches,
+    /// Targets ranked.
+    pub targets: u64,
+    /// Rows in all batches.
+    pub rows: u64,
+}
+
+/// The schema metadata of a rankings file (and of a [`RankTable`]): the event window, so
+/// that the rankings can be reproduced (`--window-start/-end`).
+fn rankings_metadata(report: &LoadReport) -> [(&'static str, String); 1] {
+    [("tierank.event_window", window_record(report).to_string())]
+}
+
+/// Where the rows of a ranking go: the rankings file, or record batches in memory. Both take
+/// their batches from [`RankingsBatches::batch`].
+enum Sink {
+    File(Box<RankingsWriter>),
+    Memory {
+        builder: RankingsBatches,
+        /// Rows not yet in a batch: a batch holds up to a row group, so that a table has few
+        /// chunks (polars then needs no rechunk, a copy).
+        pending: RankingRows,
+        batches: Vec<RecordBatch>,
+    },
+}
+
+/// The batch builder of a ranking's rows, for the file and for memory alike.
+fn rankings_builder(names: &[String], report: &LoadReport) -> Result<RankingsBatches, ApiError> {
+    let mut builder = RankingsBatches::new(names).map_err(io_error)?;
+    for (key, value) in rankings_metadata(report) {
+        builder = builder.with_metadata(key, &value);
+    }
+    Ok(builder)
+}
+
+impl Sink {
+    fn file(path: &Path, names: &[String], report: &LoadReport) -> Result<Self, ApiError> {
+        let writer = RankingsWriter::with_batches(path, rankings_builder(names, report)?)
+            .map_err(io_error)?;
+        Ok(Self::File(Box::new(writer)))
+    }
+
+    fn memory(names: &[String], report: &LoadReport) -> Result<Self, ApiError> {
+        Ok(Self::Memory {
+            builder: rankings_builder(names, report)?,
+            pending: RankingRows::default(),
+            batches: Vec::new(),
+        })
+    }
+
+    fn write(&mut self, rows: &RankingRows) -> Result<(), ApiError> {
+        match self {
+            Self::File(writer) => writer.write(rows).map_err(io_error),
+            Self::Memory {
+                builder,
+                pending,
+                batches,
+            } => {
+                pending.target.extend_from_slice(&rows.target);
+                pending.heuristic.extend_from_slice(&rows.heuristic);
+                pending.rank.extend_from_slice(&rows.rank);
+                pending.alter.extend_from_slice(&rows.alter);
+                pending.score.extend_from_slice(&rows.score);
+                if pending.len() >= tierank_format::writer::ROW_GROUP_ROWS {
+                    batches.extend(builder.batch(pending).map_err(io_error)?);
+                    pending.clear();
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The heuristics of a ranking, in column order, and its targets, in output order.
+type Plan = (Vec<Box<dyn Heuristic>>, Vec<NodeId>);
+
+/// Builds the heuristics of a ranking of a loaded graph and chooses its targets; checks the
+/// model file's settings against the graph's first.
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    loaded: &GraphRef<'_>,
+    config: &HeuristicConfig,
+    heuristics: &str,
+    model: Option<&Path>,
+    target_ids: Option<&[i64]>,
+    sample: Option<usize>,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Plan, ApiError> {
+    if let Some(model) = model {
+        let now = ScoreSettings::of_run(config, loaded.load, loaded.dataset_dir, loaded.report)?;
+        check_settings("--model", model, &now, &|m| progress.warn(m))?;
+    }
+    let built = build_with_model(heuristics, config, loaded.graph, model)?;
+    let targets = choose_targets(loaded.graph, target_ids, sample, seed)?;
+    check_cancelled(progress)?;
+    Ok((built, targets))
+}
+
+/// A loaded graph with what [`plan`] needs to know about its load.
+struct GraphRef<'a> {
+    graph: &'a Graph,
+    report: &'a LoadReport,
+    load: &'a LoadOptions,
+    dataset_dir: &'a Path,
+}
+
+/// Ranks `targets` into `sink`; returns the summary and the rows written.
+fn rank_into(
+    graph: &Graph,
+    targets: &[NodeId],
+    heuristics: &[Box<dyn Heuristic>],
+    k: usize,
+    progress: &dyn Progress,
+    sink: &mut Sink,
+) -> Result<tierank_heuristics::rank::RankSummary, ApiError> {
+    rank_chunks(graph, targets, heuristics, k, progress, |rows| {
+        sink.write(rows)
+    })
+}
+
 impl RankRequest {
     /// Checks every setting, loads the dataset, ranks and writes the Parquet file.
     ///
@@ -155,6 +268,23 @@ impl RankRequest {
         self.rank_prepared(&prepared, progress)
     }
 
+    /// As [`Self::run`], but returns the rankings as record batches and writes nothing
+    /// (`out` and `force` are not used).
+    ///
+    /// # Errors
+    /// As [`Self::run`].
+    pub fn run_in_memory(&self, progress: &dyn Progress) -> Result<RankTable, ApiError> {
+        let prepared = self.prepare_inputs(progress)?;
+        rank_table(
+            &prepared.graph,
+            &prepared.report,
+            &prepared.heuristics,
+            &prepared.targets,
+            self.k,
+            progress,
+        )
+    }
+
     /// Checks every setting and the output path, reads the targets, loads the dataset (or
     /// its snapshot), checks the model's settings and builds the heuristics: everything of
     /// [`Self::run`] before ranking.
@@ -162,21 +292,35 @@ impl RankRequest {
     /// # Errors
     /// As [`Self::run`].
     pub fn prepare(&self, progress: &dyn Progress) -> Result<PreparedRank, ApiError> {
-        let mut settings = check_rank_settings(
+        let mut inputs = vec![self.data.as_path()];
+        inputs.extend(self.targets.as_deref());
+        inputs.extend(self.model.as_deref());
+        // The settings first: their messages come before the output's.
+        check_rank_settings(
             &self.heuristics,
             self.k,
             self.sample,
             self.model.as_deref(),
-            &self.params,
-            self.strict,
+            &self.load.params,
         )?;
-        let mut inputs = vec![self.data.as_path()];
-        inputs.extend(self.targets.as_deref());
-        inputs.extend(self.model.as_deref());
+        self.load.params.half_life_ms()?;
         tierank_format::output::check_output_path(&self.out, &inputs)
             .map_err(|e| bad_input(format!("--out: {e}")))?;
-        settings.load.window = self.params.window.spec()?;
+        self.load.load_options()?;
         crate::check_output_file("--out", &self.out, self.force)?;
+        self.prepare_inputs(progress)
+    }
+
+    /// [`Self::prepare`] without the output checks.
+    fn prepare_inputs(&self, progress: &dyn Progress) -> Result<PreparedRank, ApiError> {
+        let settings = check_rank_settings(
+            &self.heuristics,
+            self.k,
+            self.sample,
+            self.model.as_deref(),
+            &self.load.params,
+        )?;
+        let load = self.load.load_options()?;
         // Read the target list before the (much larger) dataset so a bad file fails fast.
         let target_ids = match &self.targets {
             Some(path) => Some(
@@ -186,9 +330,7 @@ impl RankRequest {
         };
 
         let started = Instant::now();
-        crate::memory::check_load(&self.memory, &self.data)?;
-        check_cancelled(progress)?;
-        let opened = crate::load_graph(&self.data, &settings.load, !self.no_snapshot)?;
+        let opened = self.load.open(&self.data, &load, progress)?;
         let (graph, report) = (opened.graph, opened.report);
         log::info!(
             "loaded {} people, {} friendships, events: {}, weights: {} in {:.1}s",
@@ -198,23 +340,21 @@ impl RankRequest {
             report.has_weights,
             started.elapsed().as_secs_f64()
         );
-        if let Some(model) = &self.model {
-            let now = ScoreSettings::of_run(
-                &settings.config,
-                &settings.load,
-                &opened.dataset_dir,
-                &report,
-            )?;
-            check_settings("--model", model, &now, &|m| progress.warn(m))?;
-        }
-        let heuristics = build_with_model(
-            &self.heuristics,
+        let (heuristics, targets) = plan(
+            &GraphRef {
+                graph: &graph,
+                report: &report,
+                load: &load,
+                dataset_dir: &opened.dataset_dir,
+            },
             &settings.config,
-            &graph,
+            &self.heuristics,
             self.model.as_deref(),
+            target_ids.as_deref(),
+            self.sample,
+            self.load.params.seed,
+            progress,
         )?;
-        let targets = choose_targets(&graph, target_ids.as_deref(), self.sample, self.params.seed)?;
-        check_cancelled(progress)?;
         Ok(PreparedRank {
             graph,
             report,
@@ -241,13 +381,12 @@ impl RankRequest {
             ..
         } = prepared;
         let names: Vec<String> = heuristics.iter().map(|h| h.name().to_owned()).collect();
-        let mut writer = RankingsWriter::create(&self.out, &names).map_err(io_error)?;
-        // The event window, so that the rankings can be reproduced (`--window-start/-end`).
-        writer.set_metadata("tierank.event_window", &window_record(report).to_string());
+        let mut sink = Sink::file(&self.out, &names, report)?;
         let ranking_started = Instant::now();
-        let summary = rank_chunks(graph, targets, heuristics, self.k, progress, |rows| {
-            writer.write(rows).map_err(io_error)
-        })?;
+        let summary = rank_into(graph, targets, heuristics, self.k, progress, &mut sink)?;
+        let Sink::File(writer) = sink else {
+            unreachable!("a file sink stays one")
+        };
         let written = writer.finish().map_err(io_error)?;
         Ok(RankOutcome {
             targets: summary.targets,
@@ -258,6 +397,118 @@ impl RankRequest {
             heuristic_time: summary.heuristic_time,
             out: self.out.clone(),
         })
+    }
+}
+
+/// Ranks into record batches.
+fn rank_table(
+    graph: &Graph,
+    report: &LoadReport,
+    heuristics: &[Box<dyn Heuristic>],
+    targets: &[NodeId],
+    k: usize,
+    progress: &dyn Progress,
+) -> Result<RankTable, ApiError> {
+    let names: Vec<String> = heuristics.iter().map(|h| h.name().to_owned()).collect();
+    let mut sink = Sink::memory(&names, report)?;
+    let summary = rank_into(graph, targets, heuristics, k, progress, &mut sink)?;
+    let Sink::Memory {
+        builder,
+        pending,
+        mut batches,
+    } = sink
+    else {
+        unreachable!("a memory sink stays one")
+    };
+    batches.extend(builder.batch(&pending).map_err(io_error)?);
+    Ok(RankTable {
+        rows: batches.iter().map(|b| b.num_rows() as u64).sum(),
+        table: Batches {
+            schema: Arc::clone(builder.schema()),
+            batches,
+        },
+        targets: summary.targets,
+    })
+}
+
+/// What to rank on a graph loaded once and ranked many times ([`LoadedGraph::rank`], the
+/// Python package's `Graph.rank`): a [`RankRequest`] without the dataset, the output and the
+/// load settings (the half-life and the event window are the loaded graph's).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RankQuery {
+    /// Person ids of the targets; `None` with [`Self::sample`].
+    pub targets: Option<Vec<i64>>,
+    /// Rank this many targets with at least one friend, chosen reproducibly from the seed.
+    pub sample: Option<usize>,
+    /// Comma-separated heuristics, `all`, or `learned` with [`Self::model`].
+    pub heuristics: String,
+    /// Friends kept per target and heuristic.
+    pub k: usize,
+    /// Heuristic parameters and the seed (the half-life and the window are not used).
+    pub params: HeuristicParams,
+    /// Model file of the `learned` heuristic (`model.json` of `compare`).
+    pub model: Option<PathBuf>,
+}
+
+impl LoadedGraph {
+    /// Loads a dataset once, for several rankings.
+    ///
+    /// # Errors
+    /// As [`LoadSettings::open`], and bad input for bad load settings.
+    pub fn open(
+        data: &Path,
+        settings: &LoadSettings,
+        progress: &dyn Progress,
+    ) -> Result<Self, ApiError> {
+        let load = settings.load_options()?;
+        let opened = settings.open(data, &load, progress)?;
+        Ok(Self {
+            graph: opened.graph,
+            report: opened.report,
+            dataset_dir: opened.dataset_dir,
+            load,
+        })
+    }
+
+    /// Ranks the graph in memory: the rows `tierank rank` writes for the same settings.
+    ///
+    /// # Errors
+    /// Bad input for every mistake in the query; [`ApiError::Cancelled`] when `progress`
+    /// asks to stop.
+    pub fn rank(&self, query: &RankQuery, progress: &dyn Progress) -> Result<RankTable, ApiError> {
+        if query.targets.is_none() && query.sample.is_none() {
+            return Err(bad_input("give targets or sample=N"));
+        }
+        let settings = check_rank_settings(
+            &query.heuristics,
+            query.k,
+            query.sample,
+            query.model.as_deref(),
+            &query.params,
+        )?;
+        let (heuristics, targets) = plan(
+            &GraphRef {
+                graph: &self.graph,
+                report: &self.report,
+                load: &self.load,
+                dataset_dir: &self.dataset_dir,
+            },
+            &settings.config,
+            &query.heuristics,
+            query.model.as_deref(),
+            query.targets.as_deref(),
+            query.sample,
+            query.params.seed,
+            progress,
+        )?;
+        rank_table(
+            &self.graph,
+            &self.report,
+            &heuristics,
+            &targets,
+            query.k,
+            progress,
+        )
     }
 }
 
@@ -304,7 +555,10 @@ pub fn rank_chunks(
         targets,
         heuristics,
         k,
-        &RankOptions::default(),
+        &RankOptions {
+            cancel: progress.cancel_flag(),
+            ..RankOptions::default()
+        },
         |chunk| {
             check_cancelled(progress)?;
             to_rows(graph, &chunk, &mut rows)?;
@@ -318,7 +572,10 @@ pub fn rank_chunks(
 
 impl From<tierank_heuristics::rank::RankError> for ApiError {
     fn from(err: tierank_heuristics::rank::RankError) -> Self {
-        ApiError::other(err)
+        match err {
+            tierank_heuristics::rank::RankError::Cancelled => ApiError::Cancelled,
+            other => ApiError::other(other),
+        }
     }
 }
 

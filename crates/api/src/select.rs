@@ -14,7 +14,10 @@ use tierank_eval::CalibrationFile;
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::build;
-use tierank_io::{AudienceRows, ExposureRows, LoadOptions, write_audiences, write_exposure};
+use tierank_io::{
+    AudienceRows, ExposureRows, audiences_batches, exposure_batches, write_audiences,
+    write_exposure,
+};
 use tierank_select::{
     AuditParameters, AuditRecord, Block, Calibration, ExclusionSet, FileDigest, Policy, Position,
     SelectError, SelectOptions, Selection, select,
@@ -22,9 +25,9 @@ use tierank_select::{
 
 use crate::artefact::{ScoreSettings, check_settings};
 use crate::error::{ApiError, BadInputExt, Context, bad_input, io_error};
-use crate::memory::MemoryLimit;
-use crate::params::{HeuristicParams, check_heuristic_names, window_record};
-use crate::{Progress, check_cancelled};
+use crate::load::LoadSettings;
+use crate::params::{check_heuristic_names, window_record};
+use crate::{Batches, Progress, check_cancelled};
 
 /// The audience file: one row per notice.
 pub const AUDIENCES_FILE: &str = "audiences.parquet";
@@ -54,17 +57,8 @@ pub struct SelectRequest {
     pub min_evidence: u32,
     /// Score-to-probability calibration (calibration.json of `compare`).
     pub calibration: Option<PathBuf>,
-    /// Heuristic parameters, the half-life, the seed and the event window.
-    pub params: HeuristicParams,
-    /// Refuse self-loops, duplicate ties and events between non-friends.
-    pub strict: bool,
-    /// The memory guard.
-    #[serde(skip)]
-    pub memory: MemoryLimit,
-    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
-    /// (`tierank index`); `false` opens the snapshot.
-    #[serde(default)]
-    pub no_snapshot: bool,
+    /// How the dataset is loaded and the heuristic configured.
+    pub load: LoadSettings,
     /// Output directory (audiences.parquet, exposure.parquet, audit.json).
     pub out: PathBuf,
     /// Replace the output directory if it exists.
@@ -87,6 +81,11 @@ pub struct SelectOutcome {
     pub candidates: Vec<i64>,
     /// Where the outputs are.
     pub out: PathBuf,
+    /// The table of the audience file (its batches built by the function that builds the
+    /// file's), for front ends that return the tables in memory.
+    pub audiences: Batches,
+    /// The table of the exposure file.
+    pub exposure: Batches,
 }
 
 impl SelectRequest {
@@ -108,10 +107,23 @@ impl SelectRequest {
     /// A bad-input error when the parameters are invalid.
     pub fn record(&self) -> Result<serde_json::Value, ApiError> {
         let resolved = Self {
-            params: self.params.resolved()?,
+            load: LoadSettings {
+                params: self.load.params.resolved()?,
+                ..self.load.clone()
+            },
             ..self.clone()
         };
         serde_json::to_value(&resolved).map_err(ApiError::other)
+    }
+
+    /// Reads a recorded request (the `request` of `audit.json`), also in the shape written
+    /// before [`LoadSettings`] existed (see [`crate::load::nest_load_settings`]).
+    ///
+    /// # Errors
+    /// The parser's error for a value that is not a request.
+    pub fn from_recorded(mut value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        crate::load::nest_load_settings(&mut value);
+        serde_json::from_value(value)
     }
 }
 
@@ -135,9 +147,8 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
             args.heuristic
         )));
     }
-    let config = args.params.config()?;
-    let half_life_ms = args.params.half_life_ms()?;
-    let window = args.params.window.spec()?;
+    let config = args.load.params.config()?;
+    let load = args.load.load_options()?;
     let existing = if args.force {
         ExistingDir::Replace
     } else {
@@ -179,17 +190,7 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
     };
 
     let started = Instant::now();
-    crate::memory::check_load(&args.memory, &args.data)?;
-    check_cancelled(progress)?;
-    let opened = crate::load_graph(
-        &args.data,
-        &LoadOptions {
-            half_life_ms,
-            strict: args.strict,
-            window,
-        },
-        !args.no_snapshot,
-    )?;
+    let opened = args.load.open(&args.data, &load, progress)?;
     let (graph, report) = (opened.graph, opened.report);
     log::info!(
         "loaded {} people, {} friendships in {:.1}s",
@@ -198,16 +199,7 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         started.elapsed().as_secs_f64()
     );
     if let Some(path) = &args.calibration {
-        let now = ScoreSettings::of_run(
-            &config,
-            &LoadOptions {
-                half_life_ms,
-                strict: args.strict,
-                window,
-            },
-            &opened.dataset_dir,
-            &report,
-        )?;
+        let now = ScoreSettings::of_run(&config, &load, &opened.dataset_dir, &report)?;
         check_settings("--calibration", path, &now, &|m| progress.warn(m))?;
     }
     let heuristic = build(&args.heuristic, &config, &graph).bad_input()?;
@@ -256,12 +248,12 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         other => ApiError::other(other),
     })?;
     let dir = staged.path().to_owned();
-    write_audiences(&dir.join(AUDIENCES_FILE), &audience_rows(&selection)).map_err(io_error)?;
-    write_exposure(
-        &dir.join(EXPOSURE_FILE),
-        &exposure_rows(&selection, &candidates),
-    )
-    .map_err(io_error)?;
+    let audiences = audience_rows(&selection);
+    write_audiences(&dir.join(AUDIENCES_FILE), &audiences).map_err(io_error)?;
+    let audiences = audiences_batches(&audiences).map_err(io_error)?;
+    let exposure = exposure_rows(&selection, &candidates);
+    write_exposure(&dir.join(EXPOSURE_FILE), &exposure).map_err(io_error)?;
+    let exposure = exposure_batches(&exposure).map_err(io_error)?;
     let outputs = vec![
         FileDigest::of("audience", AUDIENCES_FILE, &dir.join(AUDIENCES_FILE))
             .map_err(ApiError::other)?,
@@ -294,6 +286,14 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         selection,
         candidates,
         out,
+        audiences: Batches {
+            schema: tierank_format::schema::audiences(),
+            batches: audiences,
+        },
+        exposure: Batches {
+            schema: tierank_format::schema::exposure(),
+            batches: exposure,
+        },
     })
 }
 

@@ -126,8 +126,11 @@ pub fn rank(
         return Ok(());
     }
     let write_started = std::time::Instant::now();
-    let mut writer = RankingsWriter::create(out, &names).map_err(io_error)?;
-    writer.set_metadata("tierank.event_window", window_record);
+    // The event window in the schema, as the single-process rankings file has it.
+    let batches = tierank_io::RankingsBatches::new(&names)
+        .map_err(io_error)?
+        .with_metadata("tierank.event_window", window_record);
+    let mut writer = RankingsWriter::with_batches(out, batches).map_err(io_error)?;
     let mut rows = RankingRows::default();
     for chunk in report.rows.chunks(1 << 16) {
         rows.clear();

@@ -116,10 +116,12 @@ impl Args {
             resamples: self.resamples,
             out: self.out.clone(),
             force: self.force,
-            params: self.heuristic.to_params(),
-            strict: self.strict,
-            memory: self.memory.limit()?,
-            no_snapshot: self.no_snapshot,
+            load: tierank_api::LoadSettings {
+                params: self.heuristic.to_params(),
+                strict: self.strict,
+                memory: self.memory.limit()?,
+                no_snapshot: self.no_snapshot,
+            },
         })
     }
 }

@@ -1,12 +1,13 @@
-//! `tierank generate`: writes a synthetic dataset directory.
+//! `tierank generate`: parses the arguments into a [`GenerateRequest`] (crate `tierank-api`,
+//! which checks and generates) and prints what was written.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context as _;
-use tierank_datagen::{ConfigOverrides, ExistingDir, GenError};
+use tierank_api::GenerateRequest;
+use tierank_datagen::ConfigOverrides;
 
-use crate::util::bad_input;
+use crate::util::{CliProgress, api_error, bad_input};
 
 /// Arguments of `tierank generate`.
 ///
@@ -86,77 +87,61 @@ pub struct Args {
     memory: crate::memory::MemoryArgs,
 }
 
+impl Args {
+    /// The request these arguments describe.
+    ///
+    /// # Errors
+    /// A bad-input error for a malformed `--layer-sizes`, `--scenario` or `--memory-limit`.
+    pub fn request(self) -> anyhow::Result<GenerateRequest> {
+        let layer_sizes = match &self.layer_sizes {
+            Some(v) => Some(<[f64; 5]>::try_from(v.as_slice()).map_err(|_| {
+                bad_input(format!(
+                    "--layer-sizes needs exactly five numbers, got {}",
+                    v.len()
+                ))
+            })?),
+            None => None,
+        };
+        let overrides = ConfigOverrides {
+            preset: self.preset,
+            seed: self.seed,
+            persons: self.persons,
+            days: self.days,
+            start_date: self.start_date,
+            difficulty: self.difficulty,
+            degree_scale: self.degree_scale,
+            max_degree: self.max_degree,
+            layer_sizes,
+            layer_spread: self.layer_spread,
+            broadcaster_share: self.broadcaster_share,
+            spammer_share: self.spammer_share,
+            event_rate: self.event_rate,
+            group_rate: self.group_rate,
+            drop_channels: (!self.drop_channel.is_empty()).then_some(self.drop_channel),
+            sample_events: self.sample_events,
+            chunk_persons: self.chunk_persons,
+            scenario: self
+                .scenario
+                .as_deref()
+                .map(str::parse::<tierank_datagen::Scenario>)
+                .transpose()
+                .map_err(bad_input)?,
+            evader_share: self.evader_share,
+        };
+        Ok(GenerateRequest {
+            out: self.out,
+            force: self.force,
+            config_file: self.config,
+            overrides,
+            memory: self.memory.limit()?,
+        })
+    }
+}
+
 /// Runs `tierank generate`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let file = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                bad_input(format!("cannot read config file {}: {e}", path.display()))
-            })?;
-            ConfigOverrides::from_toml(&text, &path.display().to_string()).map_err(bad_input)?
-        }
-        None => ConfigOverrides::default(),
-    };
-    let layer_sizes = match &args.layer_sizes {
-        Some(v) => Some(<[f64; 5]>::try_from(v.as_slice()).map_err(|_| {
-            bad_input(format!(
-                "--layer-sizes needs exactly five numbers, got {}",
-                v.len()
-            ))
-        })?),
-        None => None,
-    };
-    let flags = ConfigOverrides {
-        preset: args.preset,
-        seed: args.seed,
-        persons: args.persons,
-        days: args.days,
-        start_date: args.start_date,
-        difficulty: args.difficulty,
-        degree_scale: args.degree_scale,
-        max_degree: args.max_degree,
-        layer_sizes,
-        layer_spread: args.layer_spread,
-        broadcaster_share: args.broadcaster_share,
-        spammer_share: args.spammer_share,
-        event_rate: args.event_rate,
-        group_rate: args.group_rate,
-        drop_channels: (!args.drop_channel.is_empty()).then_some(args.drop_channel),
-        sample_events: args.sample_events,
-        chunk_persons: args.chunk_persons,
-        scenario: args
-            .scenario
-            .as_deref()
-            .map(str::parse::<tierank_datagen::Scenario>)
-            .transpose()
-            .map_err(bad_input)?,
-        evader_share: args.evader_share,
-    };
-    let config = ConfigOverrides::resolve(&[&file, &flags]).map_err(bad_input)?;
-    config.validate().map_err(bad_input)?;
-    // Before anything is written: refuse a run that cannot fit in memory.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    args.memory.check(
-        "generate",
-        tierank_datagen::memory::estimate_bytes(&config, threads),
-        &format!(
-            "{} persons, about {:.0} events per person, {} threads",
-            config.persons,
-            tierank_datagen::memory::events_per_person(&config),
-            threads
-        ),
-        "lower --persons (or --degree-scale, --event-rate)",
-    )?;
-    let existing = if args.force {
-        ExistingDir::Replace
-    } else {
-        ExistingDir::Refuse
-    };
-    let inputs: Vec<&std::path::Path> = args.config.iter().map(PathBuf::as_path).collect();
-    tierank_format::output::check_output_path(&args.out, &inputs)
-        .map_err(|e| bad_input(format!("--out: {e}")))?;
-    tierank_format::atomic::check_output_dir(&args.out, existing).map_err(bad_input)?;
-
+    let request = args.request()?;
+    let config = request.prepare().map_err(api_error)?;
     if !crate::util::quiet() {
         eprintln!(
             "generating {} people over {} days (seed {}, difficulty {}) into {}",
@@ -164,15 +149,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             config.days,
             config.seed,
             config.difficulty,
-            args.out.display()
+            request.out.display()
         );
     }
     let started = Instant::now();
-    let report = match tierank_datagen::generate(&config, &args.out, existing) {
-        Ok(r) => r,
-        Err(e) if GenError::is_user_error(&e) => return Err(bad_input(e)),
-        Err(e) => return Err(e).context("generation failed"),
-    };
+    let report = request
+        .generate_prepared(config, &CliProgress::default())
+        .map_err(api_error)?
+        .report;
     let count = |k: &str| report.row_counts.get(k).copied().unwrap_or(0);
     println!("wrote {}", report.out.display());
     println!(

@@ -1,13 +1,14 @@
 //! `tierank index`: loads a dataset once and writes its graph snapshot, which `rank`,
 //! `compare` and `select` then open instead of re-reading every event (see
-//! `tierank_io::snapshot`). Argument parsing only; the work is in the library.
+//! `tierank_io::snapshot`). Parses the arguments into an [`IndexRequest`] (crate
+//! `tierank-api`) and prints the summary.
 
 use std::path::PathBuf;
 
-use tierank_io::LoadOptions;
+use tierank_api::IndexRequest;
 
 use crate::params::WindowArgs;
-use crate::util::{bad_input, io_error};
+use crate::util::{CliProgress, api_error};
 
 /// Arguments of `tierank index`.
 #[derive(Debug, clap::Args)]
@@ -31,28 +32,38 @@ pub struct Args {
     pub memory: crate::memory::MemoryArgs,
 }
 
+impl Args {
+    /// The request these arguments describe.
+    ///
+    /// # Errors
+    /// A bad-input error for a malformed `--memory-limit`.
+    pub fn request(&self) -> anyhow::Result<IndexRequest> {
+        Ok(IndexRequest {
+            data: self.data.clone(),
+            out: self.out.clone(),
+            load: tierank_api::LoadSettings {
+                params: tierank_api::HeuristicParams {
+                    half_life_days: self.half_life_days,
+                    window: self.window.to_params(),
+                    ..tierank_api::HeuristicParams::default()
+                },
+                strict: self.strict,
+                memory: self.memory.limit()?,
+                no_snapshot: false,
+            },
+        })
+    }
+}
+
 /// Runs `tierank index`.
 ///
 /// # Errors
 /// Bad input (exit 2) for bad flags or a malformed dataset; I/O errors (exit 1).
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let half_life_ms = crate::params::half_life_ms(args.half_life_days)?;
-    let window = args.window.spec()?;
-    if let Some(out) = &args.out {
-        tierank_format::output::check_output_path(out, &[args.data.as_path()])
-            .map_err(|e| bad_input(format!("--out: {e}")))?;
-    }
-    crate::memory::check_load(&args.memory, &args.data)?;
-    let summary = tierank_io::write_snapshot(
-        &args.data,
-        &LoadOptions {
-            half_life_ms,
-            strict: args.strict,
-            window,
-        },
-        args.out.as_deref(),
-    )
-    .map_err(io_error)?;
+    let summary = args
+        .request()?
+        .run(&CliProgress::default())
+        .map_err(api_error)?;
     let r = &summary.report;
     println!(
         "wrote {} ({} bytes): {} people, {} friendships, {} active directed ties, \

@@ -71,11 +71,13 @@ impl Args {
             k: self.k,
             out: self.out.clone(),
             force: self.force,
-            params: self.heuristic.to_params(),
-            strict: self.strict,
-            memory: self.memory.limit()?,
             model: self.model.clone(),
-            no_snapshot: self.no_snapshot,
+            load: tierank_api::LoadSettings {
+                params: self.heuristic.to_params(),
+                strict: self.strict,
+                memory: self.memory.limit()?,
+                no_snapshot: self.no_snapshot,
+            },
         })
     }
 }

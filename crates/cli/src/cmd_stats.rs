@@ -1,11 +1,11 @@
-//! `tierank stats`: the realism report of a dataset.
+//! `tierank stats`: parses the arguments into a [`StatsRequest`] (crate `tierank-api`, which
+//! loads, measures and writes the JSON) and prints the realism report.
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use tierank_stats::{RealismTargets, StatsOptions};
+use tierank_api::StatsRequest;
 
-use crate::util::bad_input;
+use crate::util::{CliProgress, api_error};
 
 /// Arguments of `tierank stats`.
 #[derive(Debug, clap::Args)]
@@ -36,71 +36,53 @@ pub struct Args {
     /// The memory guard.
     #[command(flatten)]
     pub memory: crate::memory::MemoryArgs,
+    /// Load the dataset's Parquet files even when it holds an up-to-date graph snapshot
+    /// (`tierank index`).
+    #[arg(long)]
+    pub no_snapshot: bool,
+}
+
+impl Args {
+    /// The request these arguments describe.
+    ///
+    /// # Errors
+    /// A bad-input error for a malformed `--memory-limit`.
+    pub fn request(&self) -> anyhow::Result<StatsRequest> {
+        Ok(StatsRequest {
+            data: self.dataset.clone(),
+            json: self.json.clone(),
+            force: self.force,
+            sample_nodes: self.sample_nodes,
+            seed: self.seed,
+            load: tierank_api::LoadSettings {
+                params: tierank_api::HeuristicParams {
+                    window: self.window.to_params(),
+                    ..tierank_api::HeuristicParams::default()
+                },
+                strict: false,
+                memory: self.memory.limit()?,
+                no_snapshot: self.no_snapshot,
+            },
+        })
+    }
 }
 
 /// Runs `tierank stats`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(path) = &args.json {
-        // Before the report is computed, so a mistake costs nothing and writes nothing.
-        tierank_format::output::check_output_path(path, &[&args.dataset])
-            .map_err(|e| bad_input(format!("--json: {e}")))?;
-        if path.is_dir() {
-            return Err(bad_input(format!(
-                "--json: {} is a directory",
-                path.display()
-            )));
-        }
-        if path.exists() && !args.force {
-            return Err(bad_input(format!(
-                "--json: {} already exists (pass --force to overwrite)",
-                path.display()
-            )));
-        }
-    }
-    let opts = StatsOptions {
-        sample_nodes: args.sample_nodes,
-        seed: args.seed,
-        load: tierank_io::LoadOptions {
-            window: args
-                .window
-                .to_params()
-                .spec()
-                .map_err(crate::util::api_error)?,
-            ..tierank_io::LoadOptions::default()
-        },
-        ..StatsOptions::default()
-    };
-    crate::memory::check_load(&args.memory, &args.dataset)?;
-    let report = match tierank_stats::compute(&args.dataset, &opts) {
-        Ok(report) => report,
-        Err(err) if err.is_bad_input() => return Err(bad_input(err)),
-        Err(err) => {
-            return Err(anyhow::Error::new(err))
-                .with_context(|| format!("computing the report of {}", args.dataset.display()));
-        }
-    };
-    let checks = report.check_realism(&RealismTargets::default());
-    print!("{report}");
+    let outcome = args
+        .request()?
+        .run(&CliProgress::default())
+        .map_err(api_error)?;
+    print!("{}", outcome.report);
     println!("realism checks");
-    for check in &checks {
+    for check in &outcome.checks {
         println!("  {check}");
     }
-    let failed = checks.iter().filter(|c| !c.pass).count();
-    println!("  {} of {} passed", checks.len() - failed, checks.len());
-    if let Some(path) = &args.json {
-        let output = tierank_stats::ReportJson {
-            report: &report,
-            realism_checks: &checks,
-        };
-        tierank_format::atomic::write_file_atomically(path, |file| -> anyhow::Result<()> {
-            serde_json::to_writer_pretty(&mut *file, &output)?;
-            std::io::Write::write_all(file, b"\n")?;
-            Ok(())
-        })
-        .with_context(|| format!("writing {}", path.display()))?;
-    }
+    let failed = outcome.failed();
+    let total = outcome.checks.len();
+    println!("  {} of {total} passed", total - failed);
     if args.check && failed > 0 {
-        anyhow::bail!("{failed} of {} realism checks failed", checks.len());
+        anyhow::bail!("{failed} of {total} realism checks failed");
     }
     Ok(())
 }

@@ -27,29 +27,4 @@ impl MemoryArgs {
             None => Ok(MemoryLimit::Available),
         }
     }
-
-    /// Refuses (exit 2) when `estimate` bytes exceed the limit. `what` names the work and
-    /// `detail` the figures the estimate came from.
-    ///
-    /// # Errors
-    /// A bad-input error with the estimate and the limit.
-    pub fn check(
-        &self,
-        what: &str,
-        estimate: u64,
-        detail: &str,
-        advice: &str,
-    ) -> anyhow::Result<()> {
-        self.limit()?
-            .check(what, estimate, detail, advice)
-            .map_err(api_error)
-    }
-}
-
-/// Checks the estimated memory of loading `dir` against the limit.
-///
-/// # Errors
-/// A bad-input error when the estimate exceeds the limit.
-pub fn check_load(args: &MemoryArgs, dir: &std::path::Path) -> anyhow::Result<()> {
-    tierank_api::memory::check_load(&args.limit()?, dir).map_err(api_error)
 }

@@ -54,14 +54,6 @@ pub struct WindowArgs {
 }
 
 impl WindowArgs {
-    /// The loader's window (for `tierank index`, which has no request).
-    ///
-    /// # Errors
-    /// A bad-input error naming the flag.
-    pub fn spec(&self) -> anyhow::Result<tierank_io::WindowSpec> {
-        self.to_params().spec().map_err(crate::util::api_error)
-    }
-
     /// The request's window settings.
     pub fn to_params(&self) -> tierank_api::WindowParams {
         tierank_api::WindowParams {
@@ -86,20 +78,6 @@ impl HeuristicArgs {
             window: self.window.to_params(),
         }
     }
-}
-
-/// `--half-life-days` in milliseconds, or the loader's default (for `tierank index`, which
-/// has no request; the requests check it through [`tierank_api::HeuristicParams`]).
-///
-/// # Errors
-/// A bad-input error when the value is not a positive number of days.
-pub fn half_life_ms(days: Option<f64>) -> anyhow::Result<i64> {
-    tierank_api::HeuristicParams {
-        half_life_days: days,
-        ..tierank_api::HeuristicParams::default()
-    }
-    .half_life_ms()
-    .map_err(crate::util::api_error)
 }
 
 /// The help of an option that takes heuristic names: `what`, then every name, so that

@@ -267,9 +267,10 @@ fn audit_records_the_request_and_verify_replays_it() {
     let record = json(&audit_path);
     let request = &record["request"];
     // Every parameter, defaults written out.
-    assert_eq!(request["params"]["half_life_days"], 7.0);
-    assert_eq!(request["params"]["ppr_alpha"], 0.15);
-    let weights = request["params"]["channel_weights"].as_str().unwrap();
+    let params = &request["load"]["params"];
+    assert_eq!(params["half_life_days"], 7.0);
+    assert_eq!(params["ppr_alpha"], 0.15);
+    let weights = params["channel_weights"].as_str().unwrap();
     assert!(weights.contains("call=3"), "{weights}");
     assert_eq!(request["policy"], "probability:0.5");
     assert_eq!(request["min_evidence"], 0);
@@ -282,6 +283,21 @@ fn audit_records_the_request_and_verify_replays_it() {
     let run = verify("A");
     assert_eq!(run.status.code(), Some(0), "{}", stdout(&run));
     assert!(stdout(&run).contains("verified: identical outputs"));
+
+    // A request recorded before the load settings had their own block (`params`, `strict`
+    // and `no_snapshot` at the top level) still replays.
+    let mut flat = record.clone();
+    let load = flat["request"]
+        .as_object_mut()
+        .unwrap()
+        .remove("load")
+        .unwrap();
+    for (key, value) in load.as_object().unwrap() {
+        flat["request"][key] = value.clone();
+    }
+    std::fs::write(&audit_path, serde_json::to_string_pretty(&flat).unwrap()).unwrap();
+    let run = verify("A");
+    assert_eq!(run.status.code(), Some(0), "{}", stdout(&run));
 
     // A changed recorded parameter is caught by the rerun.
     let mut changed = record.clone();

@@ -3,7 +3,8 @@
 //! graph is loaded from the Parquet files (`--no-snapshot`) or opened from the snapshot
 //! `tierank index` wrote (automatically inside the dataset, or given as `--data FILE`), at 1
 //! and 2 threads. Also: a stale snapshot is ignored with a warning, a corrupt one refused
-//! with exit 2. About 15 s in CI (tiny: 1,000 people; four compare runs).
+//! with exit 2. `stats` reports the same from the snapshot. About 15 s in CI (tiny: 1,000
+//! people; four compare runs).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -220,6 +221,17 @@ fn outputs_are_identical_from_the_dataset_and_from_its_snapshot() {
     for threads in [1, 2] {
         check("auto", &data, &[], threads, "using the up-to-date snapshot");
     }
+    // `stats` opens the snapshot too (it used to read the Parquet files always), and reports
+    // the same.
+    let from_snapshot = tierank(&["stats", s(&data)], 2);
+    let log = String::from_utf8_lossy(&from_snapshot.stderr).into_owned();
+    assert!(log.contains("using the up-to-date snapshot"), "{log}");
+    let from_files = tierank(&["stats", s(&data), "--no-snapshot"], 2);
+    assert!(from_files.status.success() && from_snapshot.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&from_snapshot.stdout),
+        String::from_utf8_lossy(&from_files.stdout)
+    );
 
     // Stale: a touched events part is named in a warning and the dataset is loaded.
     let part = tierank_format::layout::DatasetPaths::new(&data)

@@ -11,7 +11,8 @@
 //! Dense ids follow person-id order, so equal scores are ordered by person id.
 
 use std::cmp::Ordering;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -55,6 +56,9 @@ pub enum RankError {
         /// The target's degree.
         friends: usize,
     },
+    /// [`RankOptions::cancel`] was set.
+    #[error("ranking cancelled")]
+    Cancelled,
 }
 
 /// Default number of targets per chunk.
@@ -64,16 +68,21 @@ pub const DEFAULT_CHUNK_SIZE: usize = 4096;
 const PROGRESS_EVERY: u64 = 64;
 
 /// Options of [`rank_targets`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RankOptions {
     /// Targets per chunk handed to the callback (at least 1).
     pub chunk_size: usize,
+    /// Set (by another thread: Ctrl-C in the Python package) to stop the ranking. Checked
+    /// before each target, so that a chunk of slow targets is not waited for; the ranking
+    /// then returns [`RankError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for RankOptions {
     fn default() -> Self {
         Self {
             chunk_size: DEFAULT_CHUNK_SIZE,
+            cancel: None,
         }
     }
 }
@@ -298,6 +307,13 @@ pub fn rank_targets<E: From<RankError>>(
         let per_target: Vec<Result<TargetRows, RankError>> = chunk_targets
             .par_iter()
             .map_init(Worker::default, |worker, &target| {
+                if opts
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(AtomicOrdering::Relaxed))
+                {
+                    return Err(RankError::Cancelled);
+                }
                 let result = rank_one(graph, target, heuristics, k, worker);
                 let now = done.fetch_add(1, AtomicOrdering::Relaxed) + 1;
                 if now.is_multiple_of(PROGRESS_EVERY) {

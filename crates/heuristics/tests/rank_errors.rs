@@ -39,7 +39,10 @@ fn run(
     hs: &[Box<dyn Heuristic>],
     k: usize,
 ) -> Result<u64, RankError> {
-    let opts = RankOptions { chunk_size: 1 };
+    let opts = RankOptions {
+        chunk_size: 1,
+        ..RankOptions::default()
+    };
     rank_targets(
         g,
         targets,
@@ -174,4 +177,32 @@ fn ppr_parameters_too_small_to_finish_are_refused() {
         ..HeuristicConfig::default()
     };
     assert!(smallest.validate().is_ok());
+}
+
+/// A set cancel flag stops the ranking before any target is scored: no chunk reaches the
+/// caller, and the error says why.
+#[test]
+fn a_set_cancel_flag_stops_the_ranking() {
+    let g = graph();
+    let hs = vec![build("degree", &HeuristicConfig::default(), &g).unwrap()];
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let opts = RankOptions {
+        cancel: Some(cancel),
+        ..RankOptions::default()
+    };
+    let mut chunks = 0;
+    let got = rank_targets(
+        &g,
+        &[NodeId(0), NodeId(1)],
+        &hs,
+        1,
+        &opts,
+        |_| {
+            chunks += 1;
+            Ok::<(), RankError>(())
+        },
+        &|_| {},
+    );
+    assert_eq!(got.unwrap_err(), RankError::Cancelled);
+    assert_eq!(chunks, 0);
 }

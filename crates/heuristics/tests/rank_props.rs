@@ -116,7 +116,10 @@ fn rank_all(g: &Graph, hs: &[Box<dyn Heuristic>], k: usize, chunk_size: usize) -
         &targets,
         hs,
         k,
-        &RankOptions { chunk_size },
+        &RankOptions {
+            chunk_size,
+            ..RankOptions::default()
+        },
         |c| {
             chunks.push(c);
             Ok::<(), RankError>(())

@@ -12,10 +12,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array};
+use arrow::record_batch::RecordBatch;
 use tierank_format::schema;
 
 use crate::IoError;
-use crate::table::{Dictionary, check_lengths, write_batches};
+use crate::table::{Dictionary, build_batches, check_lengths, write_record_batches};
 
 /// Rows of `audiences.parquet`, column by column (all columns the same length).
 ///
@@ -119,6 +120,18 @@ impl ExposureRows {
 /// distinct reasons; [`IoError::Write`] or [`IoError::Format`] when writing fails (nothing
 /// is then left at `path`).
 pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError> {
+    write_record_batches(path, &schema::audiences(), &audiences_batches(rows)?)?;
+    Ok(rows.len() as u64)
+}
+
+/// The record batches of the audience file ([`schema::audiences`]): what
+/// [`write_audiences`] writes, for callers that take the table in memory (the Python
+/// package).
+///
+/// # Errors
+/// [`IoError::InvalidRows`] when the columns differ in length or there are more than 127
+/// distinct reasons.
+pub fn audiences_batches(rows: &AudienceRows) -> Result<Vec<RecordBatch>, IoError> {
     check_lengths(
         "audiences",
         &["target", "person", "rank", "score", "probability", "reason"],
@@ -132,7 +145,7 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
         ],
     )?;
     let reason = Dictionary::new("audiences", "reason", &rows.reason)?;
-    write_batches(path, schema::audiences(), rows.len(), |range| {
+    build_batches(&schema::audiences(), rows.len(), |range| {
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())),
             Arc::new(Int64Array::from(rows.person[range.clone()].to_vec())),
@@ -141,8 +154,7 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
             Arc::new(Float64Array::from(rows.probability[range.clone()].to_vec())),
             reason.column(&rows.reason[range])?,
         ])
-    })?;
-    Ok(rows.len() as u64)
+    })
 }
 
 /// Writes `exposure.parquet` ([`schema::exposure`]) at `path`; returns the number of rows.
@@ -151,6 +163,16 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
 /// [`IoError::InvalidRows`] when the columns differ in length; [`IoError::Write`] or
 /// [`IoError::Format`] when writing fails (nothing is then left at `path`).
 pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> {
+    write_record_batches(path, &schema::exposure(), &exposure_batches(rows)?)?;
+    Ok(rows.len() as u64)
+}
+
+/// The record batches of the exposure file ([`schema::exposure`]): what [`write_exposure`]
+/// writes, for callers that take the table in memory (the Python package).
+///
+/// # Errors
+/// [`IoError::InvalidRows`] when the columns differ in length.
+pub fn exposure_batches(rows: &ExposureRows) -> Result<Vec<RecordBatch>, IoError> {
     check_lengths(
         "exposure",
         &["target", "candidates", "selected", "expected_collateral"],
@@ -161,15 +183,14 @@ pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> 
             rows.expected_collateral.len(),
         ],
     )?;
-    write_batches(path, schema::exposure(), rows.len(), |range| {
+    build_batches(&schema::exposure(), rows.len(), |range| {
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())) as ArrayRef,
             Arc::new(Int64Array::from(rows.candidates[range.clone()].to_vec())),
             Arc::new(Int64Array::from(rows.selected[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.expected_collateral[range].to_vec())),
         ])
-    })?;
-    Ok(rows.len() as u64)
+    })
 }
 
 #[cfg(test)]

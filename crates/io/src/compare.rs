@@ -10,10 +10,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{Float64Array, Int32Array, Int64Array};
+use arrow::record_batch::RecordBatch;
 use tierank_format::schema;
 
 use crate::IoError;
-use crate::table::{Dictionary, check_lengths, write_batches};
+use crate::table::{Dictionary, build_batches, check_lengths, write_batches, write_record_batches};
 
 /// Rows of `metrics.parquet`, column by column (all columns the same length).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -143,6 +144,17 @@ impl AgreementRows {
 /// 127 distinct values; [`IoError::Write`] or [`IoError::Io`] when writing fails (nothing
 /// is then left at `path`).
 pub fn write_metrics(path: &Path, rows: &MetricsRows) -> Result<u64, IoError> {
+    write_record_batches(path, &schema::metrics(), &metrics_batches(rows)?)?;
+    Ok(rows.len() as u64)
+}
+
+/// The record batches of `metrics.parquet` ([`schema::metrics`]): what [`write_metrics`]
+/// writes, for callers that take the table in memory (the Python package).
+///
+/// # Errors
+/// [`IoError::InvalidRows`] when columns differ in length or a string column has more than
+/// 127 distinct values.
+pub fn metrics_batches(rows: &MetricsRows) -> Result<Vec<RecordBatch>, IoError> {
     check_lengths(
         "metrics",
         &[
@@ -169,7 +181,7 @@ pub fn write_metrics(path: &Path, rows: &MetricsRows) -> Result<u64, IoError> {
     let heuristic = Dictionary::new("metrics", "heuristic", &rows.heuristic)?;
     let metric = Dictionary::new("metrics", "metric", &rows.metric)?;
     let stratum = Dictionary::new("metrics", "stratum", &rows.stratum)?;
-    write_batches(path, schema::metrics(), rows.len(), |r| {
+    build_batches(&schema::metrics(), rows.len(), |r| {
         Ok(vec![
             heuristic.column(&rows.heuristic[r.clone()])?,
             Arc::new(Int32Array::from(rows.k[r.clone()].to_vec())),
@@ -180,8 +192,7 @@ pub fn write_metrics(path: &Path, rows: &MetricsRows) -> Result<u64, IoError> {
             stratum.column(&rows.stratum[r.clone()])?,
             Arc::new(Int64Array::from(rows.targets[r].to_vec())),
         ])
-    })?;
-    Ok(rows.len() as u64)
+    })
 }
 
 /// Writes `per_target.parquet` ([`schema::per_target`]); returns the number of rows.

@@ -34,11 +34,14 @@ mod targets;
 mod truth;
 pub mod window;
 
-pub use audiences::{AudienceRows, ExposureRows, write_audiences, write_exposure};
+pub use audiences::{
+    AudienceRows, ExposureRows, audiences_batches, exposure_batches, write_audiences,
+    write_exposure,
+};
 pub use checksums::verify_dataset_file;
 pub use error::IoError;
 pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph};
-pub use rankings::{RankingRows, RankingsWriter};
+pub use rankings::{RankingRows, RankingsBatches, RankingsWriter};
 pub use snapshot::{GraphSource, OpenedGraph, SNAPSHOT_FILE, open_graph, write_snapshot};
 pub use targets::{IdList, UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};
 pub use truth::{EVADER, Truth, read_truth, read_truth_evaders};

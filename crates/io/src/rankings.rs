@@ -62,40 +62,23 @@ impl RankingRows {
     }
 }
 
-/// Streams ranking rows into a Parquet file that appears at its final path only on
-/// [`RankingsWriter::finish`].
-///
-/// Rows go to a hidden temporary file beside the target; the Parquet writer flushes a row
-/// group every [`tierank_format::writer::ROW_GROUP_ROWS`] rows, so memory stays bounded
-/// however many targets are ranked. Dropping the writer without `finish` (an error, a
-/// panic, Ctrl-C unwinding) removes the temporary file and leaves nothing at the target.
-pub struct RankingsWriter {
-    path: PathBuf,
+/// Builds the record batches of the rankings table ([`schema::rankings`]) from
+/// [`RankingRows`]: the one builder behind both the rankings Parquet file
+/// ([`RankingsWriter`]) and the rankings handed to callers in memory (the Python package), so
+/// both have the same columns, types, metadata and rows.
+#[derive(Debug, Clone)]
+pub struct RankingsBatches {
     names: Arc<StringArray>,
     schema: SchemaRef,
-    writer: ArrowWriter<std::fs::File>,
-    tmp: NamedTempFile,
-    rows: u64,
 }
 
-impl std::fmt::Debug for RankingsWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RankingsWriter")
-            .field("path", &self.path)
-            .field("tmp", &self.tmp.path())
-            .field("rows", &self.rows)
-            .finish_non_exhaustive()
-    }
-}
-
-impl RankingsWriter {
-    /// Starts writing the rankings file `path` for the given heuristics (by command-line name).
+impl RankingsBatches {
+    /// A builder for the given heuristics (by command-line name, in dictionary order).
     ///
     /// # Errors
     /// [`IoError::InvalidRows`] for more than 127 heuristic names (the dictionary key is
-    /// Int8); [`IoError::Format`] when `path` names no file of its own or the temporary file
-    /// cannot be created beside it.
-    pub fn create(path: &Path, heuristic_names: &[String]) -> Result<Self, IoError> {
+    /// Int8).
+    pub fn new(heuristic_names: &[String]) -> Result<Self, IoError> {
         if heuristic_names.len() > i8::MAX as usize {
             return Err(IoError::InvalidRows {
                 reason: format!(
@@ -105,35 +88,34 @@ impl RankingsWriter {
                 ),
             });
         }
-        // Hidden sibling, leftovers of killed runs cleaned, mode as a plain file's.
-        let tmp = tierank_format::atomic::temp_file_beside(path)?;
-        let file = tmp
-            .as_file()
-            .try_clone()
-            .map_err(|e| IoError::io(tmp.path(), e))?;
-        let schema = schema::rankings();
-        let writer = ArrowWriter::try_new(
-            file,
-            Arc::clone(&schema),
-            Some(tierank_format::writer::properties()),
-        )
-        .map_err(|e| IoError::write(path, e))?;
         Ok(Self {
-            path: path.to_owned(),
             names: Arc::new(StringArray::from_iter_values(heuristic_names)),
-            schema,
-            writer,
-            tmp,
-            rows: 0,
+            schema: schema::rankings(),
         })
     }
 
-    /// Appends rows.
+    /// The schema of the batches: [`schema::rankings`] with the metadata added by
+    /// [`Self::with_metadata`].
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Adds a key-value pair to the schema's metadata: what a reader of the rankings file
+    /// finds in its schema after [`RankingsWriter::set_metadata`] with the same pair.
+    #[must_use]
+    pub fn with_metadata(mut self, key: &str, value: &str) -> Self {
+        let mut metadata = self.schema.metadata().clone();
+        metadata.insert(key.to_owned(), value.to_owned());
+        self.schema = Arc::new(self.schema.as_ref().clone().with_metadata(metadata));
+        self
+    }
+
+    /// The batch of `rows`, or `None` when there are none.
     ///
     /// # Errors
     /// [`IoError::InvalidRows`] when the columns differ in length or a heuristic index is not
-    /// one of the names given at creation; [`IoError::Write`] when writing fails.
-    pub fn write(&mut self, rows: &RankingRows) -> Result<(), IoError> {
+    /// one of the names given at creation.
+    pub fn batch(&self, rows: &RankingRows) -> Result<Option<RecordBatch>, IoError> {
         let n = rows.len();
         let lens = [
             rows.heuristic.len(),
@@ -150,7 +132,7 @@ impl RankingsWriter {
             });
         }
         if n == 0 {
-            return Ok(());
+            return Ok(None);
         }
         if let Some(&h) = rows
             .heuristic
@@ -177,15 +159,103 @@ impl RankingsWriter {
             Arc::new(Int64Array::from(rows.alter.clone())),
             Arc::new(Float64Array::from(rows.score.clone())),
         ];
-        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| {
-            IoError::InvalidRows {
+        RecordBatch::try_new(Arc::clone(&self.schema), columns)
+            .map(Some)
+            .map_err(|e| IoError::InvalidRows {
                 reason: e.to_string(),
-            }
-        })?;
+            })
+    }
+}
+
+/// Streams ranking rows into a Parquet file that appears at its final path only on
+/// [`RankingsWriter::finish`].
+///
+/// Rows go to a hidden temporary file beside the target; the Parquet writer flushes a row
+/// group every [`tierank_format::writer::ROW_GROUP_ROWS`] rows, so memory stays bounded
+/// however many targets are ranked. Dropping the writer without `finish` (an error, a
+/// panic, Ctrl-C unwinding) removes the temporary file and leaves nothing at the target.
+/// Its batches come from [`RankingsBatches`].
+pub struct RankingsWriter {
+    path: PathBuf,
+    batches: RankingsBatches,
+    writer: ArrowWriter<std::fs::File>,
+    tmp: NamedTempFile,
+    rows: u64,
+}
+
+impl std::fmt::Debug for RankingsWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RankingsWriter")
+            .field("path", &self.path)
+            .field("tmp", &self.tmp.path())
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RankingsWriter {
+    /// Starts writing the rankings file `path` for the given heuristics (by command-line name).
+    ///
+    /// # Errors
+    /// [`IoError::InvalidRows`] for more than 127 heuristic names (the dictionary key is
+    /// Int8); [`IoError::Format`] when `path` names no file of its own or the temporary file
+    /// cannot be created beside it.
+    pub fn create(path: &Path, heuristic_names: &[String]) -> Result<Self, IoError> {
+        Self::with_batches(path, RankingsBatches::new(heuristic_names)?)
+    }
+
+    /// Starts writing the rankings file `path` with the batches of `batches`: its schema
+    /// metadata ([`RankingsBatches::with_metadata`]) goes into the file's Arrow schema (what
+    /// pyarrow shows) and into the footer's key-value metadata (as
+    /// [`RankingsWriter::set_metadata`] would), so that every reader of the file sees the
+    /// schema of the in-memory batches.
+    ///
+    /// # Errors
+    /// [`IoError::Format`] when `path` names no file of its own or the temporary file cannot
+    /// be created beside it.
+    pub fn with_batches(path: &Path, batches: RankingsBatches) -> Result<Self, IoError> {
+        // Hidden sibling, leftovers of killed runs cleaned, mode as a plain file's.
+        let tmp = tierank_format::atomic::temp_file_beside(path)?;
+        let file = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| IoError::io(tmp.path(), e))?;
+        let mut writer = ArrowWriter::try_new(
+            file,
+            Arc::clone(batches.schema()),
+            Some(tierank_format::writer::properties()),
+        )
+        .map_err(|e| IoError::write(path, e))?;
+        let mut metadata: Vec<_> = batches.schema().metadata().iter().collect();
+        metadata.sort();
+        for (key, value) in metadata {
+            writer.append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+                key.clone(),
+                value.clone(),
+            ));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            batches,
+            writer,
+            tmp,
+            rows: 0,
+        })
+    }
+
+    /// Appends rows.
+    ///
+    /// # Errors
+    /// [`IoError::InvalidRows`] when the columns differ in length or a heuristic index is not
+    /// one of the names given at creation; [`IoError::Write`] when writing fails.
+    pub fn write(&mut self, rows: &RankingRows) -> Result<(), IoError> {
+        let Some(batch) = self.batches.batch(rows)? else {
+            return Ok(());
+        };
         self.writer
             .write(&batch)
             .map_err(|e| IoError::write(&self.path, e))?;
-        self.rows += n as u64;
+        self.rows += rows.len() as u64;
         Ok(())
     }
 

@@ -90,3 +90,43 @@ pub(crate) fn write_batches(
         Ok(())
     })
 }
+
+/// Builds the record batches of `rows` rows, one per [`ROW_GROUP_ROWS`] rows (the row
+/// groups [`write_batches`] writes); `columns` builds the arrays of one row range. The batches
+/// of tables that are both written and handed to callers in memory (the Python package)
+/// come from here, so both hold the same rows.
+pub(crate) fn build_batches(
+    schema: &SchemaRef,
+    rows: usize,
+    mut columns: impl FnMut(std::ops::Range<usize>) -> Result<Vec<ArrayRef>, IoError>,
+) -> Result<Vec<RecordBatch>, IoError> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < rows {
+        let end = rows.min(start + ROW_GROUP_ROWS);
+        out.push(
+            RecordBatch::try_new(Arc::clone(schema), columns(start..end)?)
+                .map_err(|e| invalid(e.to_string()))?,
+        );
+        start = end;
+    }
+    Ok(out)
+}
+
+/// Writes record batches built by [`build_batches`] to `path` atomically, one row group per
+/// batch: the same file [`write_batches`] writes for the same rows.
+pub(crate) fn write_record_batches(
+    path: &Path,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(), IoError> {
+    write_file_atomically(path, |file| {
+        let mut writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(properties()))
+            .map_err(|e| IoError::write(path, e))?;
+        for batch in batches {
+            writer.write(batch).map_err(|e| IoError::write(path, e))?;
+        }
+        writer.close().map_err(|e| IoError::write(path, e))?;
+        Ok(())
+    })
+}

@@ -1,29 +1,28 @@
 //! The `tierank` Python module: the request layer (`tierank-api`) behind a Python API in the
 //! style of polars and NetworKit.
 //!
-//! Results are `pyarrow.Table`s handed over through the Arrow C data interface (no copy row
-//! by row), so polars and DuckDB take them directly. The GIL is released while the engine
-//! runs; Ctrl-C is noticed between chunks of work (the request stops, writes nothing and
-//! `KeyboardInterrupt` is raised). Errors carry the CLI's message: bad input raises
-//! [`BadInputError`] (a `ValueError`), other failures [`TierankError`] (a `RuntimeError`).
+//! Results are `pyarrow.Table`s made of the request layer's record batches (the batches the
+//! CLI writes to Parquet, built by the same function), handed over through the Arrow C data
+//! interface without a copy, so polars and DuckDB take them directly. The GIL is released
+//! while the engine runs; Ctrl-C stops a call within moments (the request stops, writes
+//! nothing and `KeyboardInterrupt` is raised; see [`run_detached`]). Errors carry the CLI's
+//! message: bad input raises [`BadInputError`] (a `ValueError`), other failures
+//! [`TierankError`] (a `RuntimeError`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
-use arrow::array::RecordBatch;
 use arrow::pyarrow::{IntoPyArrow, Table};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use tierank_api::rank::{
-    LoadedGraph, build_with_model, check_rank_settings, choose_targets, rank_chunks,
-};
 use tierank_api::{
-    ApiError, CompareRequest, HeuristicParams, MemoryLimit, Progress, SelectRequest, WindowParams,
+    ApiError, Batches, CompareRequest, GenerateRequest, HeuristicParams, LoadSettings, LoadedGraph,
+    MemoryLimit, Progress, RankQuery, SelectRequest, StatsRequest, WindowParams,
 };
-use tierank_io::RankingsWriter;
 
 create_exception!(
     tierank,
@@ -47,11 +46,11 @@ fn py_error(err: ApiError) -> PyErr {
     }
 }
 
-/// Progress of a call from Python: no bars; warnings through Python's `warnings`; Ctrl-C
-/// (a pending signal) cancels the request at its next check.
+/// Progress of a call from Python: no bars; warnings through Python's `warnings`; a cancel
+/// flag that [`run_detached`] sets on Ctrl-C.
 #[derive(Default)]
 struct PyProgress {
-    interrupted: AtomicBool,
+    cancel: Arc<AtomicBool>,
 }
 
 impl Progress for PyProgress {
@@ -63,51 +62,70 @@ impl Progress for PyProgress {
         });
     }
 
-    fn cancelled(&self) -> bool {
-        if self.interrupted.load(Ordering::Relaxed) {
-            return true;
-        }
-        // Signal handlers run on the main thread only; elsewhere this finds nothing.
-        let interrupted = Python::attach(|py| py.check_signals().is_err());
-        if interrupted {
-            self.interrupted.store(true, Ordering::Relaxed);
-        }
-        interrupted
+    fn cancel_flag(&self) -> Option<Arc<AtomicBool>> {
+        Some(Arc::clone(&self.cancel))
     }
 }
 
-/// Runs `work` without the GIL, then maps its error.
+/// How often the calling thread looks for a pending signal while the engine works.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// Runs `work` on a worker thread while the calling thread waits without the GIL, taking it
+/// every [`SIGNAL_POLL`] to run Python's signal handlers (they run on the main thread only,
+/// so the engine's own threads cannot see Ctrl-C). When a handler raises (Ctrl-C:
+/// `KeyboardInterrupt`), the cancel flag is set, the engine stops at its next check and
+/// writes nothing, and the handler's exception is raised. Errors carry the CLI's message.
 fn run_detached<T: Send>(
     py: Python<'_>,
     work: impl FnOnce(&PyProgress) -> Result<T, ApiError> + Send,
 ) -> PyResult<T> {
     let progress = PyProgress::default();
-    py.detach(|| work(&progress)).map_err(py_error)
+    let done = (Mutex::new(false), Condvar::new());
+    let mut interrupt: Option<PyErr> = None;
+    let result = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            let result = work(&progress);
+            *done.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            done.1.notify_all();
+            result
+        });
+        loop {
+            let finished = py.detach(|| {
+                let guard = done.0.lock().unwrap_or_else(PoisonError::into_inner);
+                let (guard, _) = done
+                    .1
+                    .wait_timeout_while(guard, SIGNAL_POLL, |finished| !*finished)
+                    .unwrap_or_else(PoisonError::into_inner);
+                *guard
+            });
+            if finished {
+                break;
+            }
+            if interrupt.is_none()
+                && let Err(err) = py.check_signals()
+            {
+                progress.cancel.store(true, Ordering::Relaxed);
+                interrupt = Some(err);
+            }
+        }
+        worker.join()
+    });
+    let result = match result {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    match (interrupt, result) {
+        (Some(err), _) => Err(err),
+        (None, result) => result.map_err(py_error),
+    }
 }
 
-/// Reads a Parquet file into one `pyarrow.Table` (the batches are handed over, not copied).
-fn read_table(py: Python<'_>, path: &Path) -> PyResult<Py<PyAny>> {
-    let (batches, schema) = py
-        .detach(|| -> Result<(Vec<RecordBatch>, _), String> {
-            let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            let schema = builder.schema().clone();
-            // Whole row groups per batch: few chunks, so polars needs no rechunk (a copy).
-            let reader = builder
-                .with_batch_size(1 << 20)
-                .build()
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            // The batches carry no file metadata; the table's schema does (event window).
-            let batches = reader
-                .map(|b| b.and_then(|b| b.with_schema(schema.clone())))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok((batches, schema))
-        })
-        .map_err(TierankError::new_err)?;
-    let table =
-        Table::try_new(batches, schema).map_err(|e| TierankError::new_err(e.to_string()))?;
+/// Hands a table of the request layer to Python as one `pyarrow.Table`: the record batches
+/// cross through the Arrow C data interface (PyCapsules), so the buffers are shared, not
+/// copied.
+fn to_pyarrow(py: Python<'_>, table: Batches) -> PyResult<Py<PyAny>> {
+    let table = Table::try_new(table.batches, table.schema)
+        .map_err(|e| TierankError::new_err(e.to_string()))?;
     Ok(table.into_pyarrow(py)?.unbind())
 }
 
@@ -137,6 +155,17 @@ fn params(
             window_end,
             as_of: None,
         },
+    }
+}
+
+/// The load settings of a call: the memory guard at the available memory, like the CLI's
+/// default.
+fn load_settings(params: HeuristicParams, strict: bool, use_snapshot: bool) -> LoadSettings {
+    LoadSettings {
+        params,
+        strict,
+        memory: MemoryLimit::Available,
+        no_snapshot: !use_snapshot,
     }
 }
 
@@ -200,65 +229,27 @@ impl Graph {
             Some(t) if t.hasattr("tolist")? => Some(t.call_method0("tolist")?.extract()?),
             Some(t) => Some(t.extract()?),
         };
-        if target_ids.is_none() && sample.is_none() {
-            return Err(BadInputError::new_err("give targets or sample=N"));
-        }
-        let p = params(
-            seed,
-            None,
-            channel_weights,
-            outgoing_weight,
-            ppr_alpha,
-            ppr_epsilon,
-            combo,
-            None,
-            None,
-        );
-        let scratch = tempfile::tempdir().map_err(|e| TierankError::new_err(e.to_string()))?;
-        let out = scratch.path().join("rankings.parquet");
+        let query = RankQuery {
+            targets: target_ids,
+            sample,
+            heuristics: heuristics.to_owned(),
+            k,
+            params: params(
+                seed,
+                None,
+                channel_weights,
+                outgoing_weight,
+                ppr_alpha,
+                ppr_epsilon,
+                combo,
+                None,
+                None,
+            ),
+            model,
+        };
         let loaded = &self.loaded;
-
-        run_detached(py, |progress| {
-            let settings = check_rank_settings(
-                heuristics,
-                k,
-                sample,
-                model.as_deref(),
-                &p,
-                loaded.load.strict,
-            )?;
-            if let Some(model) = &model {
-                let now = tierank_api::artefact::ScoreSettings::of_run(
-                    &settings.config,
-                    &loaded.load,
-                    &loaded.dataset_dir,
-                    &loaded.report,
-                )?;
-                tierank_api::artefact::check_settings("--model", model, &now, &|m| {
-                    progress.warn(m);
-                })?;
-            }
-            let hs = build_with_model(
-                heuristics,
-                &settings.config,
-                &loaded.graph,
-                model.as_deref(),
-            )?;
-            let ids = choose_targets(&loaded.graph, target_ids.as_deref(), sample, seed)?;
-            let names: Vec<String> = hs.iter().map(|h| h.name().to_owned()).collect();
-            let mut writer =
-                RankingsWriter::create(&out, &names).map_err(tierank_api::error::io_error)?;
-            writer.set_metadata(
-                "tierank.event_window",
-                &tierank_api::params::window_record(&loaded.report).to_string(),
-            );
-            rank_chunks(&loaded.graph, &ids, &hs, k, progress, |rows| {
-                writer.write(rows).map_err(tierank_api::error::io_error)
-            })?;
-            writer.finish().map_err(tierank_api::error::io_error)?;
-            Ok(())
-        })?;
-        read_table(py, &out)
+        let ranked = run_detached(py, |progress| loaded.rank(&query, progress))?;
+        to_pyarrow(py, ranked.table)
     }
 
     fn __repr__(&self) -> String {
@@ -295,27 +286,15 @@ fn load(
         window_start,
         window_end,
     );
-    let data = path.clone();
-    let loaded = run_detached(py, move |progress| {
-        let load = tierank_io::LoadOptions {
-            half_life_ms: p.half_life_ms()?,
-            strict,
-            window: p.window.spec()?,
-        };
-        tierank_api::memory::check_load(&MemoryLimit::Available, &path)?;
-        tierank_api::check_cancelled(progress)?;
-        let opened = tierank_api::load_graph(&path, &load, use_snapshot)?;
-        Ok(LoadedGraph {
-            graph: opened.graph,
-            report: opened.report,
-            dataset_dir: opened.dataset_dir,
-            load,
-        })
-    })?;
-    Ok(Graph { loaded, data })
+    let settings = load_settings(p, strict, use_snapshot);
+    let loaded = run_detached(py, |progress| LoadedGraph::open(&path, &settings, progress))?;
+    Ok(Graph { loaded, data: path })
 }
 
 /// Generates a synthetic dataset into `out` (as `tierank generate`); returns `out`.
+///
+/// The generator is not interrupted by Ctrl-C once it has started (the dataset then appears
+/// whole, and KeyboardInterrupt is raised at the next Python instruction).
 #[pyfunction]
 #[pyo3(signature = (preset="small", persons=None, seed=None, *, out, force=false))]
 fn generate(
@@ -326,67 +305,41 @@ fn generate(
     out: PathBuf,
     force: bool,
 ) -> PyResult<PathBuf> {
-    let overrides = tierank_datagen::ConfigOverrides {
-        preset: Some(preset.to_owned()),
-        seed,
-        persons,
-        ..tierank_datagen::ConfigOverrides::default()
+    let request = GenerateRequest {
+        out,
+        force,
+        config_file: None,
+        overrides: tierank_datagen::ConfigOverrides {
+            preset: Some(preset.to_owned()),
+            seed,
+            persons,
+            ..tierank_datagen::ConfigOverrides::default()
+        },
+        memory: MemoryLimit::Available,
     };
-    let existing = if force {
-        tierank_datagen::ExistingDir::Replace
-    } else {
-        tierank_datagen::ExistingDir::Refuse
-    };
-    let target = out.clone();
-    run_detached(py, move |_| {
-        let config = tierank_datagen::ConfigOverrides::resolve(&[&overrides])
-            .map_err(tierank_api::error::bad_input)?;
-        config.validate().map_err(tierank_api::error::bad_input)?;
-        tierank_format::output::check_output_path(&target, &[])
-            .map_err(|e| tierank_api::error::bad_input(format!("--out: {e}")))?;
-        tierank_format::atomic::check_output_dir(&target, existing)
-            .map_err(tierank_api::error::bad_input)?;
-        match tierank_datagen::generate(&config, &target, existing) {
-            Ok(_) => Ok(()),
-            Err(e) if tierank_datagen::GenError::is_user_error(&e) => {
-                Err(tierank_api::error::bad_input(e))
-            }
-            Err(e) => Err(ApiError::failed("generation failed", e)),
-        }
-    })?;
-    Ok(out)
+    run_detached(py, |progress| request.run(progress))?;
+    Ok(request.out)
 }
 
 /// The realism report of a dataset (`tierank stats --json`), as a dict.
 #[pyfunction]
-#[pyo3(signature = (path, *, sample_nodes=None, seed=None))]
+#[pyo3(signature = (path, *, sample_nodes=None, seed=None, use_snapshot=true))]
 fn stats(
     py: Python<'_>,
     path: PathBuf,
     sample_nodes: Option<usize>,
     seed: Option<u64>,
+    use_snapshot: bool,
 ) -> PyResult<Py<PyAny>> {
-    let text = run_detached(py, move |_| {
-        let defaults = tierank_stats::StatsOptions::default();
-        let opts = tierank_stats::StatsOptions {
-            sample_nodes: sample_nodes.unwrap_or(defaults.sample_nodes),
-            seed: seed.unwrap_or(defaults.seed),
-            ..defaults
-        };
-        let report = tierank_stats::compute(&path, &opts).map_err(|e| {
-            if e.is_bad_input() {
-                tierank_api::error::bad_input(e)
-            } else {
-                ApiError::other(e)
-            }
-        })?;
-        let checks = report.check_realism(&tierank_stats::RealismTargets::default());
-        serde_json::to_string(&tierank_stats::ReportJson {
-            report: &report,
-            realism_checks: &checks,
-        })
-        .map_err(ApiError::other)
-    })?;
+    let defaults = StatsRequest::default();
+    let request = StatsRequest {
+        data: path,
+        sample_nodes: sample_nodes.unwrap_or(defaults.sample_nodes),
+        seed: seed.unwrap_or(defaults.seed),
+        load: load_settings(HeuristicParams::default(), false, use_snapshot),
+        ..defaults
+    };
+    let text = run_detached(py, |progress| request.run(progress)?.to_json())?;
     Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
 }
 
@@ -430,13 +383,14 @@ fn compare(
         resamples,
         out,
         force,
-        params: params(seed, None, None, None, None, None, None, None, None),
-        strict: false,
-        memory: MemoryLimit::Available,
-        no_snapshot: !use_snapshot,
+        load: load_settings(
+            params(seed, None, None, None, None, None, None, None, None),
+            false,
+            use_snapshot,
+        ),
     };
     let outcome = run_detached(py, |progress| request.run(progress))?;
-    read_table(py, &outcome.out.join("metrics.parquet"))
+    to_pyarrow(py, outcome.metrics)
 }
 
 /// Selects audiences under a policy (as `tierank select`), writing `out`; returns a dict with
@@ -470,24 +424,19 @@ fn select(
         strict_minimization,
         min_evidence,
         calibration,
-        params: params(seed, None, None, None, None, None, None, None, None),
-        strict: false,
-        memory: MemoryLimit::Available,
-        no_snapshot: !use_snapshot,
+        load: load_settings(
+            params(seed, None, None, None, None, None, None, None, None),
+            false,
+            use_snapshot,
+        ),
         out,
         force,
         command_line: vec!["python".to_owned(), "tierank.select(...)".to_owned()],
     };
     let outcome = run_detached(py, |progress| request.run(progress))?;
     let result = PyDict::new(py);
-    result.set_item(
-        "audiences",
-        read_table(py, &outcome.out.join(tierank_api::select::AUDIENCES_FILE))?,
-    )?;
-    result.set_item(
-        "exposure",
-        read_table(py, &outcome.out.join(tierank_api::select::EXPOSURE_FILE))?,
-    )?;
+    result.set_item("audiences", to_pyarrow(py, outcome.audiences)?)?;
+    result.set_item("exposure", to_pyarrow(py, outcome.exposure)?)?;
     let audit = outcome
         .record
         .to_json()

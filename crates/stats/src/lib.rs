@@ -221,7 +221,22 @@ pub fn report_from_graph(graph: &Graph, opts: &StatsOptions) -> Report {
 /// streamed for burstiness or `groups.parquet` cannot be read.
 pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
     let (graph, load) = tierank_io::load_graph(dir, &opts.load)?;
-    let mut report = report_from_graph(&graph, opts);
+    compute_loaded(dir, &graph, &load, opts)
+}
+
+/// The full realism report of the dataset in `dir` whose graph is already loaded (from its
+/// Parquet files or its snapshot, `tierank_io::open_graph`) with `opts.load`: the sections
+/// beyond the graph read the dataset's other files (groups, truth, events).
+///
+/// # Errors
+/// As [`compute`], without the loader's.
+pub fn compute_loaded(
+    dir: &Path,
+    graph: &Graph,
+    load: &tierank_io::LoadReport,
+    opts: &StatsOptions,
+) -> Result<Report, StatsError> {
+    let mut report = report_from_graph(graph, opts);
     let paths = DatasetPaths::new(dir);
     if load.has_events {
         report.counts.events = Some(load.event_rows);
@@ -252,7 +267,7 @@ pub fn compute(dir: &Path, opts: &StatsOptions) -> Result<Report, StatsError> {
                 Some((graph.dense(ego)?, graph.dense(alter)?, rel))
             })
             .collect();
-        report.partners = bridging::partner_ranks(&graph, &rows, opts.seed);
+        report.partners = bridging::partner_ranks(graph, &rows, opts.seed);
         log::info!("partner ranks in {:.2?}", t.elapsed());
     }
     if graph.interactions().is_some() {
