@@ -37,7 +37,7 @@ EVENTS = [("src", ID, False), ("dst", ID, False), ("channel", STR, False), ("ts"
           ("value", F64, True), ("group_id", ID, True)]
 GROUPS = [("group_id", ID, False), ("kind", STR, False), ("created_at", TS, False)]
 GROUP_MEMBERS = [("group_id", ID, False), ("person_id", ID, False)]
-CLOSENESS = [("ego", ID, False), ("alter", ID, False), ("layer", I8, False),
+CLOSENESS = [("target", ID, False), ("alter", ID, False), ("layer", I8, False),
              ("relation", STR, False), ("closeness", F64, False)]
 TRUTH_PERSONS = [("person_id", ID, False), ("household_id", ID, False),
                  ("workplace_id", ID, True), ("school_id", ID, True),
@@ -379,7 +379,7 @@ def test_person_ids_carry_no_structure(dataset: Path) -> None:
     # With 1,000 people the standard error of rho is about 0.03.
     assert abs(spearman(frame["person_id"].astype(float), frame["degree"])) < 0.1
     truth = con.sql(f"""
-        select abs(ego::double - alter::double) as distance, layer
+        select abs(target::double - alter::double) as distance, layer
         from read_parquet({sql_path(dataset / 'truth' / 'closeness.parquet')})
     """).df()
     assert abs(spearman(truth["distance"], truth["layer"])) < 0.05
@@ -453,9 +453,9 @@ def recomputed_precision(dataset: Path, report: Path, heuristic: str, k: int) ->
     friends = FRIENDS_SQL.format(ties=sql_path(dataset / "ties.parquet"))
     closeness = sql_path(dataset / "truth" / "closeness.parquet")
     [(duplicates,)] = con.sql(f"""
-        select count(*) - count(distinct (ego, alter)) from read_parquet({closeness})
+        select count(*) - count(distinct (target, alter)) from read_parquet({closeness})
     """).fetchall()
-    assert duplicates == 0, "the truth has repeated (ego, alter) rows"
+    assert duplicates == 0, "the truth has repeated (target, alter) rows"
     return con.sql(f"""
         with friends as ({friends}),
         degree as (select person, count(*) as degree from friends group by person),
@@ -470,7 +470,7 @@ def recomputed_precision(dataset: Path, report: Path, heuristic: str, k: int) ->
                hits / least({k}, any_value(d.degree)) as precision
         from ranked r
         join degree d on d.person = r.target
-        left join read_parquet({closeness}) t on t.ego = r.target and t.alter = r.alter
+        left join read_parquet({closeness}) t on t.target = r.target and t.alter = r.alter
         group by r.target
         order by r.target
     """).df()

@@ -298,7 +298,7 @@ impl CompareRequest {
         let eval_graph: Arc<Graph> = minimized.clone().unwrap_or_else(|| Arc::clone(&graph));
         let truth_index = TruthIndex::from_columns(
             &eval_graph,
-            &truth.ego,
+            &truth.target,
             &truth.alter,
             &truth.layer,
             &truth.relation,
@@ -345,7 +345,7 @@ impl CompareRequest {
         let model: Option<LearnedModel> = if learned_requested && !components.is_empty() {
             let train_truth = TruthIndex::from_columns(
                 &graph,
-                &truth.ego,
+                &truth.target,
                 &truth.alter,
                 &truth.layer,
                 &truth.relation,
@@ -466,7 +466,7 @@ impl CompareRequest {
                 let fit_targets = if train.is_empty() { &test } else { &train };
                 let fit_truth = TruthIndex::from_columns(
                     &graph,
-                    &truth.ego,
+                    &truth.target,
                     &truth.alter,
                     &truth.layer,
                     &truth.relation,

@@ -215,7 +215,7 @@ fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
 
     // precision@5 of volume, recomputed from rankings.parquet and the truth.
     let truth = read(&tiny().join("truth/closeness.parquet"));
-    let (ego, alter) = (ints(&truth, "ego"), ints(&truth, "alter"));
+    let (truth_target, alter) = (ints(&truth, "target"), ints(&truth, "alter"));
     let layer = truth
         .column_by_name("layer")
         .unwrap()
@@ -223,7 +223,7 @@ fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
         .values()
         .to_vec();
     let relevant: HashMap<(i64, i64), bool> = (0..truth.num_rows())
-        .map(|i| ((ego[i], alter[i]), layer[i] <= 3))
+        .map(|i| ((truth_target[i], alter[i]), layer[i] <= 3))
         .collect();
     let r = read(&out.join("rankings.parquet"));
     let (target, heuristic, alter) = (

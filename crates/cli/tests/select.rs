@@ -381,7 +381,7 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
     let truth = dataset().data.join("truth").join("closeness.parquet");
     let mut close: BTreeSet<(i64, i64)> = BTreeSet::new();
     for b in batches(&truth) {
-        let ego = b.column_by_name("ego").unwrap().as_primitive::<Int64Type>();
+        let target = b.column_by_name("target").unwrap().as_primitive::<Int64Type>();
         let alter = b
             .column_by_name("alter")
             .unwrap()
@@ -392,7 +392,7 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
             .as_primitive::<Int8Type>();
         for i in 0..b.num_rows() {
             if layer.value(i) <= 3 {
-                close.insert((ego.value(i), alter.value(i)));
+                close.insert((target.value(i), alter.value(i)));
             }
         }
     }

@@ -65,19 +65,22 @@ pub mod col {
     /// `groups.parquet`: when the group was created.
     pub const CREATED_AT: &str = "created_at";
 
-    /// `truth/closeness.parquet`: the person whose circle this row describes.
-    pub const EGO: &str = "ego";
     /// `truth/closeness.parquet` and rankings: the friend being described or ranked.
     pub const ALTER: &str = "alter";
     /// `truth/closeness.parquet`: Dunbar layer 1 (innermost) .. 5, or 6 for other friends.
     pub const LAYER: &str = "layer";
     /// `truth/closeness.parquet`: [`crate::Relation`].
     pub const RELATION: &str = "relation";
-    /// `truth/closeness.parquet`: latent closeness of `alter` to `ego`, in `[0, 1]`.
+    /// `truth/closeness.parquet`: latent closeness of `alter` to `target`, in `[0, 1]`.
     pub const CLOSENESS: &str = "closeness";
 
-    /// Rankings: the person whose contacts are ranked.
+    /// Truth, rankings, audiences, exposure and compare outputs: the person whose circle of
+    /// friends a row describes (ranks, selects for, evaluates). One name in every file, so
+    /// the truth joins a ranking with `USING (target, alter)`.
     pub const TARGET: &str = "target";
+    /// The name [`TARGET`] had in `truth/closeness.parquet` before output format 2; readers
+    /// name it in the error that asks for the new one.
+    pub const OLD_EGO: &str = "ego";
     /// Rankings: the heuristic's command-line name.
     pub const HEURISTIC: &str = "heuristic";
     /// Rankings: 1-based rank within (target, heuristic).
@@ -202,10 +205,10 @@ pub fn group_members() -> SchemaRef {
     ])
 }
 
-/// `truth/closeness.parquet`: one row per directed tie (ego, alter).
+/// `truth/closeness.parquet`: one row per directed tie (target, alter).
 pub fn closeness() -> SchemaRef {
     schema(vec![
-        Field::new(col::EGO, DataType::Int64, false),
+        Field::new(col::TARGET, DataType::Int64, false),
         Field::new(col::ALTER, DataType::Int64, false),
         Field::new(col::LAYER, DataType::Int8, false),
         Field::new(col::RELATION, dictionary_type(), false),

@@ -65,6 +65,23 @@ pub enum IoError {
         /// The columns the file has.
         found: Vec<String>,
     },
+    /// A column has the name an older format gave it: the file was written for (or by) an
+    /// older tierank. Named apart from [`IoError::MissingColumn`] so the message can say
+    /// what the column is called now.
+    #[error(
+        "{}: column '{old}' is called '{new}' since tierank's output format 2 (one name per \
+         concept, docs/data-model.md \"Glossary\"); rename it in the file, or regenerate a \
+         generated dataset with `tierank generate`",
+        path.display()
+    )]
+    RenamedColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column's old name, found in the file.
+        old: String,
+        /// The name the contract now requires.
+        new: String,
+    },
     /// A column has a type that cannot be read as the contract's type.
     #[error("{}: column '{column}' has type {found}, expected {expected}", path.display())]
     WrongType {

@@ -17,11 +17,11 @@ use crate::columns::{
     i64_values,
 };
 
-/// Ground truth: one row per directed tie (ego, alter), in file order.
+/// Ground truth: one row per directed tie (target, alter), in file order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Truth {
     /// The person whose circle the row describes.
-    pub ego: Vec<i64>,
+    pub target: Vec<i64>,
     /// The friend.
     pub alter: Vec<i64>,
     /// Dunbar layer 1 (innermost) ..= 5, or 6 for other friends.
@@ -35,12 +35,12 @@ pub struct Truth {
 impl Truth {
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.ego.len()
+        self.target.len()
     }
 
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
-        self.ego.is_empty()
+        self.target.is_empty()
     }
 }
 
@@ -68,7 +68,7 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
         column,
         row0: 0,
     };
-    check_int(at(col::EGO), source.require(col::EGO)?)?;
+    check_int(at(col::TARGET), source.require_renamed(col::TARGET, col::OLD_EGO)?)?;
     check_int(at(col::ALTER), source.require(col::ALTER)?)?;
     let layer_type = source.require(col::LAYER)?;
     if !matches!(
@@ -82,7 +82,7 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
 
     let mut truth = Truth::default();
     let columns = [
-        col::EGO,
+        col::TARGET,
         col::ALTER,
         col::LAYER,
         col::RELATION,
@@ -94,10 +94,10 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
             column,
             row0,
         };
-        let ego = at(col::EGO);
+        let target = at(col::TARGET);
         truth
-            .ego
-            .extend_from_slice(&i64_values(ego, ego.of(batch)?)?);
+            .target
+            .extend_from_slice(&i64_values(target, target.of(batch)?)?);
         let alter = at(col::ALTER);
         truth
             .alter

@@ -12,11 +12,20 @@ use tierank_io::{IoError, read_truth, read_truth_evaders};
 use crate::common::write_columns;
 
 fn write_truth(dir: &std::path::Path, relations: [&str; 2], closeness: [f64; 2]) {
+    write_truth_named(dir, "target", relations, closeness);
+}
+
+fn write_truth_named(
+    dir: &std::path::Path,
+    target_column: &str,
+    relations: [&str; 2],
+    closeness: [f64; 2],
+) {
     let relation: DictionaryArray<Int8Type> = relations.into_iter().collect();
     write_columns(
         &dir.join("truth/closeness.parquet"),
         vec![
-            ("ego", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+            (target_column, Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
             ("alter", Arc::new(Int64Array::from(vec![2, 1]))),
             ("layer", Arc::new(Int8Array::from(vec![1, 6]))),
             ("relation", Arc::new(relation)),
@@ -34,13 +43,30 @@ fn absent_truth_is_none() {
     assert!(read_truth(dir.path()).unwrap().is_none());
 }
 
+/// A truth written before output format 2 calls the target `ego`: the error names the file,
+/// the old column and the new name (not just "missing column 'target'").
+#[test]
+fn the_old_ego_column_is_refused_with_its_new_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write_truth_named(dir.path(), "ego", ["partner", "acquaintance"], [0.9, 0.1]);
+    let err = read_truth(dir.path()).unwrap_err();
+    assert!(
+        matches!(&err, IoError::RenamedColumn { old, new, .. } if old == "ego" && new == "target"),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("closeness.parquet"), "{message}");
+    assert!(message.contains("'ego'") && message.contains("'target'"), "{message}");
+    assert!(err.is_bad_input());
+}
+
 #[test]
 fn reads_every_column() {
     let dir = tempfile::tempdir().unwrap();
     write_truth(dir.path(), ["partner", "acquaintance"], [0.9, 0.1]);
     let t = read_truth(dir.path()).unwrap().unwrap();
     assert_eq!(t.len(), 2);
-    assert_eq!(t.ego, vec![1, 2]);
+    assert_eq!(t.target, vec![1, 2]);
     assert_eq!(t.alter, vec![2, 1]);
     assert_eq!(t.layer, vec![1, 6]);
     assert_eq!(t.relation, vec![Relation::Partner, Relation::Acquaintance]);
