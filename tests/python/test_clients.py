@@ -54,7 +54,7 @@ PER_TARGET = [("target", ID, False), ("degree", ID, False), ("degree_bucket", ST
 AGREEMENT = [("heuristic_a", STR, False), ("heuristic_b", STR, False), ("k", I32, True),
              ("measure", STR, False), ("value", F64, False), ("ci_low", F64, True),
              ("ci_high", F64, True), ("targets", ID, False)]
-AUDIENCES = [("target", ID, False), ("person", ID, False), ("rank", I32, False),
+AUDIENCES = [("target", ID, False), ("alter", ID, False), ("rank", I32, False),
              ("score", F64, False), ("probability", F64, True), ("reason", STR, False)]
 EXPOSURE = [("target", ID, False), ("candidates", ID, False), ("selected", ID, False),
             ("expected_collateral", F64, True)]
@@ -393,10 +393,10 @@ def test_select_top_k_is_the_top_of_the_ranking(selection: Path, rankings: Path,
     targets = pd.read_parquet(workdir / "select_targets.parquet")["person_id"].tolist()
     assert len(targets) == SELECT_TARGETS
     audiences = con.sql(f"""
-        select target, person, rank, score from read_parquet({sql_path(selection / 'audiences.parquet')})
+        select target, alter, rank, score from read_parquet({sql_path(selection / 'audiences.parquet')})
     """).df()
     expected = con.sql(f"""
-        select target, alter as person, rank, score
+        select target, alter, rank, score
         from read_parquet({sql_path(rankings)})
         where heuristic = 'persistence' and rank <= {SELECT_K}
     """).df()

@@ -381,7 +381,7 @@ fn audience_rows(selection: &Selection) -> AudienceRows {
     for r in &selection.rows {
         rows.push(
             r.target,
-            r.person,
+            r.alter,
             i32::try_from(r.rank).unwrap_or(i32::MAX),
             r.score,
             r.probability,

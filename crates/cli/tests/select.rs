@@ -129,7 +129,7 @@ fn select_ok(targets: &Path, out: &Path, extra: &[&str]) -> String {
 #[derive(Debug, Clone, PartialEq)]
 struct Notice {
     target: i64,
-    person: i64,
+    alter: i64,
     rank: i32,
     score: f64,
     probability: Option<f64>,
@@ -139,8 +139,13 @@ struct Notice {
 fn read_audiences(out: &Path) -> Vec<Notice> {
     let mut rows = Vec::new();
     for b in batches(&out.join("audiences.parquet")) {
-        let target = b.column(0).as_primitive::<Int64Type>();
-        let person = b.column(1).as_primitive::<Int64Type>();
+        // By name: the analyst joins audiences to the truth and to rankings on
+        // (target, alter), so these are the names that must hold.
+        let target = b
+            .column_by_name("target")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let alter = b.column_by_name("alter").unwrap().as_primitive::<Int64Type>();
         let rank = b.column(2).as_primitive::<Int32Type>();
         let score = b.column(3).as_primitive::<Float64Type>();
         let probability = b.column(4).as_primitive::<Float64Type>();
@@ -149,7 +154,7 @@ fn read_audiences(out: &Path) -> Vec<Notice> {
         for i in 0..b.num_rows() {
             rows.push(Notice {
                 target: target.value(i),
-                person: person.value(i),
+                alter: alter.value(i),
                 rank: rank.value(i),
                 score: score.value(i),
                 probability: (!probability.is_null(i)).then(|| probability.value(i)),
@@ -289,7 +294,7 @@ fn every_policy_selects_within_its_rule() {
     for r in topk.iter().filter(|r| r.score >= 30.0) {
         assert!(
             rows.iter()
-                .any(|s| s.target == r.target && s.person == r.person)
+                .any(|s| s.target == r.target && s.alter == r.alter)
         );
     }
 
@@ -316,7 +321,7 @@ fn every_policy_selects_within_its_rule() {
     );
     let rows = read_audiences(&out);
     assert_eq!(rows.len(), 20);
-    let people: BTreeSet<i64> = rows.iter().map(|r| r.person).collect();
+    let people: BTreeSet<i64> = rows.iter().map(|r| r.alter).collect();
     assert_eq!(people.len(), rows.len(), "cap:1 notifies each person once");
 }
 
@@ -422,7 +427,7 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
         let rows = read_audiences(&out);
         let realised = rows
             .iter()
-            .filter(|r| !close.contains(&(r.target, r.person)))
+            .filter(|r| !close.contains(&(r.target, r.alter)))
             .count() as f64;
         let record = audit(&out);
         let predicted = record["counts"]["expected_collateral"].as_f64().unwrap();
@@ -541,7 +546,7 @@ fn excluded_people_are_never_selected() {
     let mut excluded: Vec<i64> = before
         .iter()
         .filter(|r| r.rank <= 2)
-        .map(|r| r.person)
+        .map(|r| r.alter)
         .collect();
     excluded.extend([1, 2]);
     let list = id_list(&dir.path().join("optout.csv"), &excluded);
@@ -563,7 +568,7 @@ fn excluded_people_are_never_selected() {
         let after = read_audiences(&out);
         assert!(!after.is_empty());
         assert!(
-            after.iter().all(|r| !excluded.contains(&r.person)),
+            after.iter().all(|r| !excluded.contains(&r.alter)),
             "an excluded person was selected"
         );
         // Top-k fills the freed places: still five per target.
@@ -597,7 +602,7 @@ fn a_header_less_opt_out_list_is_honoured() {
         .into_iter()
         .find(|r| r.rank == 1)
         .expect("the target has a friend")
-        .person;
+        .alter;
 
     let ex = dir.path().join("ex.csv");
     std::fs::write(&ex, format!("{first}\n")).unwrap();
@@ -607,7 +612,7 @@ fn a_header_less_opt_out_list_is_honoured() {
     select_ok(&one_target, &out, &extra);
     let after = read_audiences(&out);
     assert!(
-        after.iter().all(|r| r.person != first),
+        after.iter().all(|r| r.alter != first),
         "the opted-out person {first} was selected: {after:?}"
     );
     assert_eq!(audit(&out)["exclusion"]["listed"], 1);

@@ -65,7 +65,9 @@ pub mod col {
     /// `groups.parquet`: when the group was created.
     pub const CREATED_AT: &str = "created_at";
 
-    /// `truth/closeness.parquet` and rankings: the friend being described or ranked.
+    /// Truth, rankings and audiences: a friend of `target` (the one described, ranked, or
+    /// shown a notice). One name in every file, so an audience joins the truth on
+    /// `(target, alter)` to count the strangers it reached.
     pub const ALTER: &str = "alter";
     /// `truth/closeness.parquet`: Dunbar layer 1 (innermost) .. 5, or 6 for other friends.
     pub const LAYER: &str = "layer";
@@ -88,9 +90,7 @@ pub mod col {
     /// Rankings: the heuristic's score (higher is closer).
     pub const SCORE: &str = "score";
 
-    /// Audiences: the person shown a notice about `target`.
-    pub const PERSON: &str = "person";
-    /// Audiences: the calibrated probability that `person` is close to `target` (null when
+    /// Audiences: the calibrated probability that `alter` is close to `target` (null when
     /// no calibration was given).
     pub const PROBABILITY: &str = "probability";
     /// Audiences: the main evidence for the selection (a channel name, or `structure`).
@@ -227,14 +227,14 @@ pub fn rankings() -> SchemaRef {
     ])
 }
 
-/// Output of `tierank select`: one row per notice, `person` is shown a notice about `target`.
+/// Output of `tierank select`: one row per notice, `alter` is shown a notice about `target`.
 ///
 /// Rows are sorted by (target input order, rank); `rank` counts the target's selected people
 /// only, so a gap never reveals that someone above was withheld.
 pub fn audiences() -> SchemaRef {
     schema(vec![
         Field::new(col::TARGET, DataType::Int64, false),
-        Field::new(col::PERSON, DataType::Int64, false),
+        Field::new(col::ALTER, DataType::Int64, false),
         Field::new(col::RANK, DataType::Int32, false),
         Field::new(col::SCORE, DataType::Float64, false),
         Field::new(col::PROBABILITY, DataType::Float64, true),

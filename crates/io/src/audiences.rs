@@ -19,13 +19,13 @@ use crate::table::{Dictionary, check_lengths, write_batches};
 
 /// Rows of `audiences.parquet`, column by column (all columns the same length).
 ///
-/// One row per notice: `person` is shown a notice about `target`.
+/// One row per notice: `alter` is shown a notice about `target`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AudienceRows {
     /// The target's person id.
     pub target: Vec<i64>,
-    /// The person shown the notice.
-    pub person: Vec<i64>,
+    /// The friend shown the notice.
+    pub alter: Vec<i64>,
     /// 1-based position among the target's selected people.
     pub rank: Vec<i32>,
     /// The heuristic's score.
@@ -52,14 +52,14 @@ impl AudienceRows {
     pub fn push(
         &mut self,
         target: i64,
-        person: i64,
+        alter: i64,
         rank: i32,
         score: f64,
         probability: Option<f64>,
         reason: &str,
     ) {
         self.target.push(target);
-        self.person.push(person);
+        self.alter.push(alter);
         self.rank.push(rank);
         self.score.push(score);
         self.probability.push(probability);
@@ -121,10 +121,10 @@ impl ExposureRows {
 pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError> {
     check_lengths(
         "audiences",
-        &["target", "person", "rank", "score", "probability", "reason"],
+        &["target", "alter", "rank", "score", "probability", "reason"],
         &[
             rows.target.len(),
-            rows.person.len(),
+            rows.alter.len(),
             rows.rank.len(),
             rows.score.len(),
             rows.probability.len(),
@@ -135,7 +135,7 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
     write_batches(path, schema::audiences(), rows.len(), |range| {
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())),
-            Arc::new(Int64Array::from(rows.person[range.clone()].to_vec())),
+            Arc::new(Int64Array::from(rows.alter[range.clone()].to_vec())),
             Arc::new(Int32Array::from(rows.rank[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.score[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.probability[range.clone()].to_vec())),

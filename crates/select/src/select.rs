@@ -45,13 +45,13 @@ impl std::fmt::Debug for SelectOptions<'_> {
     }
 }
 
-/// One notice: `person` is shown a notice about `target`.
+/// One notice: `alter` (a friend of `target`) is shown a notice about `target`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AudienceRow {
     /// The target's person id.
     pub target: PersonId,
-    /// The selected friend's person id.
-    pub person: PersonId,
+    /// The selected friend's person id (the `alter` of the truth and of rankings).
+    pub alter: PersonId,
     /// Position among this target's selected people by descending score, from 1 (ties by
     /// person id). Counted among the selected only, so a gap never reveals that someone
     /// above was withheld.
@@ -355,7 +355,7 @@ impl Context<'_> {
             return Err(SelectError::NonFiniteScore {
                 heuristic: name(),
                 target: graph.person(t),
-                person: graph.person(friends[i]),
+                alter: graph.person(friends[i]),
                 score: out[i],
             });
         }
@@ -386,7 +386,7 @@ impl Context<'_> {
                 if !(0.0..=1.0).contains(&p) {
                     return Err(SelectError::InvalidProbability {
                         target: graph.person(t),
-                        person: graph.person(friends[i]),
+                        alter: graph.person(friends[i]),
                         score: out[i],
                         probability: p,
                     });
@@ -560,7 +560,7 @@ fn assemble(
             reached.push(c.node);
             rows.push(AudienceRow {
                 target: graph.person(t),
-                person: graph.person(c.node),
+                alter: graph.person(c.node),
                 rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
                 score: c.score,
                 probability: c.probability,

@@ -45,7 +45,7 @@ fn run(g: &Graph, targets: &[i64], policy: &str, opts: &SelectOptions<'_>) -> Se
 }
 
 fn picked(s: &Selection) -> Vec<(i64, i64)> {
-    s.rows.iter().map(|r| (r.target, r.person)).collect()
+    s.rows.iter().map(|r| (r.target, r.alter)).collect()
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn reason_is_the_top_weighted_channel() {
     let reasons: Vec<(i64, &str)> = s
         .rows
         .iter()
-        .map(|r| (r.person, r.reason.as_str()))
+        .map(|r| (r.alter, r.reason.as_str()))
         .collect();
     assert_eq!(
         reasons,
@@ -207,7 +207,7 @@ fn reason_is_the_top_weighted_channel() {
     let mut heavy_likes = HeuristicConfig::default();
     heavy_likes.channel_weights[Like.index()] = 1.0;
     let s = run(&g, &[1], "top-k:2", &options(&heavy_likes));
-    assert_eq!(s.rows[1].person, 3);
+    assert_eq!(s.rows[1].alter, 3);
     assert_eq!(s.rows[1].reason, "like");
 }
 
