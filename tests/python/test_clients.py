@@ -54,7 +54,7 @@ PER_TARGET = [("target", ID, False), ("degree", ID, False), ("degree_bucket", ST
 AGREEMENT = [("heuristic_a", STR, False), ("heuristic_b", STR, False), ("k", I32, True),
              ("measure", STR, False), ("value", F64, False), ("ci_low", F64, True),
              ("ci_high", F64, True), ("targets", ID, False)]
-AUDIENCES = [("target", ID, False), ("alter", ID, False), ("rank", I32, False),
+AUDIENCES = [("target", ID, False), ("alter", ID, False), ("selection_rank", I32, False),
              ("score", F64, False), ("probability", F64, True), ("reason", STR, False)]
 EXPOSURE = [("target", ID, False), ("candidates", ID, False), ("selected", ID, False),
             ("expected_collateral", F64, True)]
@@ -393,17 +393,17 @@ def test_select_top_k_is_the_top_of_the_ranking(selection: Path, rankings: Path,
     targets = pd.read_parquet(workdir / "select_targets.parquet")["person_id"].tolist()
     assert len(targets) == SELECT_TARGETS
     audiences = con.sql(f"""
-        select target, alter, rank, score from read_parquet({sql_path(selection / 'audiences.parquet')})
+        select target, alter, selection_rank, score from read_parquet({sql_path(selection / 'audiences.parquet')})
     """).df()
     expected = con.sql(f"""
-        select target, alter, rank, score
+        select target, alter, rank as selection_rank, score
         from read_parquet({sql_path(rankings)})
         where heuristic = 'persistence' and rank <= {SELECT_K}
     """).df()
     expected = expected[expected["target"].isin(targets)]
     # Audiences come in target input order, then rank.
     expected["order"] = expected["target"].map({t: i for i, t in enumerate(targets)})
-    expected = expected.sort_values(["order", "rank"]).drop(columns="order")
+    expected = expected.sort_values(["order", "selection_rank"]).drop(columns="order")
     pd.testing.assert_frame_equal(audiences.reset_index(drop=True),
                                   expected.reset_index(drop=True), check_dtype=False)
     exposure = pd.read_parquet(selection / "exposure.parquet")

@@ -382,7 +382,7 @@ fn audience_rows(selection: &Selection) -> AudienceRows {
         rows.push(
             r.target,
             r.alter,
-            i32::try_from(r.rank).unwrap_or(i32::MAX),
+            i32::try_from(r.selection_rank).unwrap_or(i32::MAX),
             r.score,
             r.probability,
             &r.reason,

@@ -130,7 +130,7 @@ fn select_ok(targets: &Path, out: &Path, extra: &[&str]) -> String {
 struct Notice {
     target: i64,
     alter: i64,
-    rank: i32,
+    selection_rank: i32,
     score: f64,
     probability: Option<f64>,
     reason: String,
@@ -146,7 +146,10 @@ fn read_audiences(out: &Path) -> Vec<Notice> {
             .unwrap()
             .as_primitive::<Int64Type>();
         let alter = b.column_by_name("alter").unwrap().as_primitive::<Int64Type>();
-        let rank = b.column(2).as_primitive::<Int32Type>();
+        let selection_rank = b
+            .column_by_name("selection_rank")
+            .unwrap()
+            .as_primitive::<Int32Type>();
         let score = b.column(3).as_primitive::<Float64Type>();
         let probability = b.column(4).as_primitive::<Float64Type>();
         let reason = b.column(5).as_dictionary::<Int8Type>();
@@ -155,7 +158,7 @@ fn read_audiences(out: &Path) -> Vec<Notice> {
             rows.push(Notice {
                 target: target.value(i),
                 alter: alter.value(i),
-                rank: rank.value(i),
+                selection_rank: selection_rank.value(i),
                 score: score.value(i),
                 probability: (!probability.is_null(i)).then(|| probability.value(i)),
                 reason: values.value(reason.keys().value(i) as usize).to_owned(),
@@ -232,7 +235,7 @@ fn every_policy_selects_within_its_rule() {
     assert_eq!(per_target.len(), 8, "every target has friends");
     for picks in per_target.values() {
         assert_eq!(
-            picks.iter().map(|r| r.rank).collect::<Vec<_>>(),
+            picks.iter().map(|r| r.selection_rank).collect::<Vec<_>>(),
             vec![1, 2, 3]
         );
         assert!(picks.windows(2).all(|w| w[0].score >= w[1].score));
@@ -545,7 +548,7 @@ fn excluded_people_are_never_selected() {
     // Everyone ranked first or second, plus two ids that are in no dataset.
     let mut excluded: Vec<i64> = before
         .iter()
-        .filter(|r| r.rank <= 2)
+        .filter(|r| r.selection_rank <= 2)
         .map(|r| r.alter)
         .collect();
     excluded.extend([1, 2]);
@@ -600,7 +603,7 @@ fn a_header_less_opt_out_list_is_honoured() {
     select_ok(&one_target, &base, &args);
     let first = read_audiences(&base)
         .into_iter()
-        .find(|r| r.rank == 1)
+        .find(|r| r.selection_rank == 1)
         .expect("the target has a friend")
         .alter;
 

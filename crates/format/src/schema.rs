@@ -90,6 +90,10 @@ pub mod col {
     /// Rankings: the heuristic's score (higher is closer).
     pub const SCORE: &str = "score";
 
+    /// Audiences: 1-based position among the target's *selected* friends by descending score.
+    /// Not a ranking's `rank` (among all friends): they differ when someone above was withheld
+    /// (opt-out, evidence filter), so the two never share a name.
+    pub const SELECTION_RANK: &str = "selection_rank";
     /// Audiences: the calibrated probability that `alter` is close to `target` (null when
     /// no calibration was given).
     pub const PROBABILITY: &str = "probability";
@@ -229,13 +233,13 @@ pub fn rankings() -> SchemaRef {
 
 /// Output of `tierank select`: one row per notice, `alter` is shown a notice about `target`.
 ///
-/// Rows are sorted by (target input order, rank); `rank` counts the target's selected people
-/// only, so a gap never reveals that someone above was withheld.
+/// Rows are sorted by (target input order, selection_rank); `selection_rank` counts the
+/// target's selected people only, so a gap never reveals that someone above was withheld.
 pub fn audiences() -> SchemaRef {
     schema(vec![
         Field::new(col::TARGET, DataType::Int64, false),
         Field::new(col::ALTER, DataType::Int64, false),
-        Field::new(col::RANK, DataType::Int32, false),
+        Field::new(col::SELECTION_RANK, DataType::Int32, false),
         Field::new(col::SCORE, DataType::Float64, false),
         Field::new(col::PROBABILITY, DataType::Float64, true),
         Field::new(col::REASON, dictionary_type(), false),

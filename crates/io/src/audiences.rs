@@ -27,7 +27,7 @@ pub struct AudienceRows {
     /// The friend shown the notice.
     pub alter: Vec<i64>,
     /// 1-based position among the target's selected people.
-    pub rank: Vec<i32>,
+    pub selection_rank: Vec<i32>,
     /// The heuristic's score.
     pub score: Vec<f64>,
     /// The calibrated probability of closeness, `None` when uncalibrated.
@@ -53,14 +53,14 @@ impl AudienceRows {
         &mut self,
         target: i64,
         alter: i64,
-        rank: i32,
+        selection_rank: i32,
         score: f64,
         probability: Option<f64>,
         reason: &str,
     ) {
         self.target.push(target);
         self.alter.push(alter);
-        self.rank.push(rank);
+        self.selection_rank.push(selection_rank);
         self.score.push(score);
         self.probability.push(probability);
         self.reason.push(reason.to_owned());
@@ -121,11 +121,11 @@ impl ExposureRows {
 pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError> {
     check_lengths(
         "audiences",
-        &["target", "alter", "rank", "score", "probability", "reason"],
+        &["target", "alter", "selection_rank", "score", "probability", "reason"],
         &[
             rows.target.len(),
             rows.alter.len(),
-            rows.rank.len(),
+            rows.selection_rank.len(),
             rows.score.len(),
             rows.probability.len(),
             rows.reason.len(),
@@ -136,7 +136,7 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())),
             Arc::new(Int64Array::from(rows.alter[range.clone()].to_vec())),
-            Arc::new(Int32Array::from(rows.rank[range.clone()].to_vec())),
+            Arc::new(Int32Array::from(rows.selection_rank[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.score[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.probability[range.clone()].to_vec())),
             reason.column(&rows.reason[range])?,

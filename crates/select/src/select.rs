@@ -54,8 +54,9 @@ pub struct AudienceRow {
     pub alter: PersonId,
     /// Position among this target's selected people by descending score, from 1 (ties by
     /// person id). Counted among the selected only, so a gap never reveals that someone
-    /// above was withheld.
-    pub rank: u32,
+    /// above was withheld. Named apart from a ranking's `rank` (among all friends), which
+    /// it equals only when nobody above was withheld.
+    pub selection_rank: u32,
     /// The heuristic's score.
     pub score: f64,
     /// The calibrated probability of closeness, when a calibration was given.
@@ -561,7 +562,7 @@ fn assemble(
             rows.push(AudienceRow {
                 target: graph.person(t),
                 alter: graph.person(c.node),
-                rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                selection_rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
                 score: c.score,
                 probability: c.probability,
                 reason: reason(graph, opts.config, t, c.node).to_owned(),

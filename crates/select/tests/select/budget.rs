@@ -50,7 +50,7 @@ fn budget_ranks_within_target_by_score() {
         .rows
         .iter()
         .filter(|r| r.target == 1)
-        .map(|r| (r.alter, r.rank))
+        .map(|r| (r.alter, r.selection_rank))
         .collect();
     assert_eq!(t1, vec![(2, 1), (3, 2)]);
 }

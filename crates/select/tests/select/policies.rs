@@ -54,7 +54,7 @@ fn top_k_takes_highest_scores_ties_by_person_id() {
     let config = HeuristicConfig::default();
     let s = run(&g, &[1], "top-k:3", &options(&config));
     assert_eq!(picked(&s), vec![(1, 2), (1, 3), (1, 4)]);
-    let ranks: Vec<u32> = s.rows.iter().map(|r| r.rank).collect();
+    let ranks: Vec<u32> = s.rows.iter().map(|r| r.selection_rank).collect();
     assert_eq!(ranks, vec![1, 2, 3]);
     let scores: Vec<f64> = s.rows.iter().map(|r| r.score).collect();
     assert_eq!(scores, vec![18.0, 8.0, 2.0]);
