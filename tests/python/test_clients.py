@@ -47,16 +47,16 @@ RANKINGS = [("target", ID, False), ("heuristic", STR, False), ("rank", I32, Fals
             ("alter", ID, False), ("score", F64, False)]
 METRICS = [("heuristic", STR, False), ("k", I32, True), ("metric", STR, False),
            ("value", F64, False), ("ci_low", F64, True), ("ci_high", F64, True),
-           ("stratum", STR, False), ("targets", ID, False)]
+           ("stratum", STR, False), ("num_targets", ID, False)]
 PER_TARGET = [("target", ID, False), ("degree", ID, False), ("degree_bucket", STR, False),
               ("heuristic", STR, False), ("k", I32, True), ("metric", STR, False),
               ("stratum", STR, False), ("value", F64, False)]
 AGREEMENT = [("heuristic_a", STR, False), ("heuristic_b", STR, False), ("k", I32, True),
              ("measure", STR, False), ("value", F64, False), ("ci_low", F64, True),
-             ("ci_high", F64, True), ("targets", ID, False)]
+             ("ci_high", F64, True), ("num_targets", ID, False)]
 AUDIENCES = [("target", ID, False), ("alter", ID, False), ("selection_rank", I32, False),
              ("score", F64, False), ("probability", F64, True), ("reason", STR, False)]
-EXPOSURE = [("target", ID, False), ("candidates", ID, False), ("selected", ID, False),
+EXPOSURE = [("target", ID, False), ("num_candidates", ID, False), ("num_selected", ID, False),
             ("expected_collateral", F64, True)]
 
 
@@ -409,9 +409,9 @@ def test_select_top_k_is_the_top_of_the_ranking(selection: Path, rankings: Path,
     exposure = pd.read_parquet(selection / "exposure.parquet")
     assert exposure["target"].tolist() == targets
     degree = degrees(con, dataset).set_index("person_id")["degree"]
-    assert (exposure["candidates"] == exposure["target"].map(degree)).all()
+    assert (exposure["num_candidates"] == exposure["target"].map(degree)).all()
     notices = audiences.groupby("target").size()
-    assert (exposure["selected"] == exposure["target"].map(notices)).all()
+    assert (exposure["num_selected"] == exposure["target"].map(notices)).all()
     assert exposure["expected_collateral"].isna().all(), "no calibration was given"
 
 
@@ -490,7 +490,7 @@ def test_precision_recomputed_from_rankings_equals_the_rust_figure(
     row = metrics[(metrics["heuristic"] == heuristic) & (metrics["k"] == k)
                   & (metrics["metric"] == "precision") & (metrics["stratum"] == "all")]
     assert len(row) == 1, f"{len(row)} rows of precision@{k} for {heuristic}, stratum all"
-    assert row["targets"].iloc[0] == len(mine), "the evaluated targets are the ranked ones"
+    assert row["num_targets"].iloc[0] == len(mine), "the evaluated targets are the ranked ones"
     assert abs(row["value"].iloc[0] - mine["precision"].mean()) < 1e-9
     # The per-target values behind the mean agree one by one.
     per_target = pd.read_parquet(report / "per_target.parquet")

@@ -686,7 +686,7 @@ fn write_tables(
         agreement.value.push(a.value);
         agreement.ci_low.push(a.ci_low);
         agreement.ci_high.push(a.ci_high);
-        agreement.targets.push(a.targets as i64);
+        agreement.num_targets.push(a.targets as i64);
     }
     write_agreement(&dir.join("agreement.parquet"), &agreement).map_err(io_error)?;
 

@@ -529,7 +529,7 @@ fn evaders_and_non_evaders_are_reported_apart() {
         strings(&m, "metric"),
         strings(&m, "stratum"),
     );
-    let targets = ints(&m, "targets");
+    let targets = ints(&m, "num_targets");
     let count = |s: &str| {
         (0..h.len())
             .find(|&i| {

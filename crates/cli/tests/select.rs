@@ -168,13 +168,22 @@ fn read_audiences(out: &Path) -> Vec<Notice> {
     rows
 }
 
-/// (target, candidates, selected, expected_collateral) per row of exposure.parquet.
+/// (target, num_candidates, num_selected, expected_collateral) per row of exposure.parquet,
+/// read by name.
 fn read_exposure(out: &Path) -> Vec<(i64, i64, i64, Option<f64>)> {
     let mut rows = Vec::new();
     for b in batches(&out.join("exposure.parquet")) {
-        let c = |i: usize| b.column(i).as_primitive::<Int64Type>().clone();
-        let (t, n, s) = (c(0), c(1), c(2));
-        let e = b.column(3).as_primitive::<Float64Type>();
+        let c = |name: &str| {
+            b.column_by_name(name)
+                .unwrap_or_else(|| panic!("exposure.parquet has no column {name}"))
+                .as_primitive::<Int64Type>()
+                .clone()
+        };
+        let (t, n, s) = (c("target"), c("num_candidates"), c("num_selected"));
+        let e = b
+            .column_by_name("expected_collateral")
+            .unwrap()
+            .as_primitive::<Float64Type>();
         for i in 0..b.num_rows() {
             rows.push((
                 t.value(i),
@@ -198,7 +207,7 @@ fn calibration_file(path: &Path, heuristic: &str) -> PathBuf {
         format: tierank_eval::CALIBRATION_FORMAT,
         heuristic: heuristic.to_owned(),
         relevant_layer: 3,
-        targets: 100,
+        num_targets: 100,
         bands: vec![tierank_eval::RankBand {
             min_degree: None,
             first_rank: 1,

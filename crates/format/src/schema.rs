@@ -100,9 +100,9 @@ pub mod col {
     /// Audiences: the main evidence for the selection (a channel name, or `structure`).
     pub const REASON: &str = "reason";
     /// Exposure: the target's friends in the dataset, before opt-outs and evidence filters.
-    pub const CANDIDATES: &str = "candidates";
+    pub const NUM_CANDIDATES: &str = "num_candidates";
     /// Exposure: notices sent about the target.
-    pub const SELECTED: &str = "selected";
+    pub const NUM_SELECTED: &str = "num_selected";
     /// Exposure: `Σ (1 − p)` over the target's selected people (null when uncalibrated).
     pub const EXPECTED_COLLATERAL: &str = "expected_collateral";
 
@@ -118,8 +118,9 @@ pub mod col {
     pub const CI_LOW: &str = "ci_low";
     /// Compare outputs: upper end of the bootstrap confidence interval.
     pub const CI_HIGH: &str = "ci_high";
-    /// Compare outputs: number of targets that entered a mean.
-    pub const TARGETS: &str = "targets";
+    /// Compare outputs: number of targets that entered a mean. A count, so `num_`: never
+    /// confused with the id column `target`.
+    pub const NUM_TARGETS: &str = "num_targets";
     /// Compare outputs: the target's number of friends.
     pub const DEGREE: &str = "degree";
     /// Compare outputs: the target's degree bucket (`1-9`, `10-49`, ...).
@@ -252,8 +253,8 @@ pub fn audiences() -> SchemaRef {
 pub fn exposure() -> SchemaRef {
     schema(vec![
         Field::new(col::TARGET, DataType::Int64, false),
-        Field::new(col::CANDIDATES, DataType::Int64, false),
-        Field::new(col::SELECTED, DataType::Int64, false),
+        Field::new(col::NUM_CANDIDATES, DataType::Int64, false),
+        Field::new(col::NUM_SELECTED, DataType::Int64, false),
         Field::new(col::EXPECTED_COLLATERAL, DataType::Float64, true),
     ])
 }
@@ -269,7 +270,7 @@ pub fn metrics() -> SchemaRef {
         Field::new(col::CI_LOW, DataType::Float64, true),
         Field::new(col::CI_HIGH, DataType::Float64, true),
         Field::new(col::STRATUM, dictionary_type(), false),
-        Field::new(col::TARGETS, DataType::Int64, false),
+        Field::new(col::NUM_TARGETS, DataType::Int64, false),
     ])
 }
 
@@ -299,6 +300,6 @@ pub fn agreement() -> SchemaRef {
         Field::new(col::VALUE, DataType::Float64, false),
         Field::new(col::CI_LOW, DataType::Float64, true),
         Field::new(col::CI_HIGH, DataType::Float64, true),
-        Field::new(col::TARGETS, DataType::Int64, false),
+        Field::new(col::NUM_TARGETS, DataType::Int64, false),
     ])
 }

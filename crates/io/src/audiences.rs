@@ -76,9 +76,9 @@ pub struct ExposureRows {
     pub target: Vec<i64>,
     /// The target's friends in the dataset: everyone who could have been shown a notice
     /// before opt-outs and evidence filters.
-    pub candidates: Vec<i64>,
+    pub num_candidates: Vec<i64>,
     /// Notices sent about the target.
-    pub selected: Vec<i64>,
+    pub num_selected: Vec<i64>,
     /// `Σ (1 − p)` over the target's selected people, `None` when uncalibrated.
     pub expected_collateral: Vec<Option<f64>>,
 }
@@ -98,13 +98,13 @@ impl ExposureRows {
     pub fn push(
         &mut self,
         target: i64,
-        candidates: i64,
-        selected: i64,
+        num_candidates: i64,
+        num_selected: i64,
         expected_collateral: Option<f64>,
     ) {
         self.target.push(target);
-        self.candidates.push(candidates);
-        self.selected.push(selected);
+        self.num_candidates.push(num_candidates);
+        self.num_selected.push(num_selected);
         self.expected_collateral.push(expected_collateral);
     }
 }
@@ -153,19 +153,19 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
 pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> {
     check_lengths(
         "exposure",
-        &["target", "candidates", "selected", "expected_collateral"],
+        &["target", "num_candidates", "num_selected", "expected_collateral"],
         &[
             rows.target.len(),
-            rows.candidates.len(),
-            rows.selected.len(),
+            rows.num_candidates.len(),
+            rows.num_selected.len(),
             rows.expected_collateral.len(),
         ],
     )?;
     write_batches(path, schema::exposure(), rows.len(), |range| {
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())) as ArrayRef,
-            Arc::new(Int64Array::from(rows.candidates[range.clone()].to_vec())),
-            Arc::new(Int64Array::from(rows.selected[range.clone()].to_vec())),
+            Arc::new(Int64Array::from(rows.num_candidates[range.clone()].to_vec())),
+            Arc::new(Int64Array::from(rows.num_selected[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.expected_collateral[range].to_vec())),
         ])
     })?;

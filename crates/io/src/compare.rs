@@ -33,7 +33,7 @@ pub struct MetricsRows {
     /// Stratum (`all`, `degree:10-49`, ...).
     pub stratum: Vec<String>,
     /// Targets that entered the mean.
-    pub targets: Vec<i64>,
+    pub num_targets: Vec<i64>,
 }
 
 impl MetricsRows {
@@ -57,7 +57,7 @@ impl MetricsRows {
         value: f64,
         ci: Option<(f64, f64)>,
         stratum: &str,
-        targets: i64,
+        num_targets: i64,
     ) {
         self.heuristic.push(heuristic.to_owned());
         self.k.push(k);
@@ -66,7 +66,7 @@ impl MetricsRows {
         self.ci_low.push(ci.map(|c| c.0));
         self.ci_high.push(ci.map(|c| c.1));
         self.stratum.push(stratum.to_owned());
-        self.targets.push(targets);
+        self.num_targets.push(num_targets);
     }
 }
 
@@ -121,7 +121,7 @@ pub struct AgreementRows {
     /// Upper end of the bootstrap interval.
     pub ci_high: Vec<Option<f64>>,
     /// Targets that entered the mean.
-    pub targets: Vec<i64>,
+    pub num_targets: Vec<i64>,
 }
 
 impl AgreementRows {
@@ -153,7 +153,7 @@ pub fn write_metrics(path: &Path, rows: &MetricsRows) -> Result<u64, IoError> {
             "ci_low",
             "ci_high",
             "stratum",
-            "targets",
+            "num_targets",
         ],
         &[
             rows.heuristic.len(),
@@ -163,7 +163,7 @@ pub fn write_metrics(path: &Path, rows: &MetricsRows) -> Result<u64, IoError> {
             rows.ci_low.len(),
             rows.ci_high.len(),
             rows.stratum.len(),
-            rows.targets.len(),
+            rows.num_targets.len(),
         ],
     )?;
     let heuristic = Dictionary::new("metrics", "heuristic", &rows.heuristic)?;
@@ -178,7 +178,7 @@ pub fn write_metrics(path: &Path, rows: &MetricsRows) -> Result<u64, IoError> {
             Arc::new(Float64Array::from(rows.ci_low[r.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.ci_high[r.clone()].to_vec())),
             stratum.column(&rows.stratum[r.clone()])?,
-            Arc::new(Int64Array::from(rows.targets[r].to_vec())),
+            Arc::new(Int64Array::from(rows.num_targets[r].to_vec())),
         ])
     })?;
     Ok(rows.len() as u64)
@@ -246,7 +246,7 @@ pub fn write_agreement(path: &Path, rows: &AgreementRows) -> Result<u64, IoError
             "value",
             "ci_low",
             "ci_high",
-            "targets",
+            "num_targets",
         ],
         &[
             rows.heuristic_a.len(),
@@ -256,7 +256,7 @@ pub fn write_agreement(path: &Path, rows: &AgreementRows) -> Result<u64, IoError
             rows.value.len(),
             rows.ci_low.len(),
             rows.ci_high.len(),
-            rows.targets.len(),
+            rows.num_targets.len(),
         ],
     )?;
     let a = Dictionary::new("agreement", "heuristic_a", &rows.heuristic_a)?;
@@ -271,7 +271,7 @@ pub fn write_agreement(path: &Path, rows: &AgreementRows) -> Result<u64, IoError
             Arc::new(Float64Array::from(rows.value[r.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.ci_low[r.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.ci_high[r.clone()].to_vec())),
-            Arc::new(Int64Array::from(rows.targets[r].to_vec())),
+            Arc::new(Int64Array::from(rows.num_targets[r].to_vec())),
         ])
     })?;
     Ok(rows.len() as u64)
