@@ -668,7 +668,9 @@ fn write_tables(
         let t = &e.targets[r.target];
         per.target.push(t.person);
         per.degree.push(t.degree as i64);
-        per.degree_bucket.push(t.bucket.to_string());
+        // Spelled as the stratum (`degree:10-49`), so per_target.degree_bucket joins
+        // metrics.stratum without string surgery.
+        per.degree_bucket.push(Stratum::Degree(t.bucket).to_string());
         per.heuristic.push(e.heuristics[r.heuristic].clone());
         per.k.push(r.k.map(|k| k as i32));
         per.metric.push(r.metric.as_str().to_owned());
@@ -813,7 +815,7 @@ fn manifest(
             "calibration": calibration.map(|c| json!({"file": "calibration.json", "heuristic": c.heuristic})),
         },
         "sample_buckets": sample.buckets.iter().map(|b| json!({
-            "bucket": b.bucket.to_string(), "population": b.population, "sampled": b.sampled,
+            "bucket": Stratum::Degree(b.bucket).to_string(), "population": b.population, "sampled": b.sampled,
         })).collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&value).map_err(ApiError::other)?;

@@ -265,8 +265,55 @@ fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
     ] {
         assert!(oracle >= metrics[&(h.into(), Some(15), "ndcg".into(), "all".into())]);
     }
+    degree_buckets_join_the_strata(&out);
 
     check_report(&std::fs::read_to_string(out.join("report.html")).unwrap());
+}
+
+/// An analyst's join: per_target's `degree_bucket` equals metrics' `stratum` of that bucket
+/// (one spelling), and the per-target values of each bucket give that stratum's mean and
+/// `num_targets`.
+fn degree_buckets_join_the_strata(out: &Path) {
+    let p = read(&out.join("per_target.parquet"));
+    let (target, bucket, heuristic, k, metric, stratum, value) = (
+        ints(&p, "target"),
+        strings(&p, "degree_bucket"),
+        strings(&p, "heuristic"),
+        opt_k(&p),
+        strings(&p, "metric"),
+        strings(&p, "stratum"),
+        floats(&p, "value"),
+    );
+    let mut by_bucket: BTreeMap<String, (Vec<i64>, f64)> = BTreeMap::new();
+    for i in 0..p.num_rows() {
+        if heuristic[i] == "volume"
+            && k[i] == Some(5)
+            && metric[i] == "precision"
+            && stratum[i] == "all"
+        {
+            let e = by_bucket.entry(bucket[i].clone()).or_default();
+            e.0.push(target[i]);
+            e.1 += value[i];
+        }
+    }
+    assert!(by_bucket.len() >= 2, "{:?}", by_bucket.keys());
+    let m = read(&out.join("metrics.parquet"));
+    let (mh, mk, mm, ms, mv, mn) = (
+        strings(&m, "heuristic"),
+        opt_k(&m),
+        strings(&m, "metric"),
+        strings(&m, "stratum"),
+        floats(&m, "value"),
+        ints(&m, "num_targets"),
+    );
+    for (bucket, (targets, sum)) in &by_bucket {
+        let row = (0..m.num_rows())
+            .find(|&i| mh[i] == "volume" && mk[i] == Some(5) && mm[i] == "precision" && &ms[i] == bucket)
+            .unwrap_or_else(|| panic!("per_target's degree_bucket {bucket} is no stratum of metrics"));
+        assert_eq!(mn[row], targets.len() as i64, "{bucket}");
+        let mean = sum / targets.len() as f64;
+        assert!((mv[row] - mean).abs() < 1e-12, "{bucket}: {} vs {mean}", mv[row]);
+    }
 }
 
 /// The report is one self-contained page: every `<svg>` closed, no fetched resource, no NaN

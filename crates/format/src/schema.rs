@@ -123,7 +123,8 @@ pub mod col {
     pub const NUM_TARGETS: &str = "num_targets";
     /// Compare outputs: the target's number of friends.
     pub const DEGREE: &str = "degree";
-    /// Compare outputs: the target's degree bucket (`1-9`, `10-49`, ...).
+    /// Compare outputs: the target's degree bucket, spelled as its stratum (`degree:1-9`,
+    /// `degree:10-49`, ...) so that it equals `metrics.stratum` for that bucket.
     pub const DEGREE_BUCKET: &str = "degree_bucket";
     /// Compare outputs: the first heuristic of an agreement pair.
     pub const HEURISTIC_A: &str = "heuristic_a";
