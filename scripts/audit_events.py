@@ -63,7 +63,7 @@ def main() -> int:
         "value",
         "group_id",
     )
-    truth = pl.read_parquet(root / "truth" / "closeness.parquet").with_columns(
+    truth = pl.read_parquet(root / "truth_closeness.parquet").with_columns(
         pl.col("relation").cast(pl.Utf8)
     )
     direct = ev.filter(pl.col("group_id").is_null()).collect()

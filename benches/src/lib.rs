@@ -241,7 +241,7 @@ pub fn sample(graph: &Graph) -> Result<Vec<NodeId>, FixtureError> {
     )?)
 }
 
-/// The planted ground truth of a cached dataset (`truth/closeness.parquet`), for the
+/// The planted ground truth of a cached dataset (`truth_closeness.parquet`), for the
 /// comparison and selection benches.
 ///
 /// # Errors

@@ -4,7 +4,7 @@
 The 34 members are people 1..34 (networkx node index + 1). `ties.parquet` holds the 78
 friendships WITHOUT their weights (topology only, `formed_at` null), so the heuristics see
 only the structure. Zachary's weights (the number of contexts in which two members
-interacted, 1..7) become the ground truth `truth/closeness.parquet`, one row per directed tie:
+interacted, 1..7) become the ground truth `truth_closeness.parquet`, one row per directed tie:
 
 - closeness = weight / (largest weight among the target's ties), in (0, 1];
 - layers per target from the weight rank (ties of equal weight broken by ascending alter id):
@@ -43,7 +43,6 @@ def dictionary(values):
 
 
 def write(table, path):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     pq.write_table(table, path, compression="zstd")
 
 
@@ -53,6 +52,7 @@ def sha256(path):
 
 
 def main(out):
+    os.makedirs(out, exist_ok=True)
     g = nx.karate_club_graph()
     edges = sorted((min(u, v) + 1, max(u, v) + 1, d["weight"]) for u, v, d in g.edges(data=True))
     ties = pa.table({
@@ -84,10 +84,10 @@ def main(out):
         "relation": dictionary(relation),
         "closeness": pa.array(closeness, pa.float64()),
     })
-    write(truth, os.path.join(out, "truth", "closeness.parquet"))
+    write(truth, os.path.join(out, "truth_closeness.parquet"))
 
     files = []
-    for rel, rows in [("ties.parquet", len(edges)), ("truth/closeness.parquet", len(target))]:
+    for rel, rows in [("ties.parquet", len(edges)), ("truth_closeness.parquet", len(target))]:
         p = os.path.join(out, rel)
         files.append({"path": rel, "rows": rows, "bytes": os.path.getsize(p), "sha256": sha256(p)})
     manifest = {
@@ -97,7 +97,7 @@ def main(out):
         "seed": None,
         "parameters": {"source": "networkx.karate_club_graph", "layer_ranks": LAYER_RANKS,
                        "closeness": "weight / max weight of the target's ties"},
-        "row_counts": {"ties": len(edges), "closeness": len(target)},
+        "row_counts": {"ties": len(edges), "truth_closeness": len(target)},
         "files": files,
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:

@@ -89,8 +89,8 @@ OUTPUTS = [
     Output("dataset", "events/part-*.parquet", EVENTS),
     Output("dataset", "groups.parquet", GROUPS),
     Output("dataset", "group_members.parquet", GROUP_MEMBERS),
-    Output("dataset", "truth/closeness.parquet", CLOSENESS),
-    Output("dataset", "truth/persons.parquet", TRUTH_PERSONS),
+    Output("dataset", "truth_closeness.parquet", CLOSENESS),
+    Output("dataset", "truth_persons.parquet", TRUTH_PERSONS),
     Output("rankings", "", RANKINGS),
     Output("report", "metrics.parquet", METRICS),
     Output("report", "per_target.parquet", PER_TARGET),
@@ -247,12 +247,9 @@ def test_clients_read_the_same_values_in_the_same_order(request, output: Output)
 
 
 def table_of(relative: str) -> str:
-    """The manifest's table name of a dataset file."""
+    """The manifest's table name of a dataset file: its file name (one table per path)."""
     if relative.startswith("events/"):
         return "events"
-    if relative.startswith("truth/"):
-        stem = relative.removeprefix("truth/").removesuffix(".parquet")
-        return "truth_persons" if stem == "persons" else stem
     return relative.removesuffix(".parquet")
 
 
@@ -283,6 +280,84 @@ def test_dataset_manifest_matches_files(dataset: Path) -> None:
         f"select count(*) from read_parquet({sql_path(dataset / 'events' / '*.parquet')})"
     ).fetchall()
     assert events == manifest["row_counts"]["events"] > 0
+
+
+# Every table of a dataset by the path an analyst hands to a reader: a file, or for the
+# events the directory of parts. Spark's `spark.read.parquet(PATH)` reads a directory as the
+# union of every Parquet file under it, like `pyarrow.dataset` and polars' directory scan.
+DATASET_TABLES = [
+    ("persons.parquet", PERSONS),
+    ("ties.parquet", TIES),
+    ("events", EVENTS),
+    ("groups.parquet", GROUPS),
+    ("group_members.parquet", GROUP_MEMBERS),
+    ("truth_closeness.parquet", CLOSENESS),
+    ("truth_persons.parquet", TRUTH_PERSONS),
+]
+
+
+def all_null_rows(table: pa.Table) -> int:
+    """Rows where every column is null: what a union of two tables' schemas leaves."""
+    if table.num_columns == 0:
+        return table.num_rows
+    mask = pc.is_null(table.column(0))
+    for column in table.columns[1:]:
+        mask = pc.and_(mask, pc.is_null(column))
+    return pc.sum(mask.cast(pa.int64())).as_py() or 0
+
+
+@pytest.mark.parametrize("relative,columns", DATASET_TABLES, ids=[t[0] for t in DATASET_TABLES])
+def test_each_table_path_reads_as_exactly_that_table(dataset: Path, relative: str, columns) -> None:
+    """pyarrow.dataset, polars and DuckDB over the table's path give exactly its documented
+    columns and rows, with no all-null row (output format 1 kept two truth tables in one
+    `truth/` directory, which read as their union)."""
+    import pyarrow.dataset as ds
+
+    path = dataset / relative
+    names = [c[0] for c in columns]
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    rows = manifest["row_counts"][table_of(relative if path.is_file() else relative + "/")]
+    arrow = ds.dataset(path, format="parquet").to_table()
+    assert arrow.column_names == names
+    assert arrow.num_rows == rows
+    assert all_null_rows(arrow) == 0
+    glob = path / "*.parquet" if path.is_dir() else path
+    frame = pl.read_parquet(glob)
+    assert frame.columns == names and frame.height == rows
+    described = duckdb.sql(f"select * from read_parquet({sql_path(glob)}) limit 0").columns
+    assert described == names
+
+
+def test_every_directory_of_a_dataset_is_one_table(dataset: Path) -> None:
+    """The only directory of a dataset is `events/`: no directory mixes tables."""
+    directories = sorted(p.name for p in dataset.iterdir() if p.is_dir())
+    assert directories == ["events"]
+
+
+def test_the_truth_joins_rankings_and_audiences_without_renaming(
+        dataset: Path, rankings: Path, selection: Path) -> None:
+    """One name per concept: the truth, rankings and audiences share their key columns, so
+    `JOIN USING (target, alter)` works on every pair."""
+    con = duckdb.connect()
+    truth = sql_path(dataset / "truth_closeness.parquet")
+    ranked = sql_path(rankings)
+    audiences = sql_path(selection / "audiences.parquet")
+    [(joined, ranked_rows)] = con.sql(f"""
+        select count(t.layer), count(*)
+        from read_parquet({ranked}) r join read_parquet({truth}) t using (target, alter)
+    """).fetchall()
+    assert joined == ranked_rows > 0, "every ranked friend has a truth row"
+    [(strangers, notices)] = con.sql(f"""
+        select count(*) filter (where t.layer > 3), count(*)
+        from read_parquet({audiences}) a join read_parquet({truth}) t using (target, alter)
+    """).fetchall()
+    assert notices > 0 and 0 <= strangers <= notices
+    [(both,)] = con.sql(f"""
+        select count(*) from read_parquet({audiences}) a
+        join read_parquet({ranked}) r using (target, alter)
+        where r.heuristic = 'persistence'
+    """).fetchall()
+    assert both == notices, "the audience is drawn from the same heuristic's ranking"
 
 
 FRIENDS_SQL = """
@@ -380,7 +455,7 @@ def test_person_ids_carry_no_structure(dataset: Path) -> None:
     assert abs(spearman(frame["person_id"].astype(float), frame["degree"])) < 0.1
     truth = con.sql(f"""
         select abs(target::double - alter::double) as distance, layer
-        from read_parquet({sql_path(dataset / 'truth' / 'closeness.parquet')})
+        from read_parquet({sql_path(dataset / 'truth_closeness.parquet')})
     """).df()
     assert abs(spearman(truth["distance"], truth["layer"])) < 0.05
 
@@ -451,7 +526,7 @@ def recomputed_precision(dataset: Path, report: Path, heuristic: str, k: int) ->
     are not relevant."""
     con = duckdb.connect()
     friends = FRIENDS_SQL.format(ties=sql_path(dataset / "ties.parquet"))
-    closeness = sql_path(dataset / "truth" / "closeness.parquet")
+    closeness = sql_path(dataset / "truth_closeness.parquet")
     [(duplicates,)] = con.sql(f"""
         select count(*) - count(distinct (target, alter)) from read_parquet({closeness})
     """).fetchall()
@@ -542,7 +617,7 @@ def test_compare_manifest_matches_inputs_and_outputs(report: Path, dataset: Path
     assert manifest["parameters"]["relevant_layer"] == RELEVANT_LAYER
     assert manifest["dataset_manifest_sha256"] == sha256(dataset / "manifest.json")
     inputs = {i["name"]: i for i in manifest["inputs"]}
-    assert "ties.parquet" in inputs and "truth/closeness.parquet" in inputs
+    assert "ties.parquet" in inputs and "truth_closeness.parquet" in inputs
     for name, entry in inputs.items():
         assert sha256(dataset / name) == entry["sha256"], name
         assert (dataset / name).stat().st_size == entry["bytes"], name

@@ -48,7 +48,7 @@ const TRAIN_FRACTION: f64 = 0.5;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompareRequest {
-    /// Dataset directory with a ground truth (truth/closeness.parquet).
+    /// Dataset directory with a ground truth (truth_closeness.parquet).
     pub data: PathBuf,
     /// Number of targets, drawn by degree bucket.
     pub sample: usize,
@@ -230,10 +230,11 @@ impl CompareRequest {
         // `data` may name a snapshot file: the truth lives in the dataset it was built from.
         let dataset_dir = tierank_io::snapshot::dataset_dir(&args.data).map_err(io_error)?;
         let paths = DatasetPaths::new(&dataset_dir);
+        tierank_io::check_truth_layout(&dataset_dir).map_err(io_error)?;
         if !paths.closeness().is_file() {
             return Err(bad_input(format!(
-                "{}: no ground truth; tierank compare needs truth/closeness.parquet (datasets from \
-             tierank generate have one)",
+                "{}: no ground truth; tierank compare needs truth_closeness.parquet (datasets \
+             from tierank generate have one)",
                 paths.closeness().display()
             )));
         }
@@ -274,7 +275,7 @@ impl CompareRequest {
         progress.step("reading truth");
         let truth = tierank_io::read_truth(&dataset_dir)
             .map_err(io_error)?
-            .ok_or_else(|| bad_input("truth/closeness.parquet disappeared while loading"))?;
+            .ok_or_else(|| bad_input("truth_closeness.parquet disappeared while loading"))?;
 
         // Heuristics on the full data; `random` is the floor and always present.
         let mut list: Vec<String> = names.iter().filter(|n| *n != LEARNED).cloned().collect();

@@ -210,11 +210,11 @@ fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|i| i["name"] == "truth/closeness.parquet")
+            .any(|i| i["name"] == "truth_closeness.parquet")
     );
 
     // precision@5 of volume, recomputed from rankings.parquet and the truth.
-    let truth = read(&tiny().join("truth/closeness.parquet"));
+    let truth = read(&tiny().join("truth_closeness.parquet"));
     let (truth_target, alter) = (ints(&truth, "target"), ints(&truth, "alter"));
     let layer = truth
         .column_by_name("layer")
@@ -380,6 +380,31 @@ fn outputs_do_not_depend_on_thread_count() {
     assert_eq!(strip(metric_map(&one)), strip(metric_map(&two)));
 }
 
+/// Copies the Parquet file `from` to `to` with column `old` named `new`.
+fn rename_column(from: &Path, to: &Path, old: &str, new: &str) {
+    use arrow::datatypes::{Field, Schema};
+    let batch = read(from);
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = if f.name() == old { new } else { f.name() };
+            f.as_ref().clone().with_name(name)
+        })
+        .collect();
+    let renamed = RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(fields)),
+        batch.columns().to_vec(),
+    )
+    .unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(File::create(to).unwrap(), renamed.schema(), None)
+            .unwrap();
+    w.write(&renamed).unwrap();
+    w.close().unwrap();
+}
+
 #[test]
 fn bad_input_exits_2_and_writes_nothing() {
     let root = tempfile::tempdir().unwrap();
@@ -387,9 +412,33 @@ fn bad_input_exits_2_and_writes_nothing() {
     let no_truth = root.path().join("no_truth");
     std::fs::create_dir_all(&no_truth).unwrap();
     std::fs::copy(tiny().join("ties.parquet"), no_truth.join("ties.parquet")).unwrap();
+    // A dataset in the layout of output format 1: the truth in a `truth/` directory.
+    // (Old-format fixtures live in their own directory: the end of the test counts the
+    // entries of `root` to find stray staging directories.)
+    let fixtures = tempfile::tempdir().unwrap();
+    let old_layout = fixtures.path().join("old_layout");
+    std::fs::create_dir_all(old_layout.join("truth")).unwrap();
+    std::fs::copy(tiny().join("ties.parquet"), old_layout.join("ties.parquet")).unwrap();
+    std::fs::copy(
+        tiny().join("truth_closeness.parquet"),
+        old_layout.join("truth/closeness.parquet"),
+    )
+    .unwrap();
+    // A user's truth with the format-1 name of the target column.
+    let old_column = fixtures.path().join("old_column");
+    std::fs::create_dir_all(&old_column).unwrap();
+    std::fs::copy(tiny().join("ties.parquet"), old_column.join("ties.parquet")).unwrap();
+    rename_column(
+        &tiny().join("truth_closeness.parquet"),
+        &old_column.join("truth_closeness.parquet"),
+        "target",
+        "ego",
+    );
     let out = root.path().join("out");
     let cases: Vec<(&Path, Vec<&str>, &str)> = vec![
         (&no_truth, vec![], "closeness.parquet"),
+        (&old_layout, vec![], "Regenerate the dataset with `tierank generate`"),
+        (&old_column, vec![], "column 'ego' is called 'target'"),
         (tiny(), vec!["--k", "0,5"], "--k"),
         (
             tiny(),
@@ -506,13 +555,13 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Adds the `evader` column of the evasion scenario to `truth/persons.parquet` (true for
+/// Adds the `evader` column of the evasion scenario to `truth_persons.parquet` (true for
 /// the people `is_evader` picks) and updates the dataset manifest's checksum.
 fn mark_evaders(data: &Path, is_evader: impl Fn(i64) -> bool) {
     use arrow::array::{ArrayRef, BooleanArray};
     use arrow::datatypes::{DataType, Field, Schema};
     use std::sync::Arc;
-    let path = data.join("truth/persons.parquet");
+    let path = data.join("truth_persons.parquet");
     let batch = read(&path);
     let ids = ints(&batch, schema::col::PERSON_ID);
     let flags: ArrayRef = Arc::new(BooleanArray::from(
@@ -537,14 +586,14 @@ fn mark_evaders(data: &Path, is_evader: impl Fn(i64) -> bool) {
     mark_checksum(data);
 }
 
-/// Updates the dataset manifest's checksum of `truth/persons.parquet` after a rewrite.
+/// Updates the dataset manifest's checksum of `truth_persons.parquet` after a rewrite.
 fn mark_checksum(data: &Path) {
-    let path = data.join("truth/persons.parquet");
+    let path = data.join("truth_persons.parquet");
     let manifest_path = data.join("manifest.json");
     let mut manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
     for f in manifest["files"].as_array_mut().unwrap() {
-        if f["path"] == "truth/persons.parquet" {
+        if f["path"] == "truth_persons.parquet" {
             f["sha256"] = tierank_format::manifest::sha256_file(&path).unwrap().into();
             f["bytes"] = std::fs::metadata(&path).unwrap().len().into();
         }
@@ -609,7 +658,7 @@ fn evaders_and_non_evaders_are_reported_apart() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<h2>Evaders</h2>"));
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
-    assert!(manifest.contains("\"truth/persons.parquet\""), "{manifest}");
+    assert!(manifest.contains("\"truth_persons.parquet\""), "{manifest}");
 
     // The same data without the column: no evader strata, no section.
     let plain = root.path().join("plain");
@@ -629,7 +678,7 @@ fn evaders_and_non_evaders_are_reported_apart() {
     assert!(!html.contains("<h2>Evaders</h2>"));
 
     // A null evader flag is bad input, refused before loading, nothing written.
-    let path = data.join("truth/persons.parquet");
+    let path = data.join("truth_persons.parquet");
     let batch = read(&path);
     let mut columns = batch.columns().to_vec();
     let last = columns.len() - 1;

@@ -395,7 +395,7 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
     let targets = id_list(&dir.path().join("held_out.csv"), &held_out);
 
     // Close pairs (layer <= 3) of the planted truth.
-    let truth = dataset().data.join("truth").join("closeness.parquet");
+    let truth = dataset().data.join("truth_closeness.parquet");
     let mut close: BTreeSet<(i64, i64)> = BTreeSet::new();
     for b in batches(&truth) {
         let target = b.column_by_name("target").unwrap().as_primitive::<Int64Type>();

@@ -41,7 +41,7 @@ pub struct TruthIndex {
 
 impl TruthIndex {
     /// Indexes the truth columns (one entry per directed tie, as in
-    /// `truth/closeness.parquet`) against `graph`. A repeated `(target, alter)` keeps its first
+    /// `truth_closeness.parquet`) against `graph`. A repeated `(target, alter)` keeps its first
     /// row and is counted in [`TruthIndex::duplicate_rows`].
     ///
     /// # Errors

@@ -20,7 +20,7 @@ pub fn dictionary_type() -> DataType {
 
 /// Column names, grouped by file. Readers look columns up by these names, never by position.
 pub mod col {
-    /// `persons.parquet` and `truth/persons.parquet`, and target lists: the person id.
+    /// `persons.parquet` and `truth_persons.parquet`, and target lists: the person id.
     pub const PERSON_ID: &str = "person_id";
     /// `persons.parquet`: region code.
     pub const REGION: &str = "region";
@@ -28,17 +28,17 @@ pub mod col {
     pub const AGE_BAND: &str = "age_band";
     /// `persons.parquet`: when the account was created.
     pub const JOINED_AT: &str = "joined_at";
-    /// `truth/persons.parquet`: household id.
+    /// `truth_persons.parquet`: household id.
     pub const HOUSEHOLD_ID: &str = "household_id";
-    /// `truth/persons.parquet`: workplace id (null when none).
+    /// `truth_persons.parquet`: workplace id (null when none).
     pub const WORKPLACE_ID: &str = "workplace_id";
-    /// `truth/persons.parquet`: school id (null when none).
+    /// `truth_persons.parquet`: school id (null when none).
     pub const SCHOOL_ID: &str = "school_id";
-    /// `truth/persons.parquet`: [`crate::AccountType`].
+    /// `truth_persons.parquet`: [`crate::AccountType`].
     pub const ACCOUNT_TYPE: &str = "account_type";
-    /// `truth/persons.parquet`: relative activity level (1.0 = typical).
+    /// `truth_persons.parquet`: relative activity level (1.0 = typical).
     pub const ACTIVITY: &str = "activity";
-    /// `truth/persons.parquet`: true for a person who hides their closest ties (only under
+    /// `truth_persons.parquet`: true for a person who hides their closest ties (only under
     /// the generator's evasion scenario; false for everyone else).
     pub const EVADER: &str = "evader";
 
@@ -69,18 +69,18 @@ pub mod col {
     /// shown a notice). One name in every file, so an audience joins the truth on
     /// `(target, alter)` to count the strangers it reached.
     pub const ALTER: &str = "alter";
-    /// `truth/closeness.parquet`: Dunbar layer 1 (innermost) .. 5, or 6 for other friends.
+    /// `truth_closeness.parquet`: Dunbar layer 1 (innermost) .. 5, or 6 for other friends.
     pub const LAYER: &str = "layer";
-    /// `truth/closeness.parquet`: [`crate::Relation`].
+    /// `truth_closeness.parquet`: [`crate::Relation`].
     pub const RELATION: &str = "relation";
-    /// `truth/closeness.parquet`: latent closeness of `alter` to `target`, in `[0, 1]`.
+    /// `truth_closeness.parquet`: latent closeness of `alter` to `target`, in `[0, 1]`.
     pub const CLOSENESS: &str = "closeness";
 
     /// Truth, rankings, audiences, exposure and compare outputs: the person whose circle of
     /// friends a row describes (ranks, selects for, evaluates). One name in every file, so
     /// the truth joins a ranking with `USING (target, alter)`.
     pub const TARGET: &str = "target";
-    /// The name [`TARGET`] had in `truth/closeness.parquet` before output format 2; readers
+    /// The name [`TARGET`] had in the truth's closeness table before output format 2; readers
     /// name it in the error that asks for the new one.
     pub const OLD_EGO: &str = "ego";
     /// Rankings: the heuristic's command-line name.
@@ -151,7 +151,7 @@ pub fn persons() -> SchemaRef {
     ])
 }
 
-/// `truth/persons.parquet`: latent attributes the generator used (ground truth).
+/// `truth_persons.parquet`: latent attributes the generator used (ground truth).
 pub fn truth_persons() -> SchemaRef {
     schema(vec![
         Field::new(col::PERSON_ID, DataType::Int64, false),
@@ -211,7 +211,7 @@ pub fn group_members() -> SchemaRef {
     ])
 }
 
-/// `truth/closeness.parquet`: one row per directed tie (target, alter).
+/// `truth_closeness.parquet`: one row per directed tie (target, alter).
 pub fn closeness() -> SchemaRef {
     schema(vec![
         Field::new(col::TARGET, DataType::Int64, false),

@@ -65,6 +65,15 @@ pub enum IoError {
         /// The columns the file has.
         found: Vec<String>,
     },
+    /// A dataset in the layout of an older output format that this version cannot read
+    /// as it is (the `truth/` directory of format 1): regenerate it.
+    #[error("{}: {reason}", path.display())]
+    OldLayout {
+        /// The file or directory of the old layout.
+        path: PathBuf,
+        /// What changed and what to do.
+        reason: String,
+    },
     /// A column has the name an older format gave it: the file was written for (or by) an
     /// older tierank. Named apart from [`IoError::MissingColumn`] so the message can say
     /// what the column is called now.

@@ -23,7 +23,7 @@ fn write_truth_named(
 ) {
     let relation: DictionaryArray<Int8Type> = relations.into_iter().collect();
     write_columns(
-        &dir.join("truth/closeness.parquet"),
+        &dir.join("truth_closeness.parquet"),
         vec![
             (target_column, Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
             ("alter", Arc::new(Int64Array::from(vec![2, 1]))),
@@ -58,6 +58,32 @@ fn the_old_ego_column_is_refused_with_its_new_name() {
     assert!(message.contains("closeness.parquet"), "{message}");
     assert!(message.contains("'ego'") && message.contains("'target'"), "{message}");
     assert!(err.is_bad_input());
+}
+
+/// A dataset in the layout of output format 1 (a `truth/` directory with both truth
+/// tables) is refused by both truth readers, naming the directory, the new file names and
+/// what to do; nothing of it is read.
+#[test]
+fn the_old_truth_directory_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    write_truth(dir.path(), ["partner", "acquaintance"], [0.9, 0.1]);
+    std::fs::create_dir(dir.path().join("truth")).unwrap();
+    std::fs::rename(
+        dir.path().join("truth_closeness.parquet"),
+        dir.path().join("truth/closeness.parquet"),
+    )
+    .unwrap();
+    for err in [
+        read_truth(dir.path()).map(drop).unwrap_err(),
+        read_truth_evaders(dir.path()).map(drop).unwrap_err(),
+    ] {
+        assert!(matches!(&err, IoError::OldLayout { .. }), "{err:?}");
+        assert!(err.is_bad_input());
+        let message = err.to_string();
+        for part in ["truth", "truth_closeness.parquet", "truth_persons.parquet", "tierank generate"] {
+            assert!(message.contains(part), "{part}: {message}");
+        }
+    }
 }
 
 #[test]
@@ -95,7 +121,7 @@ fn bad_relation_and_closeness_name_the_row() {
 #[test]
 fn evaders_are_read_when_the_column_exists() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("truth/persons.parquet");
+    let path = dir.path().join("truth_persons.parquet");
     assert!(
         read_truth_evaders(dir.path()).unwrap().is_empty(),
         "no file"
