@@ -91,7 +91,7 @@ def main(out):
         p = os.path.join(out, rel)
         files.append({"path": rel, "rows": rows, "bytes": os.path.getsize(p), "sha256": sha256(p)})
     manifest = {
-        "format_version": 1,
+        "format_version": 2,
         "tierank_version": "0.1.0",
         "generator": "examples/karate/make_dataset.py (Zachary 1977, via networkx)",
         "seed": None,

@@ -614,6 +614,8 @@ def test_report_rows_cover_every_ranked_heuristic(report: Path) -> None:
 
 def test_compare_manifest_matches_inputs_and_outputs(report: Path, dataset: Path) -> None:
     manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["format_version"] == 2, "output format 2: the glossary's names"
+    assert json.loads((dataset / "manifest.json").read_text())["format_version"] == 2
     assert manifest["parameters"]["relevant_layer"] == RELEVANT_LAYER
     assert manifest["dataset_manifest_sha256"] == sha256(dataset / "manifest.json")
     inputs = {i["name"]: i for i in manifest["inputs"]}

@@ -770,6 +770,7 @@ fn manifest(
     let p = &args.params;
     let value = json!({
         "command": "tierank compare",
+        "format_version": tierank_format::FORMAT_VERSION,
         "tierank_version": tierank_format::TIERANK_VERSION,
         "dataset_manifest_sha256": dataset_manifest_sha256,
         "inputs": inputs,

@@ -205,6 +205,13 @@ fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
         manifest["dataset_manifest_sha256"].as_str().unwrap().len(),
         64
     );
+    // Output format 2 (the glossary's names, truth_*.parquet), in the report's manifest and
+    // in the dataset's.
+    assert_eq!(manifest["format_version"], 2);
+    let dataset_manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tiny().join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(dataset_manifest["format_version"], 2);
     assert!(
         manifest["inputs"]
             .as_array()

@@ -272,6 +272,8 @@ fn every_policy_selects_within_its_rule() {
                 && collateral.is_none())
     );
     let record = audit(&out);
+    // Version 2: the audience and exposure columns of output format 2.
+    assert_eq!(record["audit_version"], 2);
     assert_eq!(record["parameters"]["policy"], "top-k:3");
     assert_eq!(record["counts"]["notices"], 24);
     let roles: BTreeSet<&str> = record["inputs"]
