@@ -671,7 +671,8 @@ fn write_tables(
         per.degree.push(t.degree as i64);
         // Spelled as the stratum (`degree:10-49`), so per_target.degree_bucket joins
         // metrics.stratum without string surgery.
-        per.degree_bucket.push(Stratum::Degree(t.bucket).to_string());
+        per.degree_bucket
+            .push(Stratum::Degree(t.bucket).to_string());
         per.heuristic.push(e.heuristics[r.heuristic].clone());
         per.k.push(r.k.map(|k| k as i32));
         per.metric.push(r.metric.as_str().to_owned());

@@ -315,11 +315,19 @@ fn degree_buckets_join_the_strata(out: &Path) {
     );
     for (bucket, (targets, sum)) in &by_bucket {
         let row = (0..m.num_rows())
-            .find(|&i| mh[i] == "volume" && mk[i] == Some(5) && mm[i] == "precision" && &ms[i] == bucket)
-            .unwrap_or_else(|| panic!("per_target's degree_bucket {bucket} is no stratum of metrics"));
+            .find(|&i| {
+                mh[i] == "volume" && mk[i] == Some(5) && mm[i] == "precision" && &ms[i] == bucket
+            })
+            .unwrap_or_else(|| {
+                panic!("per_target's degree_bucket {bucket} is no stratum of metrics")
+            });
         assert_eq!(mn[row], targets.len() as i64, "{bucket}");
         let mean = sum / targets.len() as f64;
-        assert!((mv[row] - mean).abs() < 1e-12, "{bucket}: {} vs {mean}", mv[row]);
+        assert!(
+            (mv[row] - mean).abs() < 1e-12,
+            "{bucket}: {} vs {mean}",
+            mv[row]
+        );
     }
 }
 
@@ -444,7 +452,11 @@ fn bad_input_exits_2_and_writes_nothing() {
     let out = root.path().join("out");
     let cases: Vec<(&Path, Vec<&str>, &str)> = vec![
         (&no_truth, vec![], "closeness.parquet"),
-        (&old_layout, vec![], "Regenerate the dataset with `tierank generate`"),
+        (
+            &old_layout,
+            vec![],
+            "Regenerate the dataset with `tierank generate`",
+        ),
         (&old_column, vec![], "column 'ego' is called 'target'"),
         (tiny(), vec!["--k", "0,5"], "--k"),
         (

@@ -145,7 +145,10 @@ fn read_audiences(out: &Path) -> Vec<Notice> {
             .column_by_name("target")
             .unwrap()
             .as_primitive::<Int64Type>();
-        let alter = b.column_by_name("alter").unwrap().as_primitive::<Int64Type>();
+        let alter = b
+            .column_by_name("alter")
+            .unwrap()
+            .as_primitive::<Int64Type>();
         let selection_rank = b
             .column_by_name("selection_rank")
             .unwrap()
@@ -400,7 +403,10 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
     let truth = dataset().data.join("truth_closeness.parquet");
     let mut close: BTreeSet<(i64, i64)> = BTreeSet::new();
     for b in batches(&truth) {
-        let target = b.column_by_name("target").unwrap().as_primitive::<Int64Type>();
+        let target = b
+            .column_by_name("target")
+            .unwrap()
+            .as_primitive::<Int64Type>();
         let alter = b
             .column_by_name("alter")
             .unwrap()

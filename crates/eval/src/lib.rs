@@ -79,7 +79,9 @@ pub use truth::{TruthIndex, TruthTie};
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     /// The truth columns do not have one entry per row each.
-    #[error("truth columns differ in length (target, alter, layer, relation, closeness): {lengths:?}")]
+    #[error(
+        "truth columns differ in length (target, alter, layer, relation, closeness): {lengths:?}"
+    )]
     TruthColumns {
         /// Lengths of the five columns.
         lengths: Vec<usize>,

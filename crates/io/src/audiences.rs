@@ -121,7 +121,14 @@ impl ExposureRows {
 pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError> {
     check_lengths(
         "audiences",
-        &["target", "alter", "selection_rank", "score", "probability", "reason"],
+        &[
+            "target",
+            "alter",
+            "selection_rank",
+            "score",
+            "probability",
+            "reason",
+        ],
         &[
             rows.target.len(),
             rows.alter.len(),
@@ -136,7 +143,9 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())),
             Arc::new(Int64Array::from(rows.alter[range.clone()].to_vec())),
-            Arc::new(Int32Array::from(rows.selection_rank[range.clone()].to_vec())),
+            Arc::new(Int32Array::from(
+                rows.selection_rank[range.clone()].to_vec(),
+            )),
             Arc::new(Float64Array::from(rows.score[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.probability[range.clone()].to_vec())),
             reason.column(&rows.reason[range])?,
@@ -153,7 +162,12 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
 pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> {
     check_lengths(
         "exposure",
-        &["target", "num_candidates", "num_selected", "expected_collateral"],
+        &[
+            "target",
+            "num_candidates",
+            "num_selected",
+            "expected_collateral",
+        ],
         &[
             rows.target.len(),
             rows.num_candidates.len(),
@@ -164,7 +178,9 @@ pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> 
     write_batches(path, schema::exposure(), rows.len(), |range| {
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())) as ArrayRef,
-            Arc::new(Int64Array::from(rows.num_candidates[range.clone()].to_vec())),
+            Arc::new(Int64Array::from(
+                rows.num_candidates[range.clone()].to_vec(),
+            )),
             Arc::new(Int64Array::from(rows.num_selected[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.expected_collateral[range].to_vec())),
         ])

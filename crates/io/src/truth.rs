@@ -99,7 +99,10 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
         column,
         row0: 0,
     };
-    check_int(at(col::TARGET), source.require_renamed(col::TARGET, col::OLD_EGO)?)?;
+    check_int(
+        at(col::TARGET),
+        source.require_renamed(col::TARGET, col::OLD_EGO)?,
+    )?;
     check_int(at(col::ALTER), source.require(col::ALTER)?)?;
     let layer_type = source.require(col::LAYER)?;
     if !matches!(

@@ -629,7 +629,11 @@ impl fmt::Display for Report {
         }
         writeln!(f, "assortativity   {:>14}", opt(self.assortativity, 4))?;
         if let Some(l) = &self.layers {
-            writeln!(f, "dunbar layers (cumulative, over {} targets)", l.num_targets)?;
+            writeln!(
+                f,
+                "dunbar layers (cumulative, over {} targets)",
+                l.num_targets
+            )?;
             writeln!(
                 f,
                 "  {:<8}{:>10}{:>10}{:>10}",

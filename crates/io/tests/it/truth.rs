@@ -25,7 +25,10 @@ fn write_truth_named(
     write_columns(
         &dir.join("truth_closeness.parquet"),
         vec![
-            (target_column, Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+            (
+                target_column,
+                Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef,
+            ),
             ("alter", Arc::new(Int64Array::from(vec![2, 1]))),
             ("layer", Arc::new(Int8Array::from(vec![1, 6]))),
             ("relation", Arc::new(relation)),
@@ -56,7 +59,10 @@ fn the_old_ego_column_is_refused_with_its_new_name() {
     );
     let message = err.to_string();
     assert!(message.contains("closeness.parquet"), "{message}");
-    assert!(message.contains("'ego'") && message.contains("'target'"), "{message}");
+    assert!(
+        message.contains("'ego'") && message.contains("'target'"),
+        "{message}"
+    );
     assert!(err.is_bad_input());
 }
 
@@ -80,7 +86,12 @@ fn the_old_truth_directory_is_refused_with_what_to_do() {
         assert!(matches!(&err, IoError::OldLayout { .. }), "{err:?}");
         assert!(err.is_bad_input());
         let message = err.to_string();
-        for part in ["truth", "truth_closeness.parquet", "truth_persons.parquet", "tierank generate"] {
+        for part in [
+            "truth",
+            "truth_closeness.parquet",
+            "truth_persons.parquet",
+            "tierank generate",
+        ] {
             assert!(message.contains(part), "{part}: {message}");
         }
     }
