@@ -63,7 +63,7 @@ def main() -> int:
         "value",
         "group_id",
     )
-    truth = pl.read_parquet(root / "truth" / "closeness.parquet").with_columns(
+    truth = pl.read_parquet(root / "truth_closeness.parquet").with_columns(
         pl.col("relation").cast(pl.Utf8)
     )
     direct = ev.filter(pl.col("group_id").is_null()).collect()
@@ -76,7 +76,7 @@ def main() -> int:
         (((pl.col("ms") // DAY_MS) + 3) % 7).alias("weekday"),
     )
     rel = truth.select(
-        pl.col("ego").alias("src"), pl.col("alter").alias("dst"), "layer", "relation"
+        pl.col("target").alias("src"), pl.col("alter").alias("dst"), "layer", "relation"
     )
     d = direct.join(rel, on=["src", "dst"], how="left")
 
@@ -86,7 +86,7 @@ def main() -> int:
         pl.min_horizontal("src", "dst").alias("a"), pl.max_horizontal("src", "dst").alias("b")
     ).unique()
     t = truth.with_columns(
-        pl.min_horizontal("ego", "alter").alias("a"), pl.max_horizontal("ego", "alter").alias("b")
+        pl.min_horizontal("target", "alter").alias("a"), pl.max_horizontal("target", "alter").alias("b")
     ).join(pairs.with_columns(pl.lit(True).alias("paid")), on=["a", "b"], how="left")
     t = t.with_columns(pl.col("paid").fill_null(False))
     weak = t.filter(pl.col("relation").is_in(WEAK))

@@ -128,7 +128,7 @@ fn compare(c: &mut Criterion) {
     let truth_index = || {
         TruthIndex::from_columns(
             &graph,
-            &truth.ego,
+            &truth.target,
             &truth.alter,
             &truth.layer,
             &truth.relation,

@@ -64,7 +64,7 @@ fn selection(c: &mut Criterion) {
     let truth = truth(&dir).expect("truth");
     let index = TruthIndex::from_columns(
         &graph,
-        &truth.ego,
+        &truth.target,
         &truth.alter,
         &truth.layer,
         &truth.relation,

@@ -137,7 +137,9 @@ fn is_cached(dir: &Path, config: &GeneratorConfig) -> bool {
     let Ok(manifest) = Manifest::read(&DatasetPaths::new(dir).manifest()) else {
         return false;
     };
-    serde_json::to_value(config).is_ok_and(|expected| manifest.parameters == expected)
+    // A dataset of an older output format (another truth layout, other names) is remade.
+    manifest.format_version == tierank_format::FORMAT_VERSION
+        && serde_json::to_value(config).is_ok_and(|expected| manifest.parameters == expected)
 }
 
 /// The cached dataset of `preset`, generated first when absent or made with other parameters.
@@ -241,7 +243,7 @@ pub fn sample(graph: &Graph) -> Result<Vec<NodeId>, FixtureError> {
     )?)
 }
 
-/// The planted ground truth of a cached dataset (`truth/closeness.parquet`), for the
+/// The planted ground truth of a cached dataset (`truth_closeness.parquet`), for the
 /// comparison and selection benches.
 ///
 /// # Errors

@@ -86,7 +86,7 @@ pub fn generate(
     row_counts.insert("ties".to_owned(), write_ties(&syn, &by_id, &paths.ties())?);
     lap("ties", &mut timings);
     row_counts.insert(
-        "closeness".to_owned(),
+        "truth_closeness".to_owned(),
         write_closeness(&syn, &by_id, &paths.closeness())?,
     );
     lap("closeness", &mut timings);
@@ -147,14 +147,8 @@ pub fn generate(
     add(layout::TIES.into(), row_counts["ties"])?;
     add(layout::GROUPS.into(), row_counts["groups"])?;
     add(layout::GROUP_MEMBERS.into(), row_counts["group_members"])?;
-    add(
-        format!("{}/{}", layout::TRUTH_DIR, layout::CLOSENESS),
-        row_counts["closeness"],
-    )?;
-    add(
-        format!("{}/{}", layout::TRUTH_DIR, layout::TRUTH_PERSONS),
-        row_counts["truth_persons"],
-    )?;
+    add(layout::CLOSENESS.into(), row_counts["truth_closeness"])?;
+    add(layout::TRUTH_PERSONS.into(), row_counts["truth_persons"])?;
     for k in 0..parts {
         let rel = format!("{}/{}", layout::EVENTS_DIR, layout::events_part_name(k));
         let rows = parquet_rows(&root.join(&rel))?;

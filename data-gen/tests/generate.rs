@@ -120,7 +120,7 @@ fn every_file_has_the_contract_schema_and_the_manifest_matches() {
     }
     assert_eq!(report.row_counts["persons"], 1000);
     assert_eq!(
-        report.row_counts["closeness"],
+        report.row_counts["truth_closeness"],
         2 * report.row_counts["ties"]
     );
     assert!(

@@ -46,7 +46,7 @@ pub enum Reader {
     Ties,
     /// `events/*.parquet` through `tierank_io::load_graph`.
     Events,
-    /// `truth/closeness.parquet` through `tierank_io::read_truth`.
+    /// `truth_closeness.parquet` through `tierank_io::read_truth`.
     Truth,
     /// CSV target and opt-out lists through `tierank_io::read_person_ids`.
     IdsCsv,
@@ -363,7 +363,6 @@ impl Ctx {
             std::fs::create_dir_all(sub(d)).map_err(|e| err(&e))?;
         }
         std::fs::create_dir_all(sub("events").join("events")).map_err(|e| err(&e))?;
-        std::fs::create_dir_all(sub("truth").join("truth")).map_err(|e| err(&e))?;
         std::fs::create_dir_all(sub("base").join("events")).map_err(|e| err(&e))?;
         let base = base_files();
         let write = |path: PathBuf, bytes: &[u8]| std::fs::write(&path, bytes).map_err(|e| err(&e));

@@ -160,9 +160,9 @@ pub const EVENTS: TableSpec = &[
 ];
 /// A Parquet id list (targets or opt-outs).
 pub const IDS_TABLE: TableSpec = &[col("person_id", IDS)];
-/// `truth/closeness.parquet`.
+/// `truth_closeness.parquet`.
 pub const TRUTH: TableSpec = &[
-    col("ego", IDS),
+    col("target", IDS),
     col("alter", IDS),
     col("layer", LAYERS),
     ColumnSpec {

@@ -37,7 +37,7 @@ EVENTS = [("src", ID, False), ("dst", ID, False), ("channel", STR, False), ("ts"
           ("value", F64, True), ("group_id", ID, True)]
 GROUPS = [("group_id", ID, False), ("kind", STR, False), ("created_at", TS, False)]
 GROUP_MEMBERS = [("group_id", ID, False), ("person_id", ID, False)]
-CLOSENESS = [("ego", ID, False), ("alter", ID, False), ("layer", I8, False),
+CLOSENESS = [("target", ID, False), ("alter", ID, False), ("layer", I8, False),
              ("relation", STR, False), ("closeness", F64, False)]
 TRUTH_PERSONS = [("person_id", ID, False), ("household_id", ID, False),
                  ("workplace_id", ID, True), ("school_id", ID, True),
@@ -47,16 +47,16 @@ RANKINGS = [("target", ID, False), ("heuristic", STR, False), ("rank", I32, Fals
             ("alter", ID, False), ("score", F64, False)]
 METRICS = [("heuristic", STR, False), ("k", I32, True), ("metric", STR, False),
            ("value", F64, False), ("ci_low", F64, True), ("ci_high", F64, True),
-           ("stratum", STR, False), ("targets", ID, False)]
+           ("stratum", STR, False), ("num_targets", ID, False)]
 PER_TARGET = [("target", ID, False), ("degree", ID, False), ("degree_bucket", STR, False),
               ("heuristic", STR, False), ("k", I32, True), ("metric", STR, False),
               ("stratum", STR, False), ("value", F64, False)]
 AGREEMENT = [("heuristic_a", STR, False), ("heuristic_b", STR, False), ("k", I32, True),
              ("measure", STR, False), ("value", F64, False), ("ci_low", F64, True),
-             ("ci_high", F64, True), ("targets", ID, False)]
-AUDIENCES = [("target", ID, False), ("person", ID, False), ("rank", I32, False),
+             ("ci_high", F64, True), ("num_targets", ID, False)]
+AUDIENCES = [("target", ID, False), ("alter", ID, False), ("selection_rank", I32, False),
              ("score", F64, False), ("probability", F64, True), ("reason", STR, False)]
-EXPOSURE = [("target", ID, False), ("candidates", ID, False), ("selected", ID, False),
+EXPOSURE = [("target", ID, False), ("num_candidates", ID, False), ("num_selected", ID, False),
             ("expected_collateral", F64, True)]
 
 
@@ -89,8 +89,8 @@ OUTPUTS = [
     Output("dataset", "events/part-*.parquet", EVENTS),
     Output("dataset", "groups.parquet", GROUPS),
     Output("dataset", "group_members.parquet", GROUP_MEMBERS),
-    Output("dataset", "truth/closeness.parquet", CLOSENESS),
-    Output("dataset", "truth/persons.parquet", TRUTH_PERSONS),
+    Output("dataset", "truth_closeness.parquet", CLOSENESS),
+    Output("dataset", "truth_persons.parquet", TRUTH_PERSONS),
     Output("rankings", "", RANKINGS),
     Output("report", "metrics.parquet", METRICS),
     Output("report", "per_target.parquet", PER_TARGET),
@@ -301,12 +301,9 @@ def test_double_columns_carry_min_max_statistics_every_client_reads(
 
 
 def table_of(relative: str) -> str:
-    """The manifest's table name of a dataset file."""
+    """The manifest's table name of a dataset file: its file name (one table per path)."""
     if relative.startswith("events/"):
         return "events"
-    if relative.startswith("truth/"):
-        stem = relative.removeprefix("truth/").removesuffix(".parquet")
-        return "truth_persons" if stem == "persons" else stem
     return relative.removesuffix(".parquet")
 
 
@@ -337,6 +334,84 @@ def test_dataset_manifest_matches_files(dataset: Path) -> None:
         f"select count(*) from read_parquet({sql_path(dataset / 'events' / '*.parquet')})"
     ).fetchall()
     assert events == manifest["row_counts"]["events"] > 0
+
+
+# Every table of a dataset by the path an analyst hands to a reader: a file, or for the
+# events the directory of parts. Spark's `spark.read.parquet(PATH)` reads a directory as the
+# union of every Parquet file under it, like `pyarrow.dataset` and polars' directory scan.
+DATASET_TABLES = [
+    ("persons.parquet", PERSONS),
+    ("ties.parquet", TIES),
+    ("events", EVENTS),
+    ("groups.parquet", GROUPS),
+    ("group_members.parquet", GROUP_MEMBERS),
+    ("truth_closeness.parquet", CLOSENESS),
+    ("truth_persons.parquet", TRUTH_PERSONS),
+]
+
+
+def all_null_rows(table: pa.Table) -> int:
+    """Rows where every column is null: what a union of two tables' schemas leaves."""
+    if table.num_columns == 0:
+        return table.num_rows
+    mask = pc.is_null(table.column(0))
+    for column in table.columns[1:]:
+        mask = pc.and_(mask, pc.is_null(column))
+    return pc.sum(mask.cast(pa.int64())).as_py() or 0
+
+
+@pytest.mark.parametrize("relative,columns", DATASET_TABLES, ids=[t[0] for t in DATASET_TABLES])
+def test_each_table_path_reads_as_exactly_that_table(dataset: Path, relative: str, columns) -> None:
+    """pyarrow.dataset, polars and DuckDB over the table's path give exactly its documented
+    columns and rows, with no all-null row (output format 1 kept two truth tables in one
+    `truth/` directory, which read as their union)."""
+    import pyarrow.dataset as ds
+
+    path = dataset / relative
+    names = [c[0] for c in columns]
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    rows = manifest["row_counts"][table_of(relative if path.is_file() else relative + "/")]
+    arrow = ds.dataset(path, format="parquet").to_table()
+    assert arrow.column_names == names
+    assert arrow.num_rows == rows
+    assert all_null_rows(arrow) == 0
+    glob = path / "*.parquet" if path.is_dir() else path
+    frame = pl.read_parquet(glob)
+    assert frame.columns == names and frame.height == rows
+    described = duckdb.sql(f"select * from read_parquet({sql_path(glob)}) limit 0").columns
+    assert described == names
+
+
+def test_every_directory_of_a_dataset_is_one_table(dataset: Path) -> None:
+    """The only directory of a dataset is `events/`: no directory mixes tables."""
+    directories = sorted(p.name for p in dataset.iterdir() if p.is_dir())
+    assert directories == ["events"]
+
+
+def test_the_truth_joins_rankings_and_audiences_without_renaming(
+        dataset: Path, rankings: Path, selection: Path) -> None:
+    """One name per concept: the truth, rankings and audiences share their key columns, so
+    `JOIN USING (target, alter)` works on every pair."""
+    con = duckdb.connect()
+    truth = sql_path(dataset / "truth_closeness.parquet")
+    ranked = sql_path(rankings)
+    audiences = sql_path(selection / "audiences.parquet")
+    [(joined, ranked_rows)] = con.sql(f"""
+        select count(t.layer), count(*)
+        from read_parquet({ranked}) r join read_parquet({truth}) t using (target, alter)
+    """).fetchall()
+    assert joined == ranked_rows > 0, "every ranked friend has a truth row"
+    [(strangers, notices)] = con.sql(f"""
+        select count(*) filter (where t.layer > 3), count(*)
+        from read_parquet({audiences}) a join read_parquet({truth}) t using (target, alter)
+    """).fetchall()
+    assert notices > 0 and 0 <= strangers <= notices
+    [(both,)] = con.sql(f"""
+        select count(*) from read_parquet({audiences}) a
+        join read_parquet({ranked}) r using (target, alter)
+        where r.heuristic = 'persistence'
+    """).fetchall()
+    assert both == notices, "the audience is drawn from the same heuristic's ranking"
 
 
 FRIENDS_SQL = """
@@ -433,8 +508,8 @@ def test_person_ids_carry_no_structure(dataset: Path) -> None:
     # With 1,000 people the standard error of rho is about 0.03.
     assert abs(spearman(frame["person_id"].astype(float), frame["degree"])) < 0.1
     truth = con.sql(f"""
-        select abs(ego::double - alter::double) as distance, layer
-        from read_parquet({sql_path(dataset / 'truth' / 'closeness.parquet')})
+        select abs(target::double - alter::double) as distance, layer
+        from read_parquet({sql_path(dataset / 'truth_closeness.parquet')})
     """).df()
     assert abs(spearman(truth["distance"], truth["layer"])) < 0.05
 
@@ -447,25 +522,25 @@ def test_select_top_k_is_the_top_of_the_ranking(selection: Path, rankings: Path,
     targets = pd.read_parquet(workdir / "select_targets.parquet")["person_id"].tolist()
     assert len(targets) == SELECT_TARGETS
     audiences = con.sql(f"""
-        select target, person, rank, score from read_parquet({sql_path(selection / 'audiences.parquet')})
+        select target, alter, selection_rank, score from read_parquet({sql_path(selection / 'audiences.parquet')})
     """).df()
     expected = con.sql(f"""
-        select target, alter as person, rank, score
+        select target, alter, rank as selection_rank, score
         from read_parquet({sql_path(rankings)})
         where heuristic = 'persistence' and rank <= {SELECT_K}
     """).df()
     expected = expected[expected["target"].isin(targets)]
     # Audiences come in target input order, then rank.
     expected["order"] = expected["target"].map({t: i for i, t in enumerate(targets)})
-    expected = expected.sort_values(["order", "rank"]).drop(columns="order")
+    expected = expected.sort_values(["order", "selection_rank"]).drop(columns="order")
     pd.testing.assert_frame_equal(audiences.reset_index(drop=True),
                                   expected.reset_index(drop=True), check_dtype=False)
     exposure = pd.read_parquet(selection / "exposure.parquet")
     assert exposure["target"].tolist() == targets
     degree = degrees(con, dataset).set_index("person_id")["degree"]
-    assert (exposure["candidates"] == exposure["target"].map(degree)).all()
+    assert (exposure["num_candidates"] == exposure["target"].map(degree)).all()
     notices = audiences.groupby("target").size()
-    assert (exposure["selected"] == exposure["target"].map(notices)).all()
+    assert (exposure["num_selected"] == exposure["target"].map(notices)).all()
     assert exposure["expected_collateral"].isna().all(), "no calibration was given"
 
 
@@ -505,11 +580,11 @@ def recomputed_precision(dataset: Path, report: Path, heuristic: str, k: int) ->
     are not relevant."""
     con = duckdb.connect()
     friends = FRIENDS_SQL.format(ties=sql_path(dataset / "ties.parquet"))
-    closeness = sql_path(dataset / "truth" / "closeness.parquet")
+    closeness = sql_path(dataset / "truth_closeness.parquet")
     [(duplicates,)] = con.sql(f"""
-        select count(*) - count(distinct (ego, alter)) from read_parquet({closeness})
+        select count(*) - count(distinct (target, alter)) from read_parquet({closeness})
     """).fetchall()
-    assert duplicates == 0, "the truth has repeated (ego, alter) rows"
+    assert duplicates == 0, "the truth has repeated (target, alter) rows"
     return con.sql(f"""
         with friends as ({friends}),
         degree as (select person, count(*) as degree from friends group by person),
@@ -524,7 +599,7 @@ def recomputed_precision(dataset: Path, report: Path, heuristic: str, k: int) ->
                hits / least({k}, any_value(d.degree)) as precision
         from ranked r
         join degree d on d.person = r.target
-        left join read_parquet({closeness}) t on t.ego = r.target and t.alter = r.alter
+        left join read_parquet({closeness}) t on t.target = r.target and t.alter = r.alter
         group by r.target
         order by r.target
     """).df()
@@ -544,7 +619,7 @@ def test_precision_recomputed_from_rankings_equals_the_rust_figure(
     row = metrics[(metrics["heuristic"] == heuristic) & (metrics["k"] == k)
                   & (metrics["metric"] == "precision") & (metrics["stratum"] == "all")]
     assert len(row) == 1, f"{len(row)} rows of precision@{k} for {heuristic}, stratum all"
-    assert row["targets"].iloc[0] == len(mine), "the evaluated targets are the ranked ones"
+    assert row["num_targets"].iloc[0] == len(mine), "the evaluated targets are the ranked ones"
     assert abs(row["value"].iloc[0] - mine["precision"].mean()) < 1e-9
     # The per-target values behind the mean agree one by one.
     per_target = pd.read_parquet(report / "per_target.parquet")
@@ -593,10 +668,12 @@ def test_report_rows_cover_every_ranked_heuristic(report: Path) -> None:
 
 def test_compare_manifest_matches_inputs_and_outputs(report: Path, dataset: Path) -> None:
     manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["format_version"] == 2, "output format 2: the glossary's names"
+    assert json.loads((dataset / "manifest.json").read_text())["format_version"] == 2
     assert manifest["parameters"]["relevant_layer"] == RELEVANT_LAYER
     assert manifest["dataset_manifest_sha256"] == sha256(dataset / "manifest.json")
     inputs = {i["name"]: i for i in manifest["inputs"]}
-    assert "ties.parquet" in inputs and "truth/closeness.parquet" in inputs
+    assert "ties.parquet" in inputs and "truth_closeness.parquet" in inputs
     for name, entry in inputs.items():
         assert sha256(dataset / name) == entry["sha256"], name
         assert (dataset / name).stat().st_size == entry["bytes"], name

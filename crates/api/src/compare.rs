@@ -50,7 +50,7 @@ const TRAIN_FRACTION: f64 = 0.5;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompareRequest {
-    /// Dataset directory with a ground truth (truth/closeness.parquet).
+    /// Dataset directory with a ground truth (truth_closeness.parquet).
     pub data: PathBuf,
     /// Number of targets, drawn by degree bucket.
     pub sample: usize,
@@ -237,10 +237,11 @@ impl CompareRequest {
         // `data` may name a snapshot file: the truth lives in the dataset it was built from.
         let dataset_dir = tierank_io::snapshot::dataset_dir(&args.data).map_err(io_error)?;
         let paths = DatasetPaths::new(&dataset_dir);
+        tierank_io::check_truth_layout(&dataset_dir).map_err(io_error)?;
         if !paths.closeness().is_file() {
             return Err(bad_input(format!(
-                "{}: no ground truth; tierank compare needs truth/closeness.parquet (datasets from \
-             tierank generate have one)",
+                "{}: no ground truth; tierank compare needs truth_closeness.parquet (datasets \
+             from tierank generate have one)",
                 paths.closeness().display()
             )));
         }
@@ -271,7 +272,7 @@ impl CompareRequest {
         progress.step("reading truth");
         let truth = tierank_io::read_truth(&dataset_dir)
             .map_err(io_error)?
-            .ok_or_else(|| bad_input("truth/closeness.parquet disappeared while loading"))?;
+            .ok_or_else(|| bad_input("truth_closeness.parquet disappeared while loading"))?;
 
         // Heuristics on the full data; `random` is the floor and always present.
         let mut list: Vec<String> = names.iter().filter(|n| *n != LEARNED).cloned().collect();
@@ -295,7 +296,7 @@ impl CompareRequest {
         let eval_graph: Arc<Graph> = minimized.clone().unwrap_or_else(|| Arc::clone(&graph));
         let truth_index = TruthIndex::from_columns(
             &eval_graph,
-            &truth.ego,
+            &truth.target,
             &truth.alter,
             &truth.layer,
             &truth.relation,
@@ -342,7 +343,7 @@ impl CompareRequest {
         let model: Option<LearnedModel> = if learned_requested && !components.is_empty() {
             let train_truth = TruthIndex::from_columns(
                 &graph,
-                &truth.ego,
+                &truth.target,
                 &truth.alter,
                 &truth.layer,
                 &truth.relation,
@@ -463,7 +464,7 @@ impl CompareRequest {
                 let fit_targets = if train.is_empty() { &test } else { &train };
                 let fit_truth = TruthIndex::from_columns(
                     &graph,
-                    &truth.ego,
+                    &truth.target,
                     &truth.alter,
                     &truth.layer,
                     &truth.relation,
@@ -663,7 +664,10 @@ fn write_tables(dir: &Path, e: &Evaluation) -> Result<Vec<RecordBatch>, ApiError
         let t = &e.targets[r.target];
         per.target.push(t.person);
         per.degree.push(t.degree as i64);
-        per.degree_bucket.push(t.bucket.to_string());
+        // Spelled as the stratum (`degree:10-49`), so per_target.degree_bucket joins
+        // metrics.stratum without string surgery.
+        per.degree_bucket
+            .push(Stratum::Degree(t.bucket).to_string());
         per.heuristic.push(e.heuristics[r.heuristic].clone());
         per.k.push(r.k.map(|k| k as i32));
         per.metric.push(r.metric.as_str().to_owned());
@@ -681,7 +685,7 @@ fn write_tables(dir: &Path, e: &Evaluation) -> Result<Vec<RecordBatch>, ApiError
         agreement.value.push(a.value);
         agreement.ci_low.push(a.ci_low);
         agreement.ci_high.push(a.ci_high);
-        agreement.targets.push(a.targets as i64);
+        agreement.num_targets.push(a.targets as i64);
     }
     write_agreement(&dir.join("agreement.parquet"), &agreement).map_err(io_error)?;
 
@@ -761,6 +765,7 @@ fn manifest(
     let p = &args.load.params;
     let value = json!({
         "command": "tierank compare",
+        "format_version": tierank_format::FORMAT_VERSION,
         "tierank_version": tierank_format::TIERANK_VERSION,
         "dataset_manifest_sha256": dataset_manifest_sha256,
         "inputs": inputs,
@@ -809,7 +814,7 @@ fn manifest(
         // Each row's colour in report.html, for notebooks to draw the same (one palette).
         "colours": tierank_eval::report::chart_colours(e),
         "sample_buckets": sample.buckets.iter().map(|b| json!({
-            "bucket": b.bucket.to_string(), "population": b.population, "sampled": b.sampled,
+            "bucket": Stratum::Degree(b.bucket).to_string(), "population": b.population, "sampled": b.sampled,
         })).collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&value).map_err(ApiError::other)?;

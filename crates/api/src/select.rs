@@ -401,8 +401,8 @@ fn audience_rows(selection: &Selection) -> AudienceRows {
     for r in &selection.rows {
         rows.push(
             r.target,
-            r.person,
-            i32::try_from(r.rank).unwrap_or(i32::MAX),
+            r.alter,
+            i32::try_from(r.selection_rank).unwrap_or(i32::MAX),
             r.score,
             r.probability,
             &r.reason,

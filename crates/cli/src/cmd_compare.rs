@@ -14,7 +14,7 @@ use crate::util::{CliProgress, api_error, bad_input};
 /// Arguments of `tierank compare`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Dataset directory with a ground truth (truth/closeness.parquet).
+    /// Dataset directory with a ground truth (truth_closeness.parquet).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
     /// Number of targets, drawn by degree bucket (at least 5 per non-empty bucket).

@@ -167,7 +167,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         report.event_parts,
         count("groups"),
         count("group_members"),
-        count("closeness"),
+        count("truth_closeness"),
     );
     let channels: Vec<String> = report
         .events_by_channel

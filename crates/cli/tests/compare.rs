@@ -205,17 +205,24 @@ fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
         manifest["dataset_manifest_sha256"].as_str().unwrap().len(),
         64
     );
+    // Output format 2 (the glossary's names, truth_*.parquet), in the report's manifest and
+    // in the dataset's.
+    assert_eq!(manifest["format_version"], 2);
+    let dataset_manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tiny().join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(dataset_manifest["format_version"], 2);
     assert!(
         manifest["inputs"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|i| i["name"] == "truth/closeness.parquet")
+            .any(|i| i["name"] == "truth_closeness.parquet")
     );
 
     // precision@5 of volume, recomputed from rankings.parquet and the truth.
-    let truth = read(&tiny().join("truth/closeness.parquet"));
-    let (ego, alter) = (ints(&truth, "ego"), ints(&truth, "alter"));
+    let truth = read(&tiny().join("truth_closeness.parquet"));
+    let (truth_target, alter) = (ints(&truth, "target"), ints(&truth, "alter"));
     let layer = truth
         .column_by_name("layer")
         .unwrap()
@@ -223,7 +230,7 @@ fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
         .values()
         .to_vec();
     let relevant: HashMap<(i64, i64), bool> = (0..truth.num_rows())
-        .map(|i| ((ego[i], alter[i]), layer[i] <= 3))
+        .map(|i| ((truth_target[i], alter[i]), layer[i] <= 3))
         .collect();
     let r = read(&out.join("rankings.parquet"));
     let (target, heuristic, alter) = (
@@ -265,8 +272,63 @@ fn outputs_exist_with_documented_schemas_and_precision_matches_rankings() {
     ] {
         assert!(oracle >= metrics[&(h.into(), Some(15), "ndcg".into(), "all".into())]);
     }
+    degree_buckets_join_the_strata(&out);
 
     check_report(&std::fs::read_to_string(out.join("report.html")).unwrap());
+}
+
+/// An analyst's join: per_target's `degree_bucket` equals metrics' `stratum` of that bucket
+/// (one spelling), and the per-target values of each bucket give that stratum's mean and
+/// `num_targets`.
+fn degree_buckets_join_the_strata(out: &Path) {
+    let p = read(&out.join("per_target.parquet"));
+    let (target, bucket, heuristic, k, metric, stratum, value) = (
+        ints(&p, "target"),
+        strings(&p, "degree_bucket"),
+        strings(&p, "heuristic"),
+        opt_k(&p),
+        strings(&p, "metric"),
+        strings(&p, "stratum"),
+        floats(&p, "value"),
+    );
+    let mut by_bucket: BTreeMap<String, (Vec<i64>, f64)> = BTreeMap::new();
+    for i in 0..p.num_rows() {
+        if heuristic[i] == "volume"
+            && k[i] == Some(5)
+            && metric[i] == "precision"
+            && stratum[i] == "all"
+        {
+            let e = by_bucket.entry(bucket[i].clone()).or_default();
+            e.0.push(target[i]);
+            e.1 += value[i];
+        }
+    }
+    assert!(by_bucket.len() >= 2, "{:?}", by_bucket.keys());
+    let m = read(&out.join("metrics.parquet"));
+    let (mh, mk, mm, ms, mv, mn) = (
+        strings(&m, "heuristic"),
+        opt_k(&m),
+        strings(&m, "metric"),
+        strings(&m, "stratum"),
+        floats(&m, "value"),
+        ints(&m, "num_targets"),
+    );
+    for (bucket, (targets, sum)) in &by_bucket {
+        let row = (0..m.num_rows())
+            .find(|&i| {
+                mh[i] == "volume" && mk[i] == Some(5) && mm[i] == "precision" && &ms[i] == bucket
+            })
+            .unwrap_or_else(|| {
+                panic!("per_target's degree_bucket {bucket} is no stratum of metrics")
+            });
+        assert_eq!(mn[row], targets.len() as i64, "{bucket}");
+        let mean = sum / targets.len() as f64;
+        assert!(
+            (mv[row] - mean).abs() < 1e-12,
+            "{bucket}: {} vs {mean}",
+            mv[row]
+        );
+    }
 }
 
 /// The report is one self-contained page: every `<svg>` closed, no fetched resource, no NaN
@@ -333,6 +395,31 @@ fn outputs_do_not_depend_on_thread_count() {
     assert_eq!(strip(metric_map(&one)), strip(metric_map(&two)));
 }
 
+/// Copies the Parquet file `from` to `to` with column `old` named `new`.
+fn rename_column(from: &Path, to: &Path, old: &str, new: &str) {
+    use arrow::datatypes::{Field, Schema};
+    let batch = read(from);
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = if f.name() == old { new } else { f.name() };
+            f.as_ref().clone().with_name(name)
+        })
+        .collect();
+    let renamed = RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(fields)),
+        batch.columns().to_vec(),
+    )
+    .unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(File::create(to).unwrap(), renamed.schema(), None)
+            .unwrap();
+    w.write(&renamed).unwrap();
+    w.close().unwrap();
+}
+
 #[test]
 fn bad_input_exits_2_and_writes_nothing() {
     let root = tempfile::tempdir().unwrap();
@@ -340,9 +427,37 @@ fn bad_input_exits_2_and_writes_nothing() {
     let no_truth = root.path().join("no_truth");
     std::fs::create_dir_all(&no_truth).unwrap();
     std::fs::copy(tiny().join("ties.parquet"), no_truth.join("ties.parquet")).unwrap();
+    // A dataset in the layout of output format 1: the truth in a `truth/` directory.
+    // (Old-format fixtures live in their own directory: the end of the test counts the
+    // entries of `root` to find stray staging directories.)
+    let fixtures = tempfile::tempdir().unwrap();
+    let old_layout = fixtures.path().join("old_layout");
+    std::fs::create_dir_all(old_layout.join("truth")).unwrap();
+    std::fs::copy(tiny().join("ties.parquet"), old_layout.join("ties.parquet")).unwrap();
+    std::fs::copy(
+        tiny().join("truth_closeness.parquet"),
+        old_layout.join("truth/closeness.parquet"),
+    )
+    .unwrap();
+    // A user's truth with the format-1 name of the target column.
+    let old_column = fixtures.path().join("old_column");
+    std::fs::create_dir_all(&old_column).unwrap();
+    std::fs::copy(tiny().join("ties.parquet"), old_column.join("ties.parquet")).unwrap();
+    rename_column(
+        &tiny().join("truth_closeness.parquet"),
+        &old_column.join("truth_closeness.parquet"),
+        "target",
+        "ego",
+    );
     let out = root.path().join("out");
     let cases: Vec<(&Path, Vec<&str>, &str)> = vec![
         (&no_truth, vec![], "closeness.parquet"),
+        (
+            &old_layout,
+            vec![],
+            "Regenerate the dataset with `tierank generate`",
+        ),
+        (&old_column, vec![], "column 'ego' is called 'target'"),
         (tiny(), vec!["--k", "0,5"], "--k"),
         (
             tiny(),
@@ -459,13 +574,13 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Adds the `evader` column of the evasion scenario to `truth/persons.parquet` (true for
+/// Adds the `evader` column of the evasion scenario to `truth_persons.parquet` (true for
 /// the people `is_evader` picks) and updates the dataset manifest's checksum.
 fn mark_evaders(data: &Path, is_evader: impl Fn(i64) -> bool) {
     use arrow::array::{ArrayRef, BooleanArray};
     use arrow::datatypes::{DataType, Field, Schema};
     use std::sync::Arc;
-    let path = data.join("truth/persons.parquet");
+    let path = data.join("truth_persons.parquet");
     let batch = read(&path);
     let ids = ints(&batch, schema::col::PERSON_ID);
     let flags: ArrayRef = Arc::new(BooleanArray::from(
@@ -490,14 +605,14 @@ fn mark_evaders(data: &Path, is_evader: impl Fn(i64) -> bool) {
     mark_checksum(data);
 }
 
-/// Updates the dataset manifest's checksum of `truth/persons.parquet` after a rewrite.
+/// Updates the dataset manifest's checksum of `truth_persons.parquet` after a rewrite.
 fn mark_checksum(data: &Path) {
-    let path = data.join("truth/persons.parquet");
+    let path = data.join("truth_persons.parquet");
     let manifest_path = data.join("manifest.json");
     let mut manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
     for f in manifest["files"].as_array_mut().unwrap() {
-        if f["path"] == "truth/persons.parquet" {
+        if f["path"] == "truth_persons.parquet" {
             f["sha256"] = tierank_format::manifest::sha256_file(&path).unwrap().into();
             f["bytes"] = std::fs::metadata(&path).unwrap().len().into();
         }
@@ -529,7 +644,7 @@ fn evaders_and_non_evaders_are_reported_apart() {
         strings(&m, "metric"),
         strings(&m, "stratum"),
     );
-    let targets = ints(&m, "targets");
+    let targets = ints(&m, "num_targets");
     let count = |s: &str| {
         (0..h.len())
             .find(|&i| {
@@ -562,7 +677,7 @@ fn evaders_and_non_evaders_are_reported_apart() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<h2>Evaders</h2>"));
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
-    assert!(manifest.contains("\"truth/persons.parquet\""), "{manifest}");
+    assert!(manifest.contains("\"truth_persons.parquet\""), "{manifest}");
 
     // The same data without the column: no evader strata, no section.
     let plain = root.path().join("plain");
@@ -582,7 +697,7 @@ fn evaders_and_non_evaders_are_reported_apart() {
     assert!(!html.contains("<h2>Evaders</h2>"));
 
     // A null evader flag is bad input, refused before loading, nothing written.
-    let path = data.join("truth/persons.parquet");
+    let path = data.join("truth_persons.parquet");
     let batch = read(&path);
     let mut columns = batch.columns().to_vec();
     let last = columns.len() - 1;

@@ -129,8 +129,8 @@ fn select_ok(targets: &Path, out: &Path, extra: &[&str]) -> String {
 #[derive(Debug, Clone, PartialEq)]
 struct Notice {
     target: i64,
-    person: i64,
-    rank: i32,
+    alter: i64,
+    selection_rank: i32,
     score: f64,
     probability: Option<f64>,
     reason: String,
@@ -139,9 +139,20 @@ struct Notice {
 fn read_audiences(out: &Path) -> Vec<Notice> {
     let mut rows = Vec::new();
     for b in batches(&out.join("audiences.parquet")) {
-        let target = b.column(0).as_primitive::<Int64Type>();
-        let person = b.column(1).as_primitive::<Int64Type>();
-        let rank = b.column(2).as_primitive::<Int32Type>();
+        // By name: the analyst joins audiences to the truth and to rankings on
+        // (target, alter), so these are the names that must hold.
+        let target = b
+            .column_by_name("target")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let alter = b
+            .column_by_name("alter")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let selection_rank = b
+            .column_by_name("selection_rank")
+            .unwrap()
+            .as_primitive::<Int32Type>();
         let score = b.column(3).as_primitive::<Float64Type>();
         let probability = b.column(4).as_primitive::<Float64Type>();
         let reason = b.column(5).as_dictionary::<Int8Type>();
@@ -149,8 +160,8 @@ fn read_audiences(out: &Path) -> Vec<Notice> {
         for i in 0..b.num_rows() {
             rows.push(Notice {
                 target: target.value(i),
-                person: person.value(i),
-                rank: rank.value(i),
+                alter: alter.value(i),
+                selection_rank: selection_rank.value(i),
                 score: score.value(i),
                 probability: (!probability.is_null(i)).then(|| probability.value(i)),
                 reason: values.value(reason.keys().value(i) as usize).to_owned(),
@@ -160,13 +171,22 @@ fn read_audiences(out: &Path) -> Vec<Notice> {
     rows
 }
 
-/// (target, candidates, selected, expected_collateral) per row of exposure.parquet.
+/// (target, num_candidates, num_selected, expected_collateral) per row of exposure.parquet,
+/// read by name.
 fn read_exposure(out: &Path) -> Vec<(i64, i64, i64, Option<f64>)> {
     let mut rows = Vec::new();
     for b in batches(&out.join("exposure.parquet")) {
-        let c = |i: usize| b.column(i).as_primitive::<Int64Type>().clone();
-        let (t, n, s) = (c(0), c(1), c(2));
-        let e = b.column(3).as_primitive::<Float64Type>();
+        let c = |name: &str| {
+            b.column_by_name(name)
+                .unwrap_or_else(|| panic!("exposure.parquet has no column {name}"))
+                .as_primitive::<Int64Type>()
+                .clone()
+        };
+        let (t, n, s) = (c("target"), c("num_candidates"), c("num_selected"));
+        let e = b
+            .column_by_name("expected_collateral")
+            .unwrap()
+            .as_primitive::<Float64Type>();
         for i in 0..b.num_rows() {
             rows.push((
                 t.value(i),
@@ -190,7 +210,7 @@ fn calibration_file(path: &Path, heuristic: &str) -> PathBuf {
         format: tierank_eval::CALIBRATION_FORMAT,
         heuristic: heuristic.to_owned(),
         relevant_layer: 3,
-        targets: 100,
+        num_targets: 100,
         bands: vec![tierank_eval::RankBand {
             min_degree: None,
             first_rank: 1,
@@ -228,7 +248,7 @@ fn every_policy_selects_within_its_rule() {
     assert_eq!(per_target.len(), 8, "every target has friends");
     for picks in per_target.values() {
         assert_eq!(
-            picks.iter().map(|r| r.rank).collect::<Vec<_>>(),
+            picks.iter().map(|r| r.selection_rank).collect::<Vec<_>>(),
             vec![1, 2, 3]
         );
         assert!(picks.windows(2).all(|w| w[0].score >= w[1].score));
@@ -256,6 +276,8 @@ fn every_policy_selects_within_its_rule() {
                 && collateral.is_none())
     );
     let record = audit(&out);
+    // Version 2: the audience and exposure columns of output format 2.
+    assert_eq!(record["audit_version"], 2);
     assert_eq!(record["parameters"]["policy"], "top-k:3");
     assert_eq!(record["counts"]["notices"], 24);
     let roles: BTreeSet<&str> = record["inputs"]
@@ -290,7 +312,7 @@ fn every_policy_selects_within_its_rule() {
     for r in topk.iter().filter(|r| r.score >= 30.0) {
         assert!(
             rows.iter()
-                .any(|s| s.target == r.target && s.person == r.person)
+                .any(|s| s.target == r.target && s.alter == r.alter)
         );
     }
 
@@ -317,7 +339,7 @@ fn every_policy_selects_within_its_rule() {
     );
     let rows = read_audiences(&out);
     assert_eq!(rows.len(), 20);
-    let people: BTreeSet<i64> = rows.iter().map(|r| r.person).collect();
+    let people: BTreeSet<i64> = rows.iter().map(|r| r.alter).collect();
     assert_eq!(people.len(), rows.len(), "cap:1 notifies each person once");
 }
 
@@ -381,10 +403,13 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
     let targets = id_list(&dir.path().join("held_out.csv"), &held_out);
 
     // Close pairs (layer <= 3) of the planted truth.
-    let truth = dataset().data.join("truth").join("closeness.parquet");
+    let truth = dataset().data.join("truth_closeness.parquet");
     let mut close: BTreeSet<(i64, i64)> = BTreeSet::new();
     for b in batches(&truth) {
-        let ego = b.column_by_name("ego").unwrap().as_primitive::<Int64Type>();
+        let target = b
+            .column_by_name("target")
+            .unwrap()
+            .as_primitive::<Int64Type>();
         let alter = b
             .column_by_name("alter")
             .unwrap()
@@ -395,7 +420,7 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
             .as_primitive::<Int8Type>();
         for i in 0..b.num_rows() {
             if layer.value(i) <= 3 {
-                close.insert((ego.value(i), alter.value(i)));
+                close.insert((target.value(i), alter.value(i)));
             }
         }
     }
@@ -427,7 +452,7 @@ fn expected_collateral_exposure_holds_on_held_out_targets() {
         let rows = read_audiences(&out);
         let realised = rows
             .iter()
-            .filter(|r| !close.contains(&(r.target, r.person)))
+            .filter(|r| !close.contains(&(r.target, r.alter)))
             .count() as f64;
         let record = audit(&out);
         let predicted = record["counts"]["expected_collateral"].as_f64().unwrap();
@@ -545,8 +570,8 @@ fn excluded_people_are_never_selected() {
     // Everyone ranked first or second, plus two ids that are in no dataset.
     let mut excluded: Vec<i64> = before
         .iter()
-        .filter(|r| r.rank <= 2)
-        .map(|r| r.person)
+        .filter(|r| r.selection_rank <= 2)
+        .map(|r| r.alter)
         .collect();
     excluded.extend([1, 2]);
     let list = id_list(&dir.path().join("optout.csv"), &excluded);
@@ -568,7 +593,7 @@ fn excluded_people_are_never_selected() {
         let after = read_audiences(&out);
         assert!(!after.is_empty());
         assert!(
-            after.iter().all(|r| !excluded.contains(&r.person)),
+            after.iter().all(|r| !excluded.contains(&r.alter)),
             "an excluded person was selected"
         );
         // Top-k fills the freed places: still five per target.
@@ -600,9 +625,9 @@ fn a_header_less_opt_out_list_is_honoured() {
     select_ok(&one_target, &base, &args);
     let first = read_audiences(&base)
         .into_iter()
-        .find(|r| r.rank == 1)
+        .find(|r| r.selection_rank == 1)
         .expect("the target has a friend")
-        .person;
+        .alter;
 
     let ex = dir.path().join("ex.csv");
     std::fs::write(&ex, format!("{first}\n")).unwrap();
@@ -612,7 +637,7 @@ fn a_header_less_opt_out_list_is_honoured() {
     select_ok(&one_target, &out, &extra);
     let after = read_audiences(&out);
     assert!(
-        after.iter().all(|r| r.person != first),
+        after.iter().all(|r| r.alter != first),
         "the opted-out person {first} was selected: {after:?}"
     );
     assert_eq!(audit(&out)["exclusion"]["listed"], 1);

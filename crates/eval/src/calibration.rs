@@ -81,8 +81,10 @@ pub struct CalibrationFile {
     /// "Close" meant planted layer `<= relevant_layer`.
     pub relevant_layer: i8,
     /// Targets whose friends were the fitting examples (disjoint from the evaluated targets
-    /// when `tierank compare` trains a learned model).
-    pub targets: usize,
+    /// when `tierank compare` trains a learned model): a count, `num_targets` in the file
+    /// like in every table. Files written before output format 2 say `targets`, still read.
+    #[serde(alias = "targets")]
+    pub num_targets: usize,
     /// One map per band of ranks, by ascending `first_rank`, the first starting at rank 1.
     pub bands: Vec<RankBand>,
     /// The maps of the `coverage` policy's own order (see [`CalibrationFile::with_coverage`]):
@@ -144,7 +146,7 @@ impl CalibrationFile {
             format: CALIBRATION_FORMAT,
             heuristic: heuristic.name().to_owned(),
             relevant_layer,
-            targets: targets.len(),
+            num_targets: targets.len(),
             bands,
             coverage: Vec::new(),
         })
@@ -482,7 +484,7 @@ mod tests {
             format: CALIBRATION_FORMAT,
             heuristic: "volume".into(),
             relevant_layer: 3,
-            targets: 1,
+            num_targets: 1,
             bands: vec![
                 RankBand {
                     min_degree: None,
@@ -507,6 +509,13 @@ mod tests {
         file.save(&path).unwrap();
         let back = CalibrationFile::load(&path).unwrap();
         assert_eq!(back, file);
+        // The count is `num_targets` in the file, as in every table; a file written before
+        // output format 2 (`targets`) still reads.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"num_targets\"") && !text.contains("\"targets\""));
+        std::fs::write(&path, text.replace("\"num_targets\"", "\"targets\"")).unwrap();
+        assert_eq!(CalibrationFile::load(&path).unwrap(), file);
+        file.save(&path).unwrap();
         // Rank 5 reads the first band, rank 6 and beyond the second; the 10-49 bucket has
         // its own map at rank 1 only.
         assert_eq!(back.probability(0.0, 5, 3), 1.0);

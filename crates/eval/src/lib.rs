@@ -79,18 +79,20 @@ pub use truth::{TruthIndex, TruthTie};
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     /// The truth columns do not have one entry per row each.
-    #[error("truth columns differ in length (ego, alter, layer, relation, closeness): {lengths:?}")]
+    #[error(
+        "truth columns differ in length (target, alter, layer, relation, closeness): {lengths:?}"
+    )]
     TruthColumns {
         /// Lengths of the five columns.
         lengths: Vec<usize>,
     },
     /// A truth row holds an impossible value.
-    #[error("truth row {row} (ego {ego}, alter {alter}): {reason}")]
+    #[error("truth row {row} (target {target}, alter {alter}): {reason}")]
     InvalidTruth {
         /// Zero-based row.
         row: usize,
-        /// The ego's person id.
-        ego: i64,
+        /// The target's person id.
+        target: i64,
         /// The alter's person id.
         alter: i64,
         /// What is wrong.

@@ -41,7 +41,7 @@ pub struct TruthIndex {
 
 impl TruthIndex {
     /// Indexes the truth columns (one entry per directed tie, as in
-    /// `truth/closeness.parquet`) against `graph`. A repeated `(ego, alter)` keeps its first
+    /// `truth_closeness.parquet`) against `graph`. A repeated `(target, alter)` keeps its first
     /// row and is counted in [`TruthIndex::duplicate_rows`].
     ///
     /// # Errors
@@ -50,20 +50,20 @@ impl TruthIndex {
     /// `[0, 1]`, naming the row and both persons.
     pub fn from_columns(
         graph: &Graph,
-        ego: &[i64],
+        target: &[i64],
         alter: &[i64],
         layer: &[i8],
         relation: &[Relation],
         closeness: &[f64],
     ) -> Result<Self, EvalError> {
-        let n = ego.len();
+        let n = target.len();
         if [alter.len(), layer.len(), relation.len(), closeness.len()]
             .iter()
             .any(|&len| len != n)
         {
             return Err(EvalError::TruthColumns {
                 lengths: vec![
-                    ego.len(),
+                    target.len(),
                     alter.len(),
                     layer.len(),
                     relation.len(),
@@ -84,7 +84,7 @@ impl TruthIndex {
         for row in 0..n {
             let bad = |reason: String| EvalError::InvalidTruth {
                 row,
-                ego: ego[row],
+                target: target[row],
                 alter: alter[row],
                 reason,
             };
@@ -101,7 +101,7 @@ impl TruthIndex {
                 )));
             }
             let slot = graph
-                .dense(ego[row])
+                .dense(target[row])
                 .zip(graph.dense(alter[row]))
                 .and_then(|(u, v)| graph.csr().slot(u, v));
             let Some(slot) = slot else {

@@ -109,7 +109,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// What kind of account a person is (latent; the generator writes it to `truth/`).
+    /// What kind of account a person is (latent; the generator writes it to `truth_persons.parquet`).
     AccountType {
         /// An ordinary person.
         Person => "person",

@@ -8,10 +8,15 @@
 //!   events/part-00000.parquet  required unless ties.parquet has a `weight` column
 //!   groups.parquet             optional
 //!   group_members.parquet      optional
-//!   truth/closeness.parquet    optional ground truth, one row per directed tie
-//!   truth/persons.parquet      optional latent person attributes (generator only)
+//!   truth_closeness.parquet    optional ground truth, one row per directed tie
+//!   truth_persons.parquet      optional latent person attributes (generator only)
 //!   graph.tierank-snapshot     optional graph snapshot of `tierank index` (derived, unlisted)
 //! ```
+//!
+//! One table per path: each file (and `events/`, whose parts are one table) reads as exactly
+//! that table in Spark, DuckDB, polars and pyarrow. Before output format 2 the truth was a
+//! directory `truth/` holding two tables, which Spark read as their union (all-null rows);
+//! such a dataset is refused with a request to regenerate it ([`OLD_TRUTH_DIR`]).
 
 use std::path::{Path, PathBuf};
 
@@ -27,12 +32,16 @@ pub const EVENTS_DIR: &str = "events";
 pub const GROUPS: &str = "groups.parquet";
 /// Group membership file name.
 pub const GROUP_MEMBERS: &str = "group_members.parquet";
-/// Directory holding the ground truth, kept apart so it is never read by accident.
-pub const TRUTH_DIR: &str = "truth";
-/// Ground-truth closeness file name, inside [`TRUTH_DIR`].
-pub const CLOSENESS: &str = "closeness.parquet";
-/// Latent person attributes (household, workplace, account type), inside [`TRUTH_DIR`].
-pub const TRUTH_PERSONS: &str = "persons.parquet";
+/// Ground-truth closeness file name. The `truth_` prefix keeps the ground truth apart from
+/// the observable tables by name; it is never read by the graph loader.
+pub const CLOSENESS: &str = "truth_closeness.parquet";
+/// Latent person attributes (household, workplace, account type): ground truth.
+pub const TRUTH_PERSONS: &str = "truth_persons.parquet";
+/// The directory that held both truth tables before output format 2 (`truth/closeness.parquet`
+/// and `truth/persons.parquet`). Readers refuse a dataset that has it: read as a directory it
+/// was the union of two tables, and its closeness file says `ego` where the contract now says
+/// `target`.
+pub const OLD_TRUTH_DIR: &str = "truth";
 
 /// The graph snapshot `tierank index` writes into a dataset by default. Derived from the
 /// listed files (and checked against them when used), so never listed in the manifest and
@@ -83,13 +92,18 @@ impl DatasetPaths {
     pub fn group_members(&self) -> PathBuf {
         self.root.join(GROUP_MEMBERS)
     }
-    /// `truth/closeness.parquet`.
+    /// `truth_closeness.parquet`.
     pub fn closeness(&self) -> PathBuf {
-        self.root.join(TRUTH_DIR).join(CLOSENESS)
+        self.root.join(CLOSENESS)
     }
-    /// `truth/persons.parquet`.
+    /// `truth_persons.parquet`.
     pub fn truth_persons(&self) -> PathBuf {
-        self.root.join(TRUTH_DIR).join(TRUTH_PERSONS)
+        self.root.join(TRUTH_PERSONS)
+    }
+    /// `truth/`, the pre-format-2 truth directory ([`OLD_TRUTH_DIR`]), when it exists.
+    pub fn old_truth_dir(&self) -> Option<PathBuf> {
+        let dir = self.root.join(OLD_TRUTH_DIR);
+        dir.is_dir().then_some(dir)
     }
     /// The event part files present on disk, sorted by name. Empty if `events/` is missing.
     ///

@@ -52,7 +52,12 @@ pub type PersonId = i64;
 
 /// Version of the on-disk layout written to every manifest. Bump on any breaking change
 /// to a file name, column name or column type.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2: one name per concept (truth `ego` -> `target`, audiences `person` -> `alter` and
+/// `rank` -> `selection_rank`, counts `num_targets`, `num_candidates`, `num_selected`,
+/// degree buckets spelled `degree:1-9`), and one table per path (`truth_closeness.parquet`,
+/// `truth_persons.parquet` instead of `truth/`). docs/data-model.md, "Glossary".
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The version of tierank itself, recorded in manifests and audit files.
 pub const TIERANK_VERSION: &str = env!("CARGO_PKG_VERSION");

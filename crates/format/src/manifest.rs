@@ -238,7 +238,7 @@ mod tests {
         for ok in [
             "ties.parquet",
             "events/part-00000.parquet",
-            "truth/closeness.parquet",
+            "truth_closeness.parquet",
         ] {
             assert!(is_plain_relative(ok), "{ok}");
         }

@@ -20,7 +20,7 @@ pub fn dictionary_type() -> DataType {
 
 /// Column names, grouped by file. Readers look columns up by these names, never by position.
 pub mod col {
-    /// `persons.parquet` and `truth/persons.parquet`, and target lists: the person id.
+    /// `persons.parquet` and `truth_persons.parquet`, and target lists: the person id.
     pub const PERSON_ID: &str = "person_id";
     /// `persons.parquet`: region code.
     pub const REGION: &str = "region";
@@ -28,17 +28,17 @@ pub mod col {
     pub const AGE_BAND: &str = "age_band";
     /// `persons.parquet`: when the account was created.
     pub const JOINED_AT: &str = "joined_at";
-    /// `truth/persons.parquet`: household id.
+    /// `truth_persons.parquet`: household id.
     pub const HOUSEHOLD_ID: &str = "household_id";
-    /// `truth/persons.parquet`: workplace id (null when none).
+    /// `truth_persons.parquet`: workplace id (null when none).
     pub const WORKPLACE_ID: &str = "workplace_id";
-    /// `truth/persons.parquet`: school id (null when none).
+    /// `truth_persons.parquet`: school id (null when none).
     pub const SCHOOL_ID: &str = "school_id";
-    /// `truth/persons.parquet`: [`crate::AccountType`].
+    /// `truth_persons.parquet`: [`crate::AccountType`].
     pub const ACCOUNT_TYPE: &str = "account_type";
-    /// `truth/persons.parquet`: relative activity level (1.0 = typical).
+    /// `truth_persons.parquet`: relative activity level (1.0 = typical).
     pub const ACTIVITY: &str = "activity";
-    /// `truth/persons.parquet`: true for a person who hides their closest ties (only under
+    /// `truth_persons.parquet`: true for a person who hides their closest ties (only under
     /// the generator's evasion scenario; false for everyone else).
     pub const EVADER: &str = "evader";
 
@@ -65,19 +65,24 @@ pub mod col {
     /// `groups.parquet`: when the group was created.
     pub const CREATED_AT: &str = "created_at";
 
-    /// `truth/closeness.parquet`: the person whose circle this row describes.
-    pub const EGO: &str = "ego";
-    /// `truth/closeness.parquet` and rankings: the friend being described or ranked.
+    /// Truth, rankings and audiences: a friend of `target` (the one described, ranked, or
+    /// shown a notice). One name in every file, so an audience joins the truth on
+    /// `(target, alter)` to count the strangers it reached.
     pub const ALTER: &str = "alter";
-    /// `truth/closeness.parquet`: Dunbar layer 1 (innermost) .. 5, or 6 for other friends.
+    /// `truth_closeness.parquet`: Dunbar layer 1 (innermost) .. 5, or 6 for other friends.
     pub const LAYER: &str = "layer";
-    /// `truth/closeness.parquet`: [`crate::Relation`].
+    /// `truth_closeness.parquet`: [`crate::Relation`].
     pub const RELATION: &str = "relation";
-    /// `truth/closeness.parquet`: latent closeness of `alter` to `ego`, in `[0, 1]`.
+    /// `truth_closeness.parquet`: latent closeness of `alter` to `target`, in `[0, 1]`.
     pub const CLOSENESS: &str = "closeness";
 
-    /// Rankings: the person whose contacts are ranked.
+    /// Truth, rankings, audiences, exposure and compare outputs: the person whose circle of
+    /// friends a row describes (ranks, selects for, evaluates). One name in every file, so
+    /// the truth joins a ranking with `USING (target, alter)`.
     pub const TARGET: &str = "target";
+    /// The name [`TARGET`] had in the truth's closeness table before output format 2; readers
+    /// name it in the error that asks for the new one.
+    pub const OLD_EGO: &str = "ego";
     /// Rankings: the heuristic's command-line name.
     pub const HEURISTIC: &str = "heuristic";
     /// Rankings: 1-based rank within (target, heuristic).
@@ -85,17 +90,19 @@ pub mod col {
     /// Rankings: the heuristic's score (higher is closer).
     pub const SCORE: &str = "score";
 
-    /// Audiences: the person shown a notice about `target`.
-    pub const PERSON: &str = "person";
-    /// Audiences: the calibrated probability that `person` is close to `target` (null when
+    /// Audiences: 1-based position among the target's *selected* friends by descending score.
+    /// Not a ranking's `rank` (among all friends): they differ when someone above was withheld
+    /// (opt-out, evidence filter), so the two never share a name.
+    pub const SELECTION_RANK: &str = "selection_rank";
+    /// Audiences: the calibrated probability that `alter` is close to `target` (null when
     /// no calibration was given).
     pub const PROBABILITY: &str = "probability";
     /// Audiences: the main evidence for the selection (a channel name, or `structure`).
     pub const REASON: &str = "reason";
     /// Exposure: the target's friends in the dataset, before opt-outs and evidence filters.
-    pub const CANDIDATES: &str = "candidates";
+    pub const NUM_CANDIDATES: &str = "num_candidates";
     /// Exposure: notices sent about the target.
-    pub const SELECTED: &str = "selected";
+    pub const NUM_SELECTED: &str = "num_selected";
     /// Exposure: `Σ (1 − p)` over the target's selected people (null when uncalibrated).
     pub const EXPECTED_COLLATERAL: &str = "expected_collateral";
 
@@ -111,11 +118,13 @@ pub mod col {
     pub const CI_LOW: &str = "ci_low";
     /// Compare outputs: upper end of the bootstrap confidence interval.
     pub const CI_HIGH: &str = "ci_high";
-    /// Compare outputs: number of targets that entered a mean.
-    pub const TARGETS: &str = "targets";
+    /// Compare outputs: number of targets that entered a mean. A count, so `num_`: never
+    /// confused with the id column `target`.
+    pub const NUM_TARGETS: &str = "num_targets";
     /// Compare outputs: the target's number of friends.
     pub const DEGREE: &str = "degree";
-    /// Compare outputs: the target's degree bucket (`1-9`, `10-49`, ...).
+    /// Compare outputs: the target's degree bucket, spelled as its stratum (`degree:1-9`,
+    /// `degree:10-49`, ...) so that it equals `metrics.stratum` for that bucket.
     pub const DEGREE_BUCKET: &str = "degree_bucket";
     /// Compare outputs: the first heuristic of an agreement pair.
     pub const HEURISTIC_A: &str = "heuristic_a";
@@ -142,7 +151,7 @@ pub fn persons() -> SchemaRef {
     ])
 }
 
-/// `truth/persons.parquet`: latent attributes the generator used (ground truth).
+/// `truth_persons.parquet`: latent attributes the generator used (ground truth).
 pub fn truth_persons() -> SchemaRef {
     schema(vec![
         Field::new(col::PERSON_ID, DataType::Int64, false),
@@ -202,10 +211,10 @@ pub fn group_members() -> SchemaRef {
     ])
 }
 
-/// `truth/closeness.parquet`: one row per directed tie (ego, alter).
+/// `truth_closeness.parquet`: one row per directed tie (target, alter).
 pub fn closeness() -> SchemaRef {
     schema(vec![
-        Field::new(col::EGO, DataType::Int64, false),
+        Field::new(col::TARGET, DataType::Int64, false),
         Field::new(col::ALTER, DataType::Int64, false),
         Field::new(col::LAYER, DataType::Int8, false),
         Field::new(col::RELATION, dictionary_type(), false),
@@ -224,15 +233,15 @@ pub fn rankings() -> SchemaRef {
     ])
 }
 
-/// Output of `tierank select`: one row per notice, `person` is shown a notice about `target`.
+/// Output of `tierank select`: one row per notice, `alter` is shown a notice about `target`.
 ///
-/// Rows are sorted by (target input order, rank); `rank` counts the target's selected people
-/// only, so a gap never reveals that someone above was withheld.
+/// Rows are sorted by (target input order, selection_rank); `selection_rank` counts the
+/// target's selected people only, so a gap never reveals that someone above was withheld.
 pub fn audiences() -> SchemaRef {
     schema(vec![
         Field::new(col::TARGET, DataType::Int64, false),
-        Field::new(col::PERSON, DataType::Int64, false),
-        Field::new(col::RANK, DataType::Int32, false),
+        Field::new(col::ALTER, DataType::Int64, false),
+        Field::new(col::SELECTION_RANK, DataType::Int32, false),
         Field::new(col::SCORE, DataType::Float64, false),
         Field::new(col::PROBABILITY, DataType::Float64, true),
         Field::new(col::REASON, dictionary_type(), false),
@@ -245,8 +254,8 @@ pub fn audiences() -> SchemaRef {
 pub fn exposure() -> SchemaRef {
     schema(vec![
         Field::new(col::TARGET, DataType::Int64, false),
-        Field::new(col::CANDIDATES, DataType::Int64, false),
-        Field::new(col::SELECTED, DataType::Int64, false),
+        Field::new(col::NUM_CANDIDATES, DataType::Int64, false),
+        Field::new(col::NUM_SELECTED, DataType::Int64, false),
         Field::new(col::EXPECTED_COLLATERAL, DataType::Float64, true),
     ])
 }
@@ -262,7 +271,7 @@ pub fn metrics() -> SchemaRef {
         Field::new(col::CI_LOW, DataType::Float64, true),
         Field::new(col::CI_HIGH, DataType::Float64, true),
         Field::new(col::STRATUM, dictionary_type(), false),
-        Field::new(col::TARGETS, DataType::Int64, false),
+        Field::new(col::NUM_TARGETS, DataType::Int64, false),
     ])
 }
 
@@ -292,6 +301,6 @@ pub fn agreement() -> SchemaRef {
         Field::new(col::VALUE, DataType::Float64, false),
         Field::new(col::CI_LOW, DataType::Float64, true),
         Field::new(col::CI_HIGH, DataType::Float64, true),
-        Field::new(col::TARGETS, DataType::Int64, false),
+        Field::new(col::NUM_TARGETS, DataType::Int64, false),
     ])
 }

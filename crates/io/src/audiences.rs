@@ -20,15 +20,15 @@ use crate::table::{Dictionary, build_batches, check_lengths, write_record_batche
 
 /// Rows of `audiences.parquet`, column by column (all columns the same length).
 ///
-/// One row per notice: `person` is shown a notice about `target`.
+/// One row per notice: `alter` is shown a notice about `target`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AudienceRows {
     /// The target's person id.
     pub target: Vec<i64>,
-    /// The person shown the notice.
-    pub person: Vec<i64>,
+    /// The friend shown the notice.
+    pub alter: Vec<i64>,
     /// 1-based position among the target's selected people.
-    pub rank: Vec<i32>,
+    pub selection_rank: Vec<i32>,
     /// The heuristic's score.
     pub score: Vec<f64>,
     /// The calibrated probability of closeness, `None` when uncalibrated.
@@ -53,15 +53,15 @@ impl AudienceRows {
     pub fn push(
         &mut self,
         target: i64,
-        person: i64,
-        rank: i32,
+        alter: i64,
+        selection_rank: i32,
         score: f64,
         probability: Option<f64>,
         reason: &str,
     ) {
         self.target.push(target);
-        self.person.push(person);
-        self.rank.push(rank);
+        self.alter.push(alter);
+        self.selection_rank.push(selection_rank);
         self.score.push(score);
         self.probability.push(probability);
         self.reason.push(reason.to_owned());
@@ -77,9 +77,9 @@ pub struct ExposureRows {
     pub target: Vec<i64>,
     /// The target's friends in the dataset: everyone who could have been shown a notice
     /// before opt-outs and evidence filters.
-    pub candidates: Vec<i64>,
+    pub num_candidates: Vec<i64>,
     /// Notices sent about the target.
-    pub selected: Vec<i64>,
+    pub num_selected: Vec<i64>,
     /// `Σ (1 − p)` over the target's selected people, `None` when uncalibrated.
     pub expected_collateral: Vec<Option<f64>>,
 }
@@ -99,13 +99,13 @@ impl ExposureRows {
     pub fn push(
         &mut self,
         target: i64,
-        candidates: i64,
-        selected: i64,
+        num_candidates: i64,
+        num_selected: i64,
         expected_collateral: Option<f64>,
     ) {
         self.target.push(target);
-        self.candidates.push(candidates);
-        self.selected.push(selected);
+        self.num_candidates.push(num_candidates);
+        self.num_selected.push(num_selected);
         self.expected_collateral.push(expected_collateral);
     }
 }
@@ -134,11 +134,18 @@ pub fn write_audiences(path: &Path, rows: &AudienceRows) -> Result<u64, IoError>
 pub fn audiences_batches(rows: &AudienceRows) -> Result<Vec<RecordBatch>, IoError> {
     check_lengths(
         "audiences",
-        &["target", "person", "rank", "score", "probability", "reason"],
+        &[
+            "target",
+            "alter",
+            "selection_rank",
+            "score",
+            "probability",
+            "reason",
+        ],
         &[
             rows.target.len(),
-            rows.person.len(),
-            rows.rank.len(),
+            rows.alter.len(),
+            rows.selection_rank.len(),
             rows.score.len(),
             rows.probability.len(),
             rows.reason.len(),
@@ -148,8 +155,10 @@ pub fn audiences_batches(rows: &AudienceRows) -> Result<Vec<RecordBatch>, IoErro
     build_batches(&schema::audiences(), rows.len(), |range| {
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())),
-            Arc::new(Int64Array::from(rows.person[range.clone()].to_vec())),
-            Arc::new(Int32Array::from(rows.rank[range.clone()].to_vec())),
+            Arc::new(Int64Array::from(rows.alter[range.clone()].to_vec())),
+            Arc::new(Int32Array::from(
+                rows.selection_rank[range.clone()].to_vec(),
+            )),
             Arc::new(Float64Array::from(rows.score[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.probability[range.clone()].to_vec())),
             reason.column(&rows.reason[range])?,
@@ -175,19 +184,26 @@ pub fn write_exposure(path: &Path, rows: &ExposureRows) -> Result<u64, IoError> 
 pub fn exposure_batches(rows: &ExposureRows) -> Result<Vec<RecordBatch>, IoError> {
     check_lengths(
         "exposure",
-        &["target", "candidates", "selected", "expected_collateral"],
+        &[
+            "target",
+            "num_candidates",
+            "num_selected",
+            "expected_collateral",
+        ],
         &[
             rows.target.len(),
-            rows.candidates.len(),
-            rows.selected.len(),
+            rows.num_candidates.len(),
+            rows.num_selected.len(),
             rows.expected_collateral.len(),
         ],
     )?;
     build_batches(&schema::exposure(), rows.len(), |range| {
         Ok(vec![
             Arc::new(Int64Array::from(rows.target[range.clone()].to_vec())) as ArrayRef,
-            Arc::new(Int64Array::from(rows.candidates[range.clone()].to_vec())),
-            Arc::new(Int64Array::from(rows.selected[range.clone()].to_vec())),
+            Arc::new(Int64Array::from(
+                rows.num_candidates[range.clone()].to_vec(),
+            )),
+            Arc::new(Int64Array::from(rows.num_selected[range.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.expected_collateral[range].to_vec())),
         ])
     })

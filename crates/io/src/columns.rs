@@ -95,6 +95,19 @@ impl ParquetSource {
         })
     }
 
+    /// As [`ParquetSource::require`], but a file that has the column's pre-format-2 name
+    /// `old` instead gets [`IoError::RenamedColumn`], which names both.
+    pub(crate) fn require_renamed(&self, name: &str, old: &str) -> Result<&DataType, IoError> {
+        if self.optional(name).is_none() && self.optional(old).is_some() {
+            return Err(IoError::RenamedColumn {
+                path: self.path.clone(),
+                old: old.to_owned(),
+                new: name.to_owned(),
+            });
+        }
+        self.require(name)
+    }
+
     /// The type of column `name`, if present.
     pub(crate) fn optional(&self, name: &str) -> Option<&DataType> {
         self.schema()

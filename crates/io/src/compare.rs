@@ -34,7 +34,7 @@ pub struct MetricsRows {
     /// Stratum (`all`, `degree:10-49`, ...).
     pub stratum: Vec<String>,
     /// Targets that entered the mean.
-    pub targets: Vec<i64>,
+    pub num_targets: Vec<i64>,
 }
 
 impl MetricsRows {
@@ -58,7 +58,7 @@ impl MetricsRows {
         value: f64,
         ci: Option<(f64, f64)>,
         stratum: &str,
-        targets: i64,
+        num_targets: i64,
     ) {
         self.heuristic.push(heuristic.to_owned());
         self.k.push(k);
@@ -67,7 +67,7 @@ impl MetricsRows {
         self.ci_low.push(ci.map(|c| c.0));
         self.ci_high.push(ci.map(|c| c.1));
         self.stratum.push(stratum.to_owned());
-        self.targets.push(targets);
+        self.num_targets.push(num_targets);
     }
 }
 
@@ -122,7 +122,7 @@ pub struct AgreementRows {
     /// Upper end of the bootstrap interval.
     pub ci_high: Vec<Option<f64>>,
     /// Targets that entered the mean.
-    pub targets: Vec<i64>,
+    pub num_targets: Vec<i64>,
 }
 
 impl AgreementRows {
@@ -165,7 +165,7 @@ pub fn metrics_batches(rows: &MetricsRows) -> Result<Vec<RecordBatch>, IoError> 
             "ci_low",
             "ci_high",
             "stratum",
-            "targets",
+            "num_targets",
         ],
         &[
             rows.heuristic.len(),
@@ -175,7 +175,7 @@ pub fn metrics_batches(rows: &MetricsRows) -> Result<Vec<RecordBatch>, IoError> 
             rows.ci_low.len(),
             rows.ci_high.len(),
             rows.stratum.len(),
-            rows.targets.len(),
+            rows.num_targets.len(),
         ],
     )?;
     let heuristic = Dictionary::new("metrics", "heuristic", &rows.heuristic)?;
@@ -190,7 +190,7 @@ pub fn metrics_batches(rows: &MetricsRows) -> Result<Vec<RecordBatch>, IoError> 
             Arc::new(Float64Array::from(rows.ci_low[r.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.ci_high[r.clone()].to_vec())),
             stratum.column(&rows.stratum[r.clone()])?,
-            Arc::new(Int64Array::from(rows.targets[r].to_vec())),
+            Arc::new(Int64Array::from(rows.num_targets[r].to_vec())),
         ])
     })
 }
@@ -257,7 +257,7 @@ pub fn write_agreement(path: &Path, rows: &AgreementRows) -> Result<u64, IoError
             "value",
             "ci_low",
             "ci_high",
-            "targets",
+            "num_targets",
         ],
         &[
             rows.heuristic_a.len(),
@@ -267,7 +267,7 @@ pub fn write_agreement(path: &Path, rows: &AgreementRows) -> Result<u64, IoError
             rows.value.len(),
             rows.ci_low.len(),
             rows.ci_high.len(),
-            rows.targets.len(),
+            rows.num_targets.len(),
         ],
     )?;
     let a = Dictionary::new("agreement", "heuristic_a", &rows.heuristic_a)?;
@@ -282,7 +282,7 @@ pub fn write_agreement(path: &Path, rows: &AgreementRows) -> Result<u64, IoError
             Arc::new(Float64Array::from(rows.value[r.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.ci_low[r.clone()].to_vec())),
             Arc::new(Float64Array::from(rows.ci_high[r.clone()].to_vec())),
-            Arc::new(Int64Array::from(rows.targets[r].to_vec())),
+            Arc::new(Int64Array::from(rows.num_targets[r].to_vec())),
         ])
     })?;
     Ok(rows.len() as u64)

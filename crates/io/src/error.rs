@@ -65,6 +65,32 @@ pub enum IoError {
         /// The columns the file has.
         found: Vec<String>,
     },
+    /// A dataset in the layout of an older output format that this version cannot read
+    /// as it is (the `truth/` directory of format 1): regenerate it.
+    #[error("{}: {reason}", path.display())]
+    OldLayout {
+        /// The file or directory of the old layout.
+        path: PathBuf,
+        /// What changed and what to do.
+        reason: String,
+    },
+    /// A column has the name an older format gave it: the file was written for (or by) an
+    /// older tierank. Named apart from [`IoError::MissingColumn`] so the message can say
+    /// what the column is called now.
+    #[error(
+        "{}: column '{old}' is called '{new}' since tierank's output format 2 (one name per \
+         concept, docs/data-model.md \"Glossary\"); rename it in the file, or regenerate a \
+         generated dataset with `tierank generate`",
+        path.display()
+    )]
+    RenamedColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column's old name, found in the file.
+        old: String,
+        /// The name the contract now requires.
+        new: String,
+    },
     /// A column has a type that cannot be read as the contract's type.
     #[error("{}: column '{column}' has type {found}, expected {expected}", path.display())]
     WrongType {

@@ -1,5 +1,5 @@
-//! The planted ground truth, `truth/closeness.parquet`, and the evaders of
-//! `truth/persons.parquet`, read only by evaluation.
+//! The planted ground truth, `truth_closeness.parquet`, and the evaders of
+//! `truth_persons.parquet`, read only by evaluation.
 
 use std::path::Path;
 
@@ -17,11 +17,11 @@ use crate::columns::{
     i64_values,
 };
 
-/// Ground truth: one row per directed tie (ego, alter), in file order.
+/// Ground truth: one row per directed tie (target, alter), in file order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Truth {
     /// The person whose circle the row describes.
-    pub ego: Vec<i64>,
+    pub target: Vec<i64>,
     /// The friend.
     pub alter: Vec<i64>,
     /// Dunbar layer 1 (innermost) ..= 5, or 6 for other friends.
@@ -35,18 +35,46 @@ pub struct Truth {
 impl Truth {
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.ego.len()
+        self.target.len()
     }
 
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
-        self.ego.is_empty()
+        self.target.is_empty()
     }
 }
 
 const LAYER_EXPECTED: &str = "Int8 (or Int16, Int32)";
 
-/// Reads `truth/closeness.parquet` of a dataset.
+/// Refuses a dataset in the truth layout of output format 1: a `truth/` directory holding
+/// `closeness.parquet` and `persons.parquet`. Read as a directory (Spark, DuckDB, polars)
+/// it was the union of two tables with all-null rows, so format 2 gives each table its own
+/// top-level file; and the old closeness file names the target `ego`. Reading it anyway
+/// would mix layouts, so the user is asked to regenerate.
+///
+/// # Errors
+/// [`IoError::OldLayout`] naming the directory, the new file names and what to do.
+pub fn check_truth_layout(dataset_dir: &Path) -> Result<(), IoError> {
+    let paths = DatasetPaths::new(dataset_dir);
+    match paths.old_truth_dir() {
+        Some(dir) => Err(IoError::OldLayout {
+            path: dir,
+            reason: format!(
+                "a ground truth in the layout of tierank output format 1 (truth/closeness.parquet, \
+                 truth/persons.parquet); since format 2 the truth is two top-level files, {} and \
+                 {}, one table each. Regenerate the dataset with `tierank generate` (same \
+                 seed and parameters give the same data), or for your own truth move \
+                 truth/closeness.parquet to {} and rename its column 'ego' to 'target'",
+                tierank_format::layout::CLOSENESS,
+                tierank_format::layout::TRUTH_PERSONS,
+                tierank_format::layout::CLOSENESS,
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Reads `truth_closeness.parquet` of a dataset.
 ///
 /// Returns `Ok(None)` when the file is absent (user datasets have no truth). When the
 /// dataset's `manifest.json` lists the file, it must exist and match its checksum.
@@ -55,8 +83,11 @@ const LAYER_EXPECTED: &str = "Int8 (or Int16, Int32)";
 /// [`IoError::Checksum`], [`IoError::ListedMissing`] or [`IoError::Manifest`] as for
 /// [`crate::load_graph`];
 /// Missing or wrongly typed columns, nulls, layers outside `1..=6`, unknown relation strings,
-/// and closeness outside `[0, 1]` or NaN, each naming file, column and row.
+/// and closeness outside `[0, 1]` or NaN, each naming file, column and row;
+/// [`IoError::OldLayout`] for a dataset with the `truth/` directory of format 1
+/// ([`check_truth_layout`]).
 pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
+    check_truth_layout(dataset_dir)?;
     let path = DatasetPaths::new(dataset_dir).closeness();
     verify_dataset_file(dataset_dir, &path)?;
     if !path.is_file() {
@@ -68,7 +99,10 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
         column,
         row0: 0,
     };
-    check_int(at(col::EGO), source.require(col::EGO)?)?;
+    check_int(
+        at(col::TARGET),
+        source.require_renamed(col::TARGET, col::OLD_EGO)?,
+    )?;
     check_int(at(col::ALTER), source.require(col::ALTER)?)?;
     let layer_type = source.require(col::LAYER)?;
     if !matches!(
@@ -82,7 +116,7 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
 
     let mut truth = Truth::default();
     let columns = [
-        col::EGO,
+        col::TARGET,
         col::ALTER,
         col::LAYER,
         col::RELATION,
@@ -94,10 +128,10 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
             column,
             row0,
         };
-        let ego = at(col::EGO);
+        let target = at(col::TARGET);
         truth
-            .ego
-            .extend_from_slice(&i64_values(ego, ego.of(batch)?)?);
+            .target
+            .extend_from_slice(&i64_values(target, target.of(batch)?)?);
         let alter = at(col::ALTER);
         truth
             .alter
@@ -168,12 +202,12 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
     Ok(Some(truth))
 }
 
-/// Column of `truth/persons.parquet` that marks an evader (the `evasion` scenario): a
+/// Column of `truth_persons.parquet` that marks an evader (the `evasion` scenario): a
 /// non-null boolean. Files without it mark nobody.
 pub const EVADER: &str = col::EVADER;
 
 /// Reads the evaders of a dataset: the person ids whose `evader` is true in
-/// `truth/persons.parquet`, ascending.
+/// `truth_persons.parquet`, ascending.
 ///
 /// Returns an empty list when the file is absent or has no `evader` column (datasets made
 /// before the evasion scenario, and user datasets: nobody is an evader). When the dataset's
@@ -181,8 +215,10 @@ pub const EVADER: &str = col::EVADER;
 ///
 /// # Errors
 /// As [`read_truth`] for the checksum; a missing `person_id` column, an `evader` column that
-/// is not Boolean, or a null in either, naming file, column and row.
+/// is not Boolean, or a null in either, naming file, column and row; [`IoError::OldLayout`]
+/// as [`read_truth`].
 pub fn read_truth_evaders(dataset_dir: &Path) -> Result<Vec<i64>, IoError> {
+    check_truth_layout(dataset_dir)?;
     let path = DatasetPaths::new(dataset_dir).truth_persons();
     verify_dataset_file(dataset_dir, &path)?;
     if !path.is_file() {

@@ -18,7 +18,10 @@ use tierank_heuristics::HeuristicConfig;
 use crate::{ConsentSummary, Selection};
 
 /// Version of the audit record's layout. Bump on any change to a field's name or meaning.
-pub const AUDIT_VERSION: u32 = 1;
+///
+/// 2: the audience and exposure columns it checksums were renamed (output format 2:
+/// `alter`, `selection_rank`, `num_candidates`, `num_selected`).
+pub const AUDIT_VERSION: u32 = 2;
 
 /// One file read or written by the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,7 +39,7 @@
 //! let policy: Policy = "top-k:2".parse()?;
 //! let targets = [g.dense(1).expect("person 1 is in the graph")];
 //! let selection = select(&g, &targets, volume.as_ref(), &policy, &opts)?;
-//! let audience: Vec<i64> = selection.rows.iter().map(|r| r.person).collect();
+//! let audience: Vec<i64> = selection.rows.iter().map(|r| r.alter).collect();
 //! assert_eq!(audience, vec![2, 3]);
 //! assert_eq!(selection.consent.excluded_would_have_been_selected, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -118,27 +118,27 @@ pub enum SelectError {
         got: usize,
     },
     /// The heuristic wrote a NaN or infinite score.
-    #[error("heuristic '{heuristic}' scored friend {person} of target {target} as {score}")]
+    #[error("heuristic '{heuristic}' scored friend {alter} of target {target} as {score}")]
     NonFiniteScore {
         /// The heuristic.
         heuristic: String,
         /// The target's person id.
         target: PersonId,
         /// The friend's person id.
-        person: PersonId,
+        alter: PersonId,
         /// The score.
         score: f64,
     },
     /// The calibration returned something that is not a probability.
     #[error(
-        "calibration maps score {score} (friend {person} of target {target}) to {probability}, \
+        "calibration maps score {score} (friend {alter} of target {target}) to {probability}, \
          which is not in [0, 1]"
     )]
     InvalidProbability {
         /// The target's person id.
         target: PersonId,
         /// The friend's person id.
-        person: PersonId,
+        alter: PersonId,
         /// The score.
         score: f64,
         /// What the calibration returned.

@@ -45,17 +45,18 @@ impl std::fmt::Debug for SelectOptions<'_> {
     }
 }
 
-/// One notice: `person` is shown a notice about `target`.
+/// One notice: `alter` (a friend of `target`) is shown a notice about `target`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AudienceRow {
     /// The target's person id.
     pub target: PersonId,
-    /// The selected friend's person id.
-    pub person: PersonId,
+    /// The selected friend's person id (the `alter` of the truth and of rankings).
+    pub alter: PersonId,
     /// Position among this target's selected people by descending score, from 1 (ties by
     /// person id). Counted among the selected only, so a gap never reveals that someone
-    /// above was withheld.
-    pub rank: u32,
+    /// above was withheld. Named apart from a ranking's `rank` (among all friends), which
+    /// it equals only when nobody above was withheld.
+    pub selection_rank: u32,
     /// The heuristic's score.
     pub score: f64,
     /// The calibrated probability of closeness, when a calibration was given.
@@ -365,7 +366,7 @@ impl Context<'_> {
             if !(0.0..=1.0).contains(&p) {
                 return Err(SelectError::InvalidProbability {
                     target: self.actual.person(t),
-                    person: self.actual.person(pick.node),
+                    alter: self.actual.person(pick.node),
                     score: pick.uncovered,
                     probability: p,
                 });
@@ -399,7 +400,7 @@ impl Context<'_> {
             return Err(SelectError::NonFiniteScore {
                 heuristic: name(),
                 target: graph.person(t),
-                person: graph.person(friends[i]),
+                alter: graph.person(friends[i]),
                 score: out[i],
             });
         }
@@ -430,7 +431,7 @@ impl Context<'_> {
                 if !(0.0..=1.0).contains(&p) {
                     return Err(SelectError::InvalidProbability {
                         target: graph.person(t),
-                        person: graph.person(friends[i]),
+                        alter: graph.person(friends[i]),
                         score: out[i],
                         probability: p,
                     });
@@ -608,8 +609,8 @@ fn assemble(
             reached.push(c.node);
             rows.push(AudienceRow {
                 target: graph.person(t),
-                person: graph.person(c.node),
-                rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                alter: graph.person(c.node),
+                selection_rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
                 score: c.score,
                 probability: c.probability,
                 reason: reason(graph, opts.config, t, c.node).to_owned(),

@@ -46,9 +46,9 @@ const RECURSIVE_ITERATIONS: usize = 3;
 pub struct PartnerRankStats {
     /// Egos measured: exactly one partner in the truth, degree within
     /// [`PARTNER_MIN_DEGREE`]..=[`PARTNER_MAX_DEGREE`].
-    pub egos: u64,
-    /// Eligible egos in the dataset (the measured ones are a sample when more).
-    pub egos_eligible: u64,
+    pub num_targets: u64,
+    /// Eligible targets in the dataset (the measured ones are a sample when more).
+    pub num_targets_eligible: u64,
     /// Partner first by embeddedness (number of mutual friends).
     pub embeddedness: f64,
     /// Partner first by absolute dispersion.
@@ -106,8 +106,8 @@ pub fn partner_ranks(
     }
     let k = results.len() as f64;
     Some(PartnerRankStats {
-        egos: results.len() as u64,
-        egos_eligible,
+        num_targets: results.len() as u64,
+        num_targets_eligible: egos_eligible,
         embeddedness: sums[0] / k,
         dispersion: sums[1] / k,
         dispersion_normalised: sums[2] / k,

@@ -394,14 +394,14 @@ impl DynamicsStats {
         let mut out = Vec::new();
         let mut push = |name: &str,
                         value: Option<f64>,
-                        target: Option<f64>,
+                        reference: Option<f64>,
                         tolerance: Tolerance,
                         source: &str| {
             let pass = value.is_some_and(|v| v.is_finite() && tolerance.accepts(v));
             out.push(RealismCheck {
                 name: format!("dynamics.{name}"),
                 value,
-                target,
+                reference,
                 tolerance,
                 pass,
                 source: source.to_owned(),

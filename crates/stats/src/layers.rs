@@ -13,8 +13,9 @@ pub const LAYERS: usize = 5;
 /// 150 with a scaling ratio ≈ 3 between successive layers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LayerStats {
-    /// Egos in the truth file.
-    pub egos: u64,
+    /// Targets in the truth file (people with at least one truth row): a count, named as
+    /// every count of targets in tierank's outputs.
+    pub num_targets: u64,
     /// Mean over egos of the number of friends in layers `≤ L`, for `L = 1..=5`.
     pub mean_cumulative: Vec<f64>,
     /// Median over egos of the same.
@@ -62,7 +63,7 @@ pub fn layer_stats(ego: &[i64], layer: &[i8]) -> Option<LayerStats> {
         .map(|w| (w[0] > 0.0).then(|| w[1] / w[0]))
         .collect();
     Some(LayerStats {
-        egos: egos as u64,
+        num_targets: egos as u64,
         mean_cumulative,
         median_cumulative,
         scaling_ratios,
@@ -79,7 +80,7 @@ mod tests {
         let ego = [2, 1, 1, 3, 1, 1, 2, 1];
         let layer = [3, 1, 2, 6, 2, 5, 6, 6];
         let s = layer_stats(&ego, &layer).unwrap();
-        assert_eq!(s.egos, 3);
+        assert_eq!(s.num_targets, 3);
         // Cumulative per ego: 1 -> [1,3,3,3,4]; 2 -> [0,0,1,1,1]; 3 -> [0,0,0,0,0].
         assert_eq!(
             s.mean_cumulative,

@@ -255,10 +255,10 @@ pub fn compute_loaded(
     });
     report.counts.groups = count_rows(&paths.groups())?;
     if let Some(truth) = tierank_io::read_truth(dir)? {
-        report.layers = layers::layer_stats(&truth.ego, &truth.layer);
+        report.layers = layers::layer_stats(&truth.target, &truth.layer);
         let t = std::time::Instant::now();
         let rows: Vec<_> = truth
-            .ego
+            .target
             .iter()
             .zip(&truth.alter)
             .zip(&truth.relation)

@@ -172,13 +172,14 @@ pub struct RealismCheck {
     /// Measured value; `None` when the dataset does not allow measuring it (the check fails).
     pub value: Option<f64>,
     /// The published figure the check is built around, where the source gives one
-    /// (e.g. 0.23 for assortativity, whose check only asks for a positive value).
-    pub target: Option<f64>,
+    /// (e.g. 0.23 for assortativity, whose check only asks for a positive value). Called
+    /// `reference`, not `target`: `target` is a person id in every tierank output.
+    pub reference: Option<f64>,
     /// What passes.
     pub tolerance: Tolerance,
     /// Whether the value passes.
     pub pass: bool,
-    /// Where the target comes from.
+    /// Where the reference comes from.
     pub source: String,
 }
 
@@ -194,7 +195,7 @@ impl RealismCheck {
             | Tolerance::AtMost { bound } => bound,
             Tolerance::Range { .. } => f64::NAN,
         };
-        match self.target {
+        match self.reference {
             Some(t) if t != shown => format!("{rule} (published {t})"),
             _ => rule,
         }
@@ -339,14 +340,14 @@ impl Report {
         let mut out = Vec::new();
         let mut push = |name: String,
                         value: Option<f64>,
-                        target: Option<f64>,
+                        reference: Option<f64>,
                         tolerance: Tolerance,
                         source: &str| {
             let pass = value.is_some_and(|v| v.is_finite() && tolerance.accepts(v));
             out.push(RealismCheck {
                 name,
                 value,
-                target,
+                reference,
                 tolerance,
                 pass,
                 source: source.to_owned(),
@@ -628,7 +629,11 @@ impl fmt::Display for Report {
         }
         writeln!(f, "assortativity   {:>14}", opt(self.assortativity, 4))?;
         if let Some(l) = &self.layers {
-            writeln!(f, "dunbar layers (cumulative, over {} egos)", l.egos)?;
+            writeln!(
+                f,
+                "dunbar layers (cumulative, over {} targets)",
+                l.num_targets
+            )?;
             writeln!(
                 f,
                 "  {:<8}{:>10}{:>10}{:>10}",
@@ -723,8 +728,8 @@ impl fmt::Display for Report {
         if let Some(p) = &self.partners {
             writeln!(
                 f,
-                "partner ranked first among the ego's friends ({} of {} egos with one partner)",
-                p.egos, p.egos_eligible
+                "partner ranked first among the ego's friends ({} of {} targets with one partner)",
+                p.num_targets, p.num_targets_eligible
             )?;
             writeln!(
                 f,
@@ -788,10 +793,10 @@ mod tests {
 
     #[test]
     fn criterion_names_the_published_figure_only_when_it_differs() {
-        let check = |target, tolerance| RealismCheck {
+        let check = |reference, tolerance| RealismCheck {
             name: "x".into(),
             value: Some(1.0),
-            target,
+            reference,
             tolerance,
             pass: true,
             source: "s".into(),

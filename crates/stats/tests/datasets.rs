@@ -46,7 +46,7 @@ fn tiny_report_is_complete_deterministic_and_serialisable() {
     assert_eq!(report.clustering.nodes_measured, 300);
     assert!(report.overlap.as_ref().unwrap().sampled);
     let layers = report.layers.as_ref().unwrap();
-    assert_eq!(layers.egos, 1000);
+    assert_eq!(layers.num_targets, 1000);
     // Cumulative sizes never shrink outwards.
     assert!(layers.mean_cumulative.windows(2).all(|w| w[0] <= w[1]));
     let burst = report.burstiness.as_ref().unwrap();

@@ -49,10 +49,13 @@ fn decoder_panics_on_corrupt_files_are_parquet_errors() {
             let result = load_graph(dir.path(), &LoadOptions::default()).map(drop);
             assert_parquet_error(&file, result, "persons.parquet");
         } else if name.starts_with("truth-") {
-            std::fs::create_dir(dir.path().join("truth")).unwrap();
-            let path = dir.path().join("truth").join("closeness.parquet");
+            let path = dir.path().join("truth_closeness.parquet");
             std::fs::copy(&file, &path).unwrap();
-            assert_parquet_error(&file, read_truth(dir.path()).map(drop), "closeness.parquet");
+            assert_parquet_error(
+                &file,
+                read_truth(dir.path()).map(drop),
+                "truth_closeness.parquet",
+            );
         } else {
             let path = dir.path().join("ids.parquet");
             std::fs::copy(&file, &path).unwrap();

@@ -12,11 +12,23 @@ use tierank_io::{IoError, read_truth, read_truth_evaders};
 use crate::common::write_columns;
 
 fn write_truth(dir: &std::path::Path, relations: [&str; 2], closeness: [f64; 2]) {
+    write_truth_named(dir, "target", relations, closeness);
+}
+
+fn write_truth_named(
+    dir: &std::path::Path,
+    target_column: &str,
+    relations: [&str; 2],
+    closeness: [f64; 2],
+) {
     let relation: DictionaryArray<Int8Type> = relations.into_iter().collect();
     write_columns(
-        &dir.join("truth/closeness.parquet"),
+        &dir.join("truth_closeness.parquet"),
         vec![
-            ("ego", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+            (
+                target_column,
+                Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef,
+            ),
             ("alter", Arc::new(Int64Array::from(vec![2, 1]))),
             ("layer", Arc::new(Int8Array::from(vec![1, 6]))),
             ("relation", Arc::new(relation)),
@@ -34,13 +46,64 @@ fn absent_truth_is_none() {
     assert!(read_truth(dir.path()).unwrap().is_none());
 }
 
+/// A truth written before output format 2 calls the target `ego`: the error names the file,
+/// the old column and the new name (not just "missing column 'target'").
+#[test]
+fn the_old_ego_column_is_refused_with_its_new_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write_truth_named(dir.path(), "ego", ["partner", "acquaintance"], [0.9, 0.1]);
+    let err = read_truth(dir.path()).unwrap_err();
+    assert!(
+        matches!(&err, IoError::RenamedColumn { old, new, .. } if old == "ego" && new == "target"),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("closeness.parquet"), "{message}");
+    assert!(
+        message.contains("'ego'") && message.contains("'target'"),
+        "{message}"
+    );
+    assert!(err.is_bad_input());
+}
+
+/// A dataset in the layout of output format 1 (a `truth/` directory with both truth
+/// tables) is refused by both truth readers, naming the directory, the new file names and
+/// what to do; nothing of it is read.
+#[test]
+fn the_old_truth_directory_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    write_truth(dir.path(), ["partner", "acquaintance"], [0.9, 0.1]);
+    std::fs::create_dir(dir.path().join("truth")).unwrap();
+    std::fs::rename(
+        dir.path().join("truth_closeness.parquet"),
+        dir.path().join("truth/closeness.parquet"),
+    )
+    .unwrap();
+    for err in [
+        read_truth(dir.path()).map(drop).unwrap_err(),
+        read_truth_evaders(dir.path()).map(drop).unwrap_err(),
+    ] {
+        assert!(matches!(&err, IoError::OldLayout { .. }), "{err:?}");
+        assert!(err.is_bad_input());
+        let message = err.to_string();
+        for part in [
+            "truth",
+            "truth_closeness.parquet",
+            "truth_persons.parquet",
+            "tierank generate",
+        ] {
+            assert!(message.contains(part), "{part}: {message}");
+        }
+    }
+}
+
 #[test]
 fn reads_every_column() {
     let dir = tempfile::tempdir().unwrap();
     write_truth(dir.path(), ["partner", "acquaintance"], [0.9, 0.1]);
     let t = read_truth(dir.path()).unwrap().unwrap();
     assert_eq!(t.len(), 2);
-    assert_eq!(t.ego, vec![1, 2]);
+    assert_eq!(t.target, vec![1, 2]);
     assert_eq!(t.alter, vec![2, 1]);
     assert_eq!(t.layer, vec![1, 6]);
     assert_eq!(t.relation, vec![Relation::Partner, Relation::Acquaintance]);
@@ -69,7 +132,7 @@ fn bad_relation_and_closeness_name_the_row() {
 #[test]
 fn evaders_are_read_when_the_column_exists() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("truth/persons.parquet");
+    let path = dir.path().join("truth_persons.parquet");
     assert!(
         read_truth_evaders(dir.path()).unwrap().is_empty(),
         "no file"

@@ -11,7 +11,7 @@ use crate::common::{Volume, graph, nodes, options, table};
 use crate::policies::fixture;
 
 fn picked(s: &Selection) -> Vec<(i64, i64)> {
-    s.rows.iter().map(|r| (r.target, r.person)).collect()
+    s.rows.iter().map(|r| (r.target, r.alter)).collect()
 }
 
 fn run_volume(policy: &str) -> Selection {
@@ -40,7 +40,7 @@ fn budget_uses_normalised_scores_without_calibration() {
     // A large budget never takes the zero-valued friend 5 (no evidence of closeness).
     let s = run_volume("budget:100");
     assert_eq!(s.rows.len(), 7);
-    assert!(s.rows.iter().all(|r| r.person != 5));
+    assert!(s.rows.iter().all(|r| r.alter != 5));
 }
 
 #[test]
@@ -50,7 +50,7 @@ fn budget_ranks_within_target_by_score() {
         .rows
         .iter()
         .filter(|r| r.target == 1)
-        .map(|r| (r.person, r.rank))
+        .map(|r| (r.alter, r.selection_rank))
         .collect();
     assert_eq!(t1, vec![(2, 1), (3, 2)]);
 }
@@ -116,7 +116,7 @@ proptest! {
         prop_assert!(s.rows.len() as u64 <= budget);
         let mut received: BTreeMap<i64, u32> = BTreeMap::new();
         for r in &s.rows {
-            *received.entry(r.person).or_default() += 1;
+            *received.entry(r.alter).or_default() += 1;
             prop_assert!(r.probability.unwrap() > 0.0);
         }
         if let Some(cap) = cap {

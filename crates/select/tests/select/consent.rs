@@ -12,7 +12,7 @@ use crate::common::{CommonFriends, Events, Volume, graph, nodes, options, table}
 use crate::policies::fixture;
 
 fn picked(s: &Selection) -> Vec<(i64, i64)> {
-    s.rows.iter().map(|r| (r.target, r.person)).collect()
+    s.rows.iter().map(|r| (r.target, r.alter)).collect()
 }
 
 #[test]
@@ -280,8 +280,8 @@ proptest! {
         let s = select(&g, &nodes(&g, &targets), &h, &policy, &opts).unwrap();
         let banned: BTreeSet<i64> = c.excluded.iter().copied().collect();
         for r in &s.rows {
-            prop_assert!(!banned.contains(&r.person), "{} selected for {} under {}", r.person, r.target, policy);
-            prop_assert!(g.csr().has_edge(g.dense(r.target).unwrap(), g.dense(r.person).unwrap()));
+            prop_assert!(!banned.contains(&r.alter), "{} selected for {} under {}", r.alter, r.target, policy);
+            prop_assert!(g.csr().has_edge(g.dense(r.target).unwrap(), g.dense(r.alter).unwrap()));
         }
         prop_assert_eq!(s.consent.unknown as usize, excluded.unknown().len());
 
@@ -290,10 +290,10 @@ proptest! {
         let open = SelectOptions { excluded: ExclusionSet::empty(), ..opts };
         let all = select(&g, &nodes(&g, &targets), &h, &policy, &open).unwrap();
         prop_assert_eq!(all.consent.excluded_would_have_been_selected, 0);
-        let lost = all.rows.iter().filter(|r| banned.contains(&r.person)).count() as u64;
+        let lost = all.rows.iter().filter(|r| banned.contains(&r.alter)).count() as u64;
         prop_assert_eq!(s.consent.excluded_would_have_been_selected, lost);
         if !strict && matches!(policy, Policy::Threshold(_) | Policy::Probability(_)) {
-            let kept: Vec<(i64, i64)> = all.rows.iter().filter(|r| !banned.contains(&r.person)).map(|r| (r.target, r.person)).collect();
+            let kept: Vec<(i64, i64)> = all.rows.iter().filter(|r| !banned.contains(&r.alter)).map(|r| (r.target, r.alter)).collect();
             prop_assert_eq!(picked(&s), kept);
         }
     }

@@ -45,7 +45,7 @@ fn run(g: &Graph, targets: &[i64], policy: &str, opts: &SelectOptions<'_>) -> Se
 }
 
 fn picked(s: &Selection) -> Vec<(i64, i64)> {
-    s.rows.iter().map(|r| (r.target, r.person)).collect()
+    s.rows.iter().map(|r| (r.target, r.alter)).collect()
 }
 
 #[test]
@@ -54,7 +54,7 @@ fn top_k_takes_highest_scores_ties_by_person_id() {
     let config = HeuristicConfig::default();
     let s = run(&g, &[1], "top-k:3", &options(&config));
     assert_eq!(picked(&s), vec![(1, 2), (1, 3), (1, 4)]);
-    let ranks: Vec<u32> = s.rows.iter().map(|r| r.rank).collect();
+    let ranks: Vec<u32> = s.rows.iter().map(|r| r.selection_rank).collect();
     assert_eq!(ranks, vec![1, 2, 3]);
     let scores: Vec<f64> = s.rows.iter().map(|r| r.score).collect();
     assert_eq!(scores, vec![18.0, 8.0, 2.0]);
@@ -238,7 +238,7 @@ fn reason_is_the_top_weighted_channel() {
     let reasons: Vec<(i64, &str)> = s
         .rows
         .iter()
-        .map(|r| (r.person, r.reason.as_str()))
+        .map(|r| (r.alter, r.reason.as_str()))
         .collect();
     assert_eq!(
         reasons,
@@ -254,7 +254,7 @@ fn reason_is_the_top_weighted_channel() {
     let mut heavy_likes = HeuristicConfig::default();
     heavy_likes.channel_weights[Like.index()] = 1.0;
     let s = run(&g, &[1], "top-k:2", &options(&heavy_likes));
-    assert_eq!(s.rows[1].person, 3);
+    assert_eq!(s.rows[1].alter, 3);
     assert_eq!(s.rows[1].reason, "like");
 }
 
