@@ -14,8 +14,9 @@ use crate::util::{CliProgress, api_error, bad_input};
 /// Arguments of `tierank compare`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Dataset directory with a ground truth (truth_closeness.parquet).
-    #[arg(long, value_name = "DIR")]
+    /// Dataset directory with a ground truth (truth_closeness.parquet), or a graph snapshot
+    /// file written by `tierank index` from such a directory (the truth is read there).
+    #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// Number of targets, drawn by degree bucket (at least 5 per non-empty bucket).
     #[arg(long, value_name = "N", default_value_t = 1000)]

@@ -12,8 +12,9 @@ use crate::util::{CliProgress, api_error};
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["targets", "sample"])))]
 pub struct Args {
-    /// Dataset directory (ties.parquet, events/, ...).
-    #[arg(long, value_name = "DIR")]
+    /// Dataset directory (ties.parquet, events/, ...), or a graph snapshot file written by
+    /// `tierank index` (a directory's up-to-date snapshot is used on its own).
+    #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// File of target person ids: Parquet or CSV, column `person_id` or a single column.
     #[arg(long, value_name = "FILE")]

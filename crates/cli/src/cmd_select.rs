@@ -20,8 +20,9 @@ const SUMMARY_TARGETS: usize = 5;
 /// Arguments of `tierank select`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Dataset directory (ties.parquet, events/, ...).
-    #[arg(long, value_name = "DIR")]
+    /// Dataset directory (ties.parquet, events/, ...), or a graph snapshot file written by
+    /// `tierank index` (a directory's up-to-date snapshot is used on its own).
+    #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// File of target person ids: Parquet or CSV, column `person_id` or a single column.
     #[arg(long, value_name = "FILE")]

@@ -5,7 +5,7 @@
 //! figure ([`RealismTargets`]):
 //! - sizes, and the friend-count distribution (Ugander et al. 2011);
 //! - local clustering, overall and by degree bucket, and degree assortativity;
-//! - per-ego Dunbar layer sizes, when `truth/closeness.parquet` exists (Dunbar et al. 2015);
+//! - per-ego Dunbar layer sizes, when `truth_closeness.parquet` exists (Dunbar et al. 2015);
 //! - reciprocity and lopsidedness of interactions (Kovanen et al. 2010), and the channel mix;
 //! - neighbourhood overlap by tie-weight decile (Onnela et al. 2007);
 //! - burstiness of inter-event times (Goh & Barabási 2008), streamed from the raw events.

@@ -31,7 +31,7 @@ pub struct Counts {
 }
 
 /// The realism report of one dataset. Sections that need data the dataset lacks are `None`
-/// (serialised as `null`): layers need `truth/closeness.parquet`; reciprocity, channel mix
+/// (serialised as `null`): layers need `truth_closeness.parquet`; reciprocity, channel mix
 /// and burstiness need events.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
