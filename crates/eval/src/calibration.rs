@@ -81,6 +81,31 @@ pub struct RankBand {
     pub last_rank: Option<u32>,
     /// Isotonic map from score to probability, fitted on the friends at these ranks.
     pub calibration: Calibrator,
+    /// Per block of [`RankBand::calibration`], how much larger the variance of its
+    /// probability is than if its examples were independent (at least 1): the friends of one
+    /// target are alike (some targets' friends are mostly close, others' mostly not), so a
+    /// block holding many friends of few targets knows less than its count of examples
+    /// says. From the spread of the block's closeness between targets (the cluster-robust
+    /// variance `Σ_t (y_t − p n_t)² / n² · G/(G − 1)` over `G` targets with `n_t` examples,
+    /// `y_t` close, over `p (1 − p) / n`). Empty in files written before it existed (read
+    /// as 1: the interval is narrower than it should be).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub design_effect: Vec<f64>,
+}
+
+impl RankBand {
+    /// The block of [`RankBand::calibration`] that `score` reads and the standard error of
+    /// its probability, widened by the block's [`RankBand::design_effect`].
+    fn block(&self, score: f64) -> (usize, f64) {
+        let (block, se) = self.calibration.block(score);
+        let effect = self
+            .design_effect
+            .get(block)
+            .copied()
+            .unwrap_or(1.0)
+            .max(1.0);
+        (block, se * effect.sqrt())
+    }
 }
 
 /// A calibration file: the score-to-probability map of one heuristic.
@@ -205,21 +230,21 @@ impl CalibrationFile {
     /// The band a friend at `rank` of a target with `degree` friends reads: its degree
     /// bucket's cell holding `rank` when fitted, else the band over all degrees (the last one
     /// starting at or above `rank`).
-    fn band(&self, rank: u32, degree: u32) -> (usize, &Calibrator) {
+    fn band(&self, rank: u32, degree: u32) -> (usize, &RankBand) {
         band_in(&RANK_BANDS, &self.bands, rank, degree)
     }
 
     /// The calibrated probability for a score of [`CalibrationFile::heuristic`] at `rank`
     /// in the ranking of a target with `degree` friends.
     pub fn probability(&self, score: f64, rank: u32, degree: u32) -> f64 {
-        self.band(rank, degree).1.probability(score)
+        self.band(rank, degree).1.calibration.probability(score)
     }
 
     /// The block [`CalibrationFile::probability`] reads (an id unique within the file) and
     /// its standard error `sqrt(p (1 − p) / n)`, `n` being the block's examples.
     pub fn block(&self, score: f64, rank: u32, degree: u32) -> (u64, f64) {
-        let (band, c) = self.band(rank, degree);
-        let (block, se) = c.block(score);
+        let (band, b) = self.band(rank, degree);
+        let (block, se) = b.block(score);
         (((band as u64) << 32) | block as u64, se)
     }
 
@@ -236,11 +261,11 @@ impl CalibrationFile {
         if self.coverage.is_empty() {
             return None;
         }
-        let (band, c) = band_in(&COVERAGE_BANDS, &self.coverage, rank, degree);
-        let (block, se) = c.block(uncovered);
+        let (band, b) = band_in(&COVERAGE_BANDS, &self.coverage, rank, degree);
+        let (block, se) = b.block(uncovered);
         // Ids apart from those of the heuristic's maps.
         let id = (1u64 << 62) | ((band as u64) << 32) | block as u64;
-        Some((c.probability(uncovered), (id, se)))
+        Some((b.calibration.probability(uncovered), (id, se)))
     }
 
     /// Writes the file atomically as pretty JSON.
@@ -337,7 +362,7 @@ fn band_in<'a>(
     bands: &'a [RankBand],
     rank: u32,
     degree: u32,
-) -> (usize, &'a Calibrator) {
+) -> (usize, &'a RankBand) {
     let rank = rank.max(1);
     let bucket = bucket_min(degree as usize);
     let i = bands
@@ -355,7 +380,7 @@ fn band_in<'a>(
                 .rposition(|b| b.min_degree.is_none() && b.first_rank <= rank)
         })
         .unwrap_or(0);
-    (i, &bands[i].calibration)
+    (i, &bands[i])
 }
 
 /// Last rank of the band of `bounds` starting at `first` (`u32::MAX` for the last band).
@@ -374,46 +399,54 @@ fn fit_bands(
     bounds: &[u32],
     per_target: &[Vec<(u32, u32, f64, bool)>],
 ) -> Result<Vec<RankBand>, EvalError> {
-    let examples: Vec<&(u32, u32, f64, bool)> = per_target.iter().flatten().collect();
-    let fit = |scores: &[f64], labels: &[bool]| -> Result<Calibrator, EvalError> {
-        Ok(merge_small_blocks(
-            Calibrator::fit(scores, labels)?,
-            MIN_BLOCK_EXAMPLES,
-        ))
+    let examples: Vec<(usize, &Example)> = per_target
+        .iter()
+        .enumerate()
+        .flat_map(|(t, friends)| friends.iter().map(move |e| (t, e)))
+        .collect();
+    let fit = |cell: &[(usize, &Example)]| -> Result<(Calibrator, Vec<f64>), EvalError> {
+        let (scores, labels): (Vec<f64>, Vec<bool>) = cell.iter().map(|e| (e.1.2, e.1.3)).unzip();
+        let c = merge_small_blocks(Calibrator::fit(&scores, &labels)?, MIN_BLOCK_EXAMPLES);
+        let effect = design_effects(&c, cell);
+        Ok((c, effect))
     };
     let mut bands = Vec::new();
     for (b, &first_rank) in bounds.iter().enumerate() {
-        let (scores, labels): (Vec<f64>, Vec<bool>) = examples
+        let cell: Vec<_> = examples
             .iter()
-            .filter(|e| band_of(bounds, e.0) == b)
-            .map(|e| (e.2, e.3))
-            .unzip();
-        if scores.is_empty() {
+            .filter(|e| band_of(bounds, e.1.0) == b)
+            .copied()
+            .collect();
+        if cell.is_empty() {
             continue;
         }
+        let (calibration, design_effect) = fit(&cell)?;
         bands.push(RankBand {
             min_degree: None,
             first_rank,
             last_rank: None,
-            calibration: fit(&scores, &labels)?,
+            calibration,
+            design_effect,
         });
     }
     for (c, &first_rank) in CELL_BANDS.iter().enumerate() {
         let last_rank = CELL_BANDS.get(c + 1).map(|&f| f - 1);
         for &bucket in &BUCKET_MINS {
-            let (scores, labels): (Vec<f64>, Vec<bool>) = examples
+            let cell: Vec<_> = examples
                 .iter()
-                .filter(|e| band_of(&CELL_BANDS, e.0) == c && e.1 == bucket)
-                .map(|e| (e.2, e.3))
-                .unzip();
-            if scores.len() < MIN_CELL_EXAMPLES.max(1) {
+                .filter(|e| band_of(&CELL_BANDS, e.1.0) == c && e.1.1 == bucket)
+                .copied()
+                .collect();
+            if cell.len() < MIN_CELL_EXAMPLES.max(1) {
                 continue;
             }
+            let (calibration, design_effect) = fit(&cell)?;
             bands.push(RankBand {
                 min_degree: Some(bucket),
                 first_rank,
                 last_rank,
-                calibration: fit(&scores, &labels)?,
+                calibration,
+                design_effect,
             });
         }
     }
@@ -428,6 +461,42 @@ fn fit_bands(
         });
     }
     Ok(bands)
+}
+
+/// [`RankBand::design_effect`] of each block of `c`, fitted on `cell` (target index,
+/// example).
+fn design_effects(c: &Calibrator, cell: &[(usize, &Example)]) -> Vec<f64> {
+    // Per block: (target -> (examples, close)).
+    let mut per_block: Vec<std::collections::BTreeMap<usize, (f64, f64)>> =
+        vec![std::collections::BTreeMap::new(); c.examples.len()];
+    for &(t, e) in cell {
+        if !e.2.is_finite() {
+            continue;
+        }
+        let entry = per_block[c.block(e.2).0].entry(t).or_default();
+        entry.0 += 1.0;
+        entry.1 += if e.3 { 1.0 } else { 0.0 };
+    }
+    per_block
+        .iter()
+        .enumerate()
+        .map(|(i, targets)| {
+            let p = c.probability[i];
+            let n: f64 = targets.values().map(|v| v.0).sum();
+            let g = targets.len() as f64;
+            let independent = p * (1.0 - p) / n;
+            if g < 2.0 || independent.is_nan() || independent <= 0.0 {
+                return 1.0;
+            }
+            let clustered = targets
+                .values()
+                .map(|&(n_t, y_t)| (y_t - p * n_t).powi(2))
+                .sum::<f64>()
+                / (n * n)
+                * (g / (g - 1.0));
+            (clustered / independent).max(1.0)
+        })
+        .collect()
 }
 
 /// The `coverage` policy's walk over one target's friends, given as (interaction weight,
@@ -470,6 +539,9 @@ fn merge_small_blocks(mut c: Calibrator, min: u64) -> Calibrator {
     }
     c
 }
+
+/// A fitting example: (rank, smallest degree of the target's bucket, score, close).
+type Example = (u32, u32, f64, bool);
 
 /// Smallest degree of each degree bucket.
 const BUCKET_MINS: [u32; 5] = [1, 10, 50, 100, 200];
@@ -566,6 +638,32 @@ mod tests {
     }
 
     #[test]
+    fn friends_of_the_same_target_count_as_one_target_in_the_error() {
+        // 20 targets of 10–49 friends, ranks 1–5 at one score: half the targets have all five
+        // close, half none. The cell of ranks 1–5 has 100 examples but only 20 independent
+        // targets: its variance is 5 × 20/19 times the binomial one. Each rank's map over all
+        // degrees has one friend per target: no clustering (20/19).
+        let per_target: Vec<Vec<Example>> = (0..20)
+            .map(|t| (1..=5).map(|r| (r, 10, 1.0, t % 2 == 0)).collect())
+            .collect();
+        let bands = fit_bands(&RANK_BANDS, &per_target).unwrap();
+        let cell = bands.iter().find(|b| b.min_degree == Some(10)).unwrap();
+        assert_eq!(cell.design_effect.len(), 1);
+        assert!(
+            (cell.design_effect[0] - 100.0 / 19.0).abs() < 1e-9,
+            "{cell:?}"
+        );
+        let rank1 = &bands[0];
+        assert!(
+            (rank1.design_effect[0] - 20.0 / 19.0).abs() < 1e-9,
+            "{rank1:?}"
+        );
+        let (_, se) = cell.block(1.0);
+        let (_, independent) = cell.calibration.block(1.0);
+        assert!((se / independent - (100.0_f64 / 19.0).sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
     fn round_trips_and_rejects_non_monotone_maps_and_format_1() {
         let calibration =
             Calibrator::fit(&[0.0, 1.0, 2.0, 3.0], &[false, false, true, true]).unwrap();
@@ -581,18 +679,21 @@ mod tests {
                     last_rank: None,
                     first_rank: 1,
                     calibration: top.clone(),
+                    design_effect: Vec::new(),
                 },
                 RankBand {
                     min_degree: None,
                     last_rank: None,
                     first_rank: 6,
                     calibration: calibration.clone(),
+                    design_effect: Vec::new(),
                 },
                 RankBand {
                     min_degree: Some(10),
                     last_rank: None,
                     first_rank: 1,
                     calibration,
+                    design_effect: Vec::new(),
                 },
             ],
             coverage: Vec::new(),
