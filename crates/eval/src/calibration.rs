@@ -30,19 +30,22 @@ pub const CALIBRATION_FORMAT: u32 = 2;
 /// policy decide), then 6–10, 11–15, 16–25, 26–50 and 51 onwards.
 pub const RANK_BANDS: [u32; 10] = [1, 2, 3, 4, 5, 6, 11, 16, 26, 51];
 
-/// First position of each band of the `coverage` policy's walk: 1–5, 6–15, 16–50, 51+.
-/// Wider than [`RANK_BANDS`] so that each degree bucket gets its own map of the first five
-/// (a band of one rank has one example per target, too few per bucket): the probability of
-/// the friends the walk picks depends strongly on the degree (on `tiny`, over all degrees the
-/// maps predicted 964 strangers among 3,133 notices to targets of 100+ friends where 1,322
-/// were, and 58 among 292 to targets of 10–49 where 9 were), while the share of weight left,
-/// unlike a score, says nothing about how busy the target is.
-pub const COVERAGE_BANDS: [u32; 4] = [1, 6, 16, 51];
+/// First rank of each band of a degree bucket's own maps (the cells), for the heuristic's
+/// ranking and the `coverage` policy's walk alike: 1–5, 6–15, 16–50, 51+. Wider than
+/// [`RANK_BANDS`] so that each degree bucket gets its own map of the top five: a band of one
+/// rank has one example per target, too few per bucket, and the maps over all degrees hide
+/// errors that cancel only in compare's degree mix (held-out `top-k:5` on `tiny` predicted
+/// 116.3 strangers for targets of 10–49 friends where 19 were, and 406.7 for targets of 100+
+/// where 625 were, 867.6 for 900 in total).
+pub const CELL_BANDS: [u32; 4] = [1, 6, 16, 51];
 
-/// Examples a (degree bucket, coverage band) cell needs to get its own map: one block's worth
-/// ([`MIN_BLOCK_EXAMPLES`]), lower than [`MIN_CELL_EXAMPLES`] because the maps over all degrees
-/// are what biases coverage's prediction (they follow the degree mix of compare's sample).
-pub const MIN_COVERAGE_CELL_EXAMPLES: usize = MIN_BLOCK_EXAMPLES as usize;
+/// First position of each band of the `coverage` policy's walk over all degrees: 1–5, 6–15,
+/// 16–50, 51+ (its cells per degree bucket are on [`CELL_BANDS`], the same bands). The
+/// probability of the friends the walk picks depends strongly on the degree (on `tiny`, over
+/// all degrees the maps predicted 964 strangers among 3,133 notices to targets of 100+ friends
+/// where 1,322 were, and 58 among 292 to targets of 10–49 where 9 were), while the share of
+/// weight left, unlike a score, says nothing about how busy the target is.
+pub const COVERAGE_BANDS: [u32; 4] = [1, 6, 16, 51];
 
 /// Examples every block of a map holds at least (smaller isotonic blocks are merged with a
 /// neighbour). Isotonic regression puts a block of one or two examples at the extremes,
@@ -50,9 +53,11 @@ pub const MIN_COVERAGE_CELL_EXAMPLES: usize = MIN_BLOCK_EXAMPLES as usize;
 /// blocks whose estimate is luckiest, and the exposure it predicts is too low.
 pub const MIN_BLOCK_EXAMPLES: u64 = 50;
 
-/// Examples a (degree bucket, rank band) cell needs to get its own map; smaller cells use
-/// the band's map over all degrees.
-pub const MIN_CELL_EXAMPLES: usize = 200;
+/// Examples a (degree bucket, band of [`CELL_BANDS`]) cell needs to get its own map; smaller
+/// cells use the map over all degrees of the band of [`RANK_BANDS`]. One block's worth
+/// ([`MIN_BLOCK_EXAMPLES`]): a single-block map of the bucket is unbiased for it, where the
+/// map over all degrees is not.
+pub const MIN_CELL_EXAMPLES: usize = MIN_BLOCK_EXAMPLES as usize;
 
 /// The calibration of the friends whose rank is in one band, in one degree bucket or over
 /// all degrees.
@@ -64,11 +69,43 @@ pub struct RankBand {
     /// Conditioning on degree matters because `tierank compare` samples targets by degree
     /// bucket while a selection's targets follow another mix.
     pub min_degree: Option<u32>,
-    /// First rank of the band (1 = the target's highest-scored friend); the band ends
-    /// where the next of [`RANK_BANDS`] begins.
+    /// First rank of the band (1 = the target's highest-scored friend); the band ends at
+    /// [`RankBand::last_rank`], or where the next of [`RANK_BANDS`] begins
+    /// ([`COVERAGE_BANDS`] for the coverage maps).
     pub first_rank: u32,
+    /// Last rank of a degree bucket's cell ([`CELL_BANDS`], wider than [`RANK_BANDS`]);
+    /// `None` for the maps over all degrees, for the last cell (open-ended), and in files
+    /// written before the cells were widened, whose cells end as their band of
+    /// [`RANK_BANDS`] (or [`COVERAGE_BANDS`]) does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rank: Option<u32>,
     /// Isotonic map from score to probability, fitted on the friends at these ranks.
     pub calibration: Calibrator,
+    /// Per block of [`RankBand::calibration`], how much larger the variance of its
+    /// probability is than if its examples were independent (at least 1): the friends of one
+    /// target are alike (some targets' friends are mostly close, others' mostly not), so a
+    /// block holding many friends of few targets knows less than its count of examples
+    /// says. From the spread of the block's closeness between targets (the cluster-robust
+    /// variance `Σ_t (y_t − p n_t)² / n² · G/(G − 1)` over `G` targets with `n_t` examples,
+    /// `y_t` close, over `p (1 − p) / n`). Empty in files written before it existed (read
+    /// as 1: the interval is narrower than it should be).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub design_effect: Vec<f64>,
+}
+
+impl RankBand {
+    /// The block of [`RankBand::calibration`] that `score` reads and the standard error of
+    /// its probability, widened by the block's [`RankBand::design_effect`].
+    fn block(&self, score: f64) -> (usize, f64) {
+        let (block, se) = self.calibration.block(score);
+        let effect = self
+            .design_effect
+            .get(block)
+            .copied()
+            .unwrap_or(1.0)
+            .max(1.0);
+        (block, se * effect.sqrt())
+    }
 }
 
 /// A calibration file: the score-to-probability map of one heuristic.
@@ -112,7 +149,7 @@ impl CalibrationFile {
         truth: &TruthIndex,
         relevant_layer: i8,
     ) -> Result<Self, EvalError> {
-        let per_target: Vec<Vec<(usize, u32, f64, bool)>> = targets
+        let per_target: Vec<Vec<(u32, u32, f64, bool)>> = targets
             .par_iter()
             .map_init(
                 || (Scratch::new(), Vec::new()),
@@ -130,18 +167,13 @@ impl CalibrationFile {
                         .enumerate()
                         .map(|(r, &i)| {
                             let rank = u32::try_from(r + 1).unwrap_or(u32::MAX);
-                            (
-                                band_of(&RANK_BANDS, rank),
-                                bucket,
-                                out[i as usize],
-                                labels[i as usize],
-                            )
+                            (rank, bucket, out[i as usize], labels[i as usize])
                         })
                         .collect()
                 },
             )
             .collect();
-        let bands = fit_bands(&RANK_BANDS, MIN_CELL_EXAMPLES, &per_target)?;
+        let bands = fit_bands(&RANK_BANDS, &per_target)?;
         Ok(Self {
             format: CALIBRATION_FORMAT,
             heuristic: heuristic.name().to_owned(),
@@ -173,7 +205,7 @@ impl CalibrationFile {
         truth: &TruthIndex,
     ) -> Result<Self, EvalError> {
         let relevant_layer = self.relevant_layer;
-        let per_target: Vec<Vec<(usize, u32, f64, bool)>> = targets
+        let per_target: Vec<Vec<(u32, u32, f64, bool)>> = targets
             .par_iter()
             .map(|&t| {
                 let labels: Vec<bool> = truth
@@ -187,34 +219,32 @@ impl CalibrationFile {
                 });
                 let bucket = bucket_min(graph.degree(t));
                 coverage_walk(&mut weights)
-                    .map(|(rank, uncovered, i)| {
-                        (band_of(&COVERAGE_BANDS, rank), bucket, uncovered, labels[i])
-                    })
+                    .map(|(rank, uncovered, i)| (rank, bucket, uncovered, labels[i]))
                     .collect()
             })
             .collect();
-        self.coverage = fit_bands(&COVERAGE_BANDS, MIN_COVERAGE_CELL_EXAMPLES, &per_target)?;
+        self.coverage = fit_bands(&COVERAGE_BANDS, &per_target)?;
         Ok(self)
     }
 
     /// The band a friend at `rank` of a target with `degree` friends reads: its degree
-    /// bucket's cell when fitted, else the band over all degrees (the last one starting at
-    /// or above `rank`).
-    fn band(&self, rank: u32, degree: u32) -> (usize, &Calibrator) {
+    /// bucket's cell holding `rank` when fitted, else the band over all degrees (the last one
+    /// starting at or above `rank`).
+    fn band(&self, rank: u32, degree: u32) -> (usize, &RankBand) {
         band_in(&RANK_BANDS, &self.bands, rank, degree)
     }
 
     /// The calibrated probability for a score of [`CalibrationFile::heuristic`] at `rank`
     /// in the ranking of a target with `degree` friends.
     pub fn probability(&self, score: f64, rank: u32, degree: u32) -> f64 {
-        self.band(rank, degree).1.probability(score)
+        self.band(rank, degree).1.calibration.probability(score)
     }
 
     /// The block [`CalibrationFile::probability`] reads (an id unique within the file) and
     /// its standard error `sqrt(p (1 − p) / n)`, `n` being the block's examples.
     pub fn block(&self, score: f64, rank: u32, degree: u32) -> (u64, f64) {
-        let (band, c) = self.band(rank, degree);
-        let (block, se) = c.block(score);
+        let (band, b) = self.band(rank, degree);
+        let (block, se) = b.block(score);
         (((band as u64) << 32) | block as u64, se)
     }
 
@@ -231,11 +261,11 @@ impl CalibrationFile {
         if self.coverage.is_empty() {
             return None;
         }
-        let (band, c) = band_in(&COVERAGE_BANDS, &self.coverage, rank, degree);
-        let (block, se) = c.block(uncovered);
+        let (band, b) = band_in(&COVERAGE_BANDS, &self.coverage, rank, degree);
+        let (block, se) = b.block(uncovered);
         // Ids apart from those of the heuristic's maps.
         let id = (1u64 << 62) | ((band as u64) << 32) | block as u64;
-        Some((c.probability(uncovered), (id, se)))
+        Some((b.calibration.probability(uncovered), (id, se)))
     }
 
     /// Writes the file atomically as pretty JSON.
@@ -324,60 +354,104 @@ impl CalibrationFile {
 }
 
 /// The map of `bands` for a friend at `rank` of a target with `degree` friends: see
-/// [`CalibrationFile::band`]. `bands` is not empty and starts with rank 1 over all degrees.
+/// [`CalibrationFile::band`]. `bands` is not empty and starts with rank 1 over all degrees;
+/// `bounds` are the bands over all degrees, where a cell without
+/// [`RankBand::last_rank`] ends.
 fn band_in<'a>(
     bounds: &[u32],
     bands: &'a [RankBand],
     rank: u32,
     degree: u32,
-) -> (usize, &'a Calibrator) {
-    let first = bounds[band_of(bounds, rank.max(1))];
+) -> (usize, &'a RankBand) {
+    let rank = rank.max(1);
     let bucket = bucket_min(degree as usize);
     let i = bands
         .iter()
-        .position(|b| b.min_degree == Some(bucket) && b.first_rank == first)
+        .position(|b| {
+            b.min_degree == Some(bucket)
+                && b.first_rank <= rank
+                && rank
+                    <= b.last_rank
+                        .unwrap_or_else(|| band_end(bounds, b.first_rank))
+        })
         .or_else(|| {
             bands
                 .iter()
                 .rposition(|b| b.min_degree.is_none() && b.first_rank <= rank)
         })
         .unwrap_or(0);
-    (i, &bands[i].calibration)
+    (i, &bands[i])
 }
 
-/// Fits one map per rank band over all degrees, and one per (degree bucket, band) cell with
-/// at least [`MIN_CELL_EXAMPLES`] examples, from examples `(band index, bucket min, score,
-/// close)`.
+/// Last rank of the band of `bounds` starting at `first` (`u32::MAX` for the last band).
+fn band_end(bounds: &[u32], first: u32) -> u32 {
+    bounds
+        .iter()
+        .find(|&&f| f > first)
+        .map_or(u32::MAX, |&f| f - 1)
+}
+
+/// Fits one map per band of `bounds` over all degrees, and one per (degree bucket, band of
+/// [`CELL_BANDS`]) cell with at least [`MIN_CELL_EXAMPLES`] examples, from examples `(rank,
+/// bucket min, score, close)`. The maps are ordered by first rank, the band over all degrees
+/// before the cells.
 fn fit_bands(
     bounds: &[u32],
-    min_cell: usize,
-    per_target: &[Vec<(usize, u32, f64, bool)>],
+    per_target: &[Vec<(u32, u32, f64, bool)>],
 ) -> Result<Vec<RankBand>, EvalError> {
-    let examples: Vec<&(usize, u32, f64, bool)> = per_target.iter().flatten().collect();
+    let examples: Vec<(usize, &Example)> = per_target
+        .iter()
+        .enumerate()
+        .flat_map(|(t, friends)| friends.iter().map(move |e| (t, e)))
+        .collect();
+    let fit = |cell: &[(usize, &Example)]| -> Result<(Calibrator, Vec<f64>), EvalError> {
+        let (scores, labels): (Vec<f64>, Vec<bool>) = cell.iter().map(|e| (e.1.2, e.1.3)).unzip();
+        let c = merge_small_blocks(Calibrator::fit(&scores, &labels)?, MIN_BLOCK_EXAMPLES);
+        let effect = design_effects(&c, cell);
+        Ok((c, effect))
+    };
     let mut bands = Vec::new();
     for (b, &first_rank) in bounds.iter().enumerate() {
-        let cell = |bucket: Option<u32>| -> (Vec<f64>, Vec<bool>) {
-            examples
+        let cell: Vec<_> = examples
+            .iter()
+            .filter(|e| band_of(bounds, e.1.0) == b)
+            .copied()
+            .collect();
+        if cell.is_empty() {
+            continue;
+        }
+        let (calibration, design_effect) = fit(&cell)?;
+        bands.push(RankBand {
+            min_degree: None,
+            first_rank,
+            last_rank: None,
+            calibration,
+            design_effect,
+        });
+    }
+    for (c, &first_rank) in CELL_BANDS.iter().enumerate() {
+        let last_rank = CELL_BANDS.get(c + 1).map(|&f| f - 1);
+        for &bucket in &BUCKET_MINS {
+            let cell: Vec<_> = examples
                 .iter()
-                .filter(|e| e.0 == b && bucket.is_none_or(|m| e.1 == m))
-                .map(|e| (e.2, e.3))
-                .unzip()
-        };
-        for bucket in std::iter::once(None).chain(BUCKET_MINS.iter().map(|&m| Some(m))) {
-            let (scores, labels) = cell(bucket);
-            if scores.is_empty() || (bucket.is_some() && scores.len() < min_cell) {
+                .filter(|e| band_of(&CELL_BANDS, e.1.0) == c && e.1.1 == bucket)
+                .copied()
+                .collect();
+            if cell.len() < MIN_CELL_EXAMPLES.max(1) {
                 continue;
             }
+            let (calibration, design_effect) = fit(&cell)?;
             bands.push(RankBand {
-                min_degree: bucket,
+                min_degree: Some(bucket),
                 first_rank,
-                calibration: merge_small_blocks(
-                    Calibrator::fit(&scores, &labels)?,
-                    MIN_BLOCK_EXAMPLES,
-                ),
+                last_rank,
+                calibration,
+                design_effect,
             });
         }
     }
+    // Stable: the band over all degrees stays first among those of its first rank.
+    bands.sort_by_key(|b| b.first_rank);
     if bands
         .first()
         .is_none_or(|b| b.first_rank != 1 || b.min_degree.is_some())
@@ -387,6 +461,42 @@ fn fit_bands(
         });
     }
     Ok(bands)
+}
+
+/// [`RankBand::design_effect`] of each block of `c`, fitted on `cell` (target index,
+/// example).
+fn design_effects(c: &Calibrator, cell: &[(usize, &Example)]) -> Vec<f64> {
+    // Per block: (target -> (examples, close)).
+    let mut per_block: Vec<std::collections::BTreeMap<usize, (f64, f64)>> =
+        vec![std::collections::BTreeMap::new(); c.examples.len()];
+    for &(t, e) in cell {
+        if !e.2.is_finite() {
+            continue;
+        }
+        let entry = per_block[c.block(e.2).0].entry(t).or_default();
+        entry.0 += 1.0;
+        entry.1 += if e.3 { 1.0 } else { 0.0 };
+    }
+    per_block
+        .iter()
+        .enumerate()
+        .map(|(i, targets)| {
+            let p = c.probability[i];
+            let n: f64 = targets.values().map(|v| v.0).sum();
+            let g = targets.len() as f64;
+            let independent = p * (1.0 - p) / n;
+            if g < 2.0 || independent.is_nan() || independent <= 0.0 {
+                return 1.0;
+            }
+            let clustered = targets
+                .values()
+                .map(|&(n_t, y_t)| (y_t - p * n_t).powi(2))
+                .sum::<f64>()
+                / (n * n)
+                * (g / (g - 1.0));
+            (clustered / independent).max(1.0)
+        })
+        .collect()
 }
 
 /// The `coverage` policy's walk over one target's friends, given as (interaction weight,
@@ -429,6 +539,9 @@ fn merge_small_blocks(mut c: Calibrator, min: u64) -> Calibrator {
     }
     c
 }
+
+/// A fitting example: (rank, smallest degree of the target's bucket, score, close).
+type Example = (u32, u32, f64, bool);
 
 /// Smallest degree of each degree bucket.
 const BUCKET_MINS: [u32; 5] = [1, 10, 50, 100, 200];
@@ -476,6 +589,81 @@ mod tests {
     }
 
     #[test]
+    fn each_degree_bucket_gets_its_own_map_of_the_top_five() {
+        // 20 targets of 10–49 friends whose top five are all close, 20 of 100–199 whose top
+        // five are all strangers, at the same scores: over all degrees a rank's map says 0.5.
+        let mut per_target = Vec::new();
+        for (bucket, close) in [(10, true), (100, false)] {
+            for _ in 0..20 {
+                let friends: Vec<(u32, u32, f64, bool)> = (1..=5)
+                    .map(|r| (r, bucket, 10.0 - r as f64, close))
+                    .collect();
+                per_target.push(friends);
+            }
+        }
+        let bands = fit_bands(&RANK_BANDS, &per_target).unwrap();
+        let file = CalibrationFile {
+            format: CALIBRATION_FORMAT,
+            heuristic: "volume".into(),
+            relevant_layer: 3,
+            num_targets: 40,
+            bands,
+            coverage: Vec::new(),
+        };
+        // One map per rank over all degrees, and one cell of ranks 1–5 per bucket (100
+        // examples each).
+        assert_eq!(
+            file.bands.iter().filter(|b| b.min_degree.is_none()).count(),
+            5
+        );
+        let cells: Vec<_> = file
+            .bands
+            .iter()
+            .filter(|b| b.min_degree.is_some())
+            .collect();
+        assert_eq!(cells.len(), 2, "{cells:?}");
+        assert!(
+            cells
+                .iter()
+                .all(|b| b.first_rank == 1 && b.last_rank == Some(5))
+        );
+        for rank in 1..=5 {
+            let score = 10.0 - f64::from(rank);
+            assert_eq!(file.probability(score, rank, 20), 1.0);
+            assert_eq!(file.probability(score, rank, 150), 0.0);
+            assert_eq!(file.probability(score, rank, 5), 0.5);
+        }
+        // Past the cell's last rank, the map over all degrees.
+        assert_eq!(file.probability(5.0, 6, 20), 0.5);
+    }
+
+    #[test]
+    fn friends_of_the_same_target_count_as_one_target_in_the_error() {
+        // 20 targets of 10–49 friends, ranks 1–5 at one score: half the targets have all five
+        // close, half none. The cell of ranks 1–5 has 100 examples but only 20 independent
+        // targets: its variance is 5 × 20/19 times the binomial one. Each rank's map over all
+        // degrees has one friend per target: no clustering (20/19).
+        let per_target: Vec<Vec<Example>> = (0..20)
+            .map(|t| (1..=5).map(|r| (r, 10, 1.0, t % 2 == 0)).collect())
+            .collect();
+        let bands = fit_bands(&RANK_BANDS, &per_target).unwrap();
+        let cell = bands.iter().find(|b| b.min_degree == Some(10)).unwrap();
+        assert_eq!(cell.design_effect.len(), 1);
+        assert!(
+            (cell.design_effect[0] - 100.0 / 19.0).abs() < 1e-9,
+            "{cell:?}"
+        );
+        let rank1 = &bands[0];
+        assert!(
+            (rank1.design_effect[0] - 20.0 / 19.0).abs() < 1e-9,
+            "{rank1:?}"
+        );
+        let (_, se) = cell.block(1.0);
+        let (_, independent) = cell.calibration.block(1.0);
+        assert!((se / independent - (100.0_f64 / 19.0).sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
     fn round_trips_and_rejects_non_monotone_maps_and_format_1() {
         let calibration =
             Calibrator::fit(&[0.0, 1.0, 2.0, 3.0], &[false, false, true, true]).unwrap();
@@ -488,18 +676,24 @@ mod tests {
             bands: vec![
                 RankBand {
                     min_degree: None,
+                    last_rank: None,
                     first_rank: 1,
                     calibration: top.clone(),
+                    design_effect: Vec::new(),
                 },
                 RankBand {
                     min_degree: None,
+                    last_rank: None,
                     first_rank: 6,
                     calibration: calibration.clone(),
+                    design_effect: Vec::new(),
                 },
                 RankBand {
                     min_degree: Some(10),
+                    last_rank: None,
                     first_rank: 1,
                     calibration,
+                    design_effect: Vec::new(),
                 },
             ],
             coverage: Vec::new(),
@@ -524,6 +718,15 @@ mod tests {
         assert_eq!(back.probability(0.0, 1, 3), 1.0);
         assert_eq!(back.probability(0.0, 1, 12), 0.0);
         assert_eq!(back.probability(0.0, 2, 12), 1.0);
+        // A cell with a last rank (files since the cells were widened) holds ranks up to it.
+        let mut wide = file.clone();
+        wide.bands[2].last_rank = Some(5);
+        wide.save(&path).unwrap();
+        let wide = CalibrationFile::load(&path).unwrap();
+        assert_eq!(wide.probability(0.0, 5, 12), 0.0);
+        assert_eq!(wide.probability(0.0, 6, 12), 0.0);
+        assert_eq!(wide.probability(3.0, 6, 12), 1.0);
+        file.save(&path).unwrap();
         // A block of two all-close examples still has an error (Agresti–Coull).
         let se = back.block(3.0, 6, 3).1;
         assert!(se > 0.2 && se < 0.25, "{se}");

@@ -61,7 +61,8 @@ pub mod sample;
 pub mod truth;
 
 pub use calibration::{
-    CALIBRATION_FORMAT, COVERAGE_BANDS, CalibrationFile, MIN_CELL_EXAMPLES, RANK_BANDS, RankBand,
+    CALIBRATION_FORMAT, CELL_BANDS, COVERAGE_BANDS, CalibrationFile, MIN_CELL_EXAMPLES, RANK_BANDS,
+    RankBand,
 };
 pub use evaluate::{
     AgreementMeasure, AgreementRow, EvalOptions, Evaluation, Metric, MetricRow, ORACLE,
