@@ -31,7 +31,9 @@ mod write;
 
 pub use config::{ConfigOverrides, GeneratorConfig, Preset, Scenario};
 pub use tierank_format::atomic::ExistingDir;
-pub use write::{GenerateReport, generate};
+pub use write::{GenerateReport, generate, generate_cancellable};
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tierank_format::FormatError;
 
@@ -71,6 +73,10 @@ pub enum GenError {
     /// Writing the dataset failed.
     #[error(transparent)]
     Format(#[from] FormatError),
+    /// The caller set the cancel flag ([`generate_cancellable`]); the staging directory
+    /// was removed and nothing was written at the output.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl GenError {
@@ -79,7 +85,7 @@ impl GenError {
     pub fn is_user_error(&self) -> bool {
         match self {
             GenError::Format(FormatError::Output { .. }) => true,
-            GenError::Format(_) => false,
+            GenError::Format(_) | GenError::Cancelled => false,
             _ => true,
         }
     }
@@ -114,12 +120,41 @@ impl Synthetic {
     }
 }
 
+/// True once the caller has asked to stop. The generator polls this between stages and
+/// per person inside the long loops: one relaxed load, so the checks cost nothing
+/// measurable, and they never change what is drawn (output stays byte-identical).
+pub(crate) fn is_cancelled(cancel: Option<&AtomicBool>) -> bool {
+    cancel.is_some_and(|flag| flag.load(Ordering::Relaxed))
+}
+
+/// [`GenError::Cancelled`] once the caller has asked to stop.
+pub(crate) fn check_cancelled(cancel: Option<&AtomicBool>) -> Result<(), GenError> {
+    if is_cancelled(cancel) {
+        Err(GenError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
 /// Builds people, friendships, layers and group chats in memory.
 ///
 /// # Errors
 /// [`GenError::InvalidParameter`] and friends when `config` does not validate.
 pub fn build(config: &GeneratorConfig) -> Result<Synthetic, GenError> {
+    build_cancellable(config, None)
+}
+
+/// [`build`], stopping with [`GenError::Cancelled`] soon after `cancel` is set (checked
+/// between stages and per person inside the friendship stages).
+///
+/// # Errors
+/// As [`build`]; [`GenError::Cancelled`].
+pub fn build_cancellable(
+    config: &GeneratorConfig,
+    cancel: Option<&AtomicBool>,
+) -> Result<Synthetic, GenError> {
     config.validate()?;
+    check_cancelled(cancel)?;
     let start_ms = config.start_ms()?;
     let t = std::time::Instant::now();
     let population = population::build(config, start_ms);
@@ -130,13 +165,15 @@ pub fn build(config: &GeneratorConfig) -> Result<Synthetic, GenError> {
         t.elapsed()
     );
     let t = std::time::Instant::now();
-    let network = network::build(config, &population);
+    check_cancelled(cancel)?;
+    let network = network::build_cancellable(config, &population, cancel)?;
     log::info!(
         "friendships: {} ties in {:.2?}",
         network.tie_count(),
         t.elapsed()
     );
     let groups = events::group_chats(config, &population, start_ms);
+    check_cancelled(cancel)?;
     Ok(Synthetic {
         config: config.clone(),
         population,

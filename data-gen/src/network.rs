@@ -5,12 +5,15 @@
 //! long-range ties between people of similar sociability (which makes degree assortative).
 //! Broadcasters gain followers and spammers gain victims through "service" ties.
 
+use std::sync::atomic::AtomicBool;
+
 use rayon::prelude::*;
 use tierank_format::{AccountType, Relation};
 
 use crate::config::GeneratorConfig;
 use crate::population::{ContextKind, Population};
 use crate::rng::{Rng, Stream, key, unit};
+use crate::{GenError, check_cancelled};
 
 /// Bits per internal index in a packed edge key.
 const INDEX_BITS: u32 = 29;
@@ -190,6 +193,25 @@ pub fn expressed_closeness(
 
 /// Builds the friendship graph and assigns Dunbar layers.
 pub fn build(config: &GeneratorConfig, pop: &Population) -> Network {
+    match build_cancellable(config, pop, None) {
+        Ok(net) => net,
+        Err(e) => unreachable!("only cancellation can fail, and nothing cancels: {e}"),
+    }
+}
+
+/// [`build`], stopping with [`GenError::Cancelled`] soon after `cancel` is set: once it is,
+/// the per-person steps yield nothing and the stage returns at its end.
+///
+/// # Errors
+/// [`GenError::Cancelled`] only.
+pub fn build_cancellable(
+    config: &GeneratorConfig,
+    pop: &Population,
+    cancel: Option<&AtomicBool>,
+) -> Result<Network, GenError> {
+    // Each per-person (per-context) step yields nothing once cancelled; a run that is not
+    // cancelled draws exactly what it drew before.
+    let live = || !crate::is_cancelled(cancel);
     let n = pop.len();
     let seed = config.seed;
     let scale = config.degree_scale;
@@ -199,15 +221,25 @@ pub fn build(config: &GeneratorConfig, pop: &Population) -> Network {
         .contexts
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(ci, ctx)| context_edges(seed, scale, pop, ci as u64, ctx))
+        .flat_map_iter(|(ci, ctx)| {
+            if live() {
+                context_edges(seed, scale, pop, ci as u64, ctx)
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
+    check_cancelled(cancel)?;
     let outreach = Outreach::new(seed, pop);
-    edges.par_extend(
-        (0..n as u32)
-            .into_par_iter()
-            .flat_map_iter(|u| special_and_long_range(config, pop, &outreach, u)),
-    );
+    edges.par_extend((0..n as u32).into_par_iter().flat_map_iter(|u| {
+        if live() {
+            special_and_long_range(config, pop, &outreach, u)
+        } else {
+            Vec::new()
+        }
+    }));
     drop(outreach);
+    check_cancelled(cancel)?;
     log::debug!("{} candidate context ties", edges.len());
     let mut net = to_csr(n, dedup(edges));
 
@@ -215,12 +247,26 @@ pub fn build(config: &GeneratorConfig, pop: &Population) -> Network {
     // partners and close friends meet the ego's other circles (both from the context ties).
     let closure: Vec<u64> = (0..n as u32)
         .into_par_iter()
-        .flat_map_iter(|u| closure_edges(seed, scale, pop, &net, u))
+        .flat_map_iter(|u| {
+            if live() {
+                closure_edges(seed, scale, pop, &net, u)
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
+    check_cancelled(cancel)?;
     let bridges: Vec<u64> = (0..n as u32)
         .into_par_iter()
-        .flat_map_iter(|u| bridge_edges(seed, pop, &net, u))
+        .flat_map_iter(|u| {
+            if live() {
+                bridge_edges(seed, pop, &net, u)
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
+    check_cancelled(cancel)?;
     log::debug!(
         "{} closure and {} bridging ties",
         closure.len(),
@@ -232,10 +278,12 @@ pub fn build(config: &GeneratorConfig, pop: &Population) -> Network {
     edges.extend(bridges);
     let edges = cap_degrees(seed, n, config.max_degree as usize, dedup(edges));
     net = to_csr(n, edges);
+    check_cancelled(cancel)?;
 
     // 3. Dunbar layers per ego.
     assign_layers(config, pop, &mut net);
-    net
+    check_cancelled(cancel)?;
+    Ok(net)
 }
 
 fn context_edges(

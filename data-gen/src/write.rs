@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int8Array, Int32Array, Int64Array};
@@ -16,7 +17,7 @@ use crate::events::{EventContext, EventRow};
 use crate::output::{TableWriter, dictionary, timestamps, timestamps_opt};
 use crate::population::{AGE_BANDS, ContextKind, NONE};
 use crate::rng::permute63;
-use crate::{GenError, GeneratorConfig, Synthetic};
+use crate::{GenError, GeneratorConfig, Synthetic, check_cancelled};
 
 /// What a run produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,8 +51,25 @@ pub fn generate(
     out: &Path,
     existing: ExistingDir,
 ) -> Result<GenerateReport, GenError> {
+    generate_cancellable(config, out, existing, None)
+}
+
+/// [`generate`], stopping soon after `cancel` is set: the flag is checked between stages,
+/// per person while building friendships and drawing events, per group chat, and per block
+/// of rows written. A cancelled run returns [`GenError::Cancelled`] and removes its
+/// staging directory, so `out` is left as it was.
+///
+/// # Errors
+/// As [`generate`]; [`GenError::Cancelled`].
+pub fn generate_cancellable(
+    config: &GeneratorConfig,
+    out: &Path,
+    existing: ExistingDir,
+    cancel: Option<&AtomicBool>,
+) -> Result<GenerateReport, GenError> {
     config.validate()?;
     check_output_dir(out, existing)?;
+    check_cancelled(cancel)?;
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &str, timings: &mut Vec<(String, Duration)>| {
@@ -60,7 +78,7 @@ pub fn generate(
         log::info!("{name}: {:.2?}", now - clock);
         clock = now;
     };
-    let syn = crate::build(config)?;
+    let syn = crate::build_cancellable(config, cancel)?;
     lap("network", &mut timings);
     let staged = StagedDir::new(out, existing)?;
     let root = staged.path().to_owned();
@@ -78,18 +96,24 @@ pub fn generate(
         "persons".to_owned(),
         write_persons(&syn, &by_id, &paths.persons())?,
     );
+    check_cancelled(cancel)?;
     row_counts.insert(
         "truth_persons".to_owned(),
         write_truth_persons(&syn, &by_id, &paths.truth_persons())?,
     );
     lap("persons", &mut timings);
-    row_counts.insert("ties".to_owned(), write_ties(&syn, &by_id, &paths.ties())?);
+    check_cancelled(cancel)?;
+    row_counts.insert(
+        "ties".to_owned(),
+        write_ties(&syn, &by_id, &paths.ties(), cancel)?,
+    );
     lap("ties", &mut timings);
     row_counts.insert(
         "truth_closeness".to_owned(),
-        write_closeness(&syn, &by_id, &paths.closeness())?,
+        write_closeness(&syn, &by_id, &paths.closeness(), cancel)?,
     );
     lap("closeness", &mut timings);
+    check_cancelled(cancel)?;
     let (groups, members) = write_groups(&syn, &paths.groups(), &paths.group_members())?;
     row_counts.insert("groups".to_owned(), groups);
     row_counts.insert("group_members".to_owned(), members);
@@ -117,17 +141,22 @@ pub fn generate(
         .map(|k| {
             let mut rows: Vec<EventRow> = Vec::new();
             for &u in &by_id[k * chunk..((k + 1) * chunk).min(n)] {
+                check_cancelled(cancel)?;
                 ctx.person_events(u, &mut rows);
             }
             let g = syn.groups.len();
             for chat in &syn.groups[k * g / parts..(k + 1) * g / parts] {
+                check_cancelled(cancel)?;
                 ctx.group_events(chat, &mut rows);
             }
+            check_cancelled(cancel)?;
             rows.sort_unstable_by_key(EventRow::sort_key);
             let path = events_dir.join(layout::events_part_name(k));
-            write_events(&path, &rows)
+            write_events(&path, &rows, cancel)
         })
         .collect();
+    // A cancelled run reports that, not whatever else a part ran into meanwhile.
+    check_cancelled(cancel)?;
     let mut by_channel = [0u64; 6];
     for r in results {
         for (total, c) in by_channel.iter_mut().zip(r?) {
@@ -307,12 +336,18 @@ fn ego_blocks<'a>(syn: &Synthetic, by_id: &'a [u32]) -> impl Iterator<Item = &'a
     by_id.chunks((BATCH_ROWS / mean_degree).max(1))
 }
 
-fn write_ties(syn: &Synthetic, by_id: &[u32], path: &Path) -> Result<u64, GenError> {
+fn write_ties(
+    syn: &Synthetic,
+    by_id: &[u32],
+    path: &Path,
+    cancel: Option<&AtomicBool>,
+) -> Result<u64, GenError> {
     let pop = &syn.population;
     let net = &syn.network;
     let start_ms = syn.start_ms;
     let mut w = TableWriter::create(path, schema::ties())?;
     for block in ego_blocks(syn, by_id) {
+        check_cancelled(cancel)?;
         let rows: Vec<(i64, i64, i64)> = rows_by_id(syn, block, |u, e| {
             let v = net.alters[e];
             let (a, b) = (pop.id[u as usize], pop.id[v as usize]);
@@ -331,12 +366,18 @@ fn write_ties(syn: &Synthetic, by_id: &[u32], path: &Path) -> Result<u64, GenErr
     w.finish()
 }
 
-fn write_closeness(syn: &Synthetic, by_id: &[u32], path: &Path) -> Result<u64, GenError> {
+fn write_closeness(
+    syn: &Synthetic,
+    by_id: &[u32],
+    path: &Path,
+    cancel: Option<&AtomicBool>,
+) -> Result<u64, GenError> {
     let pop = &syn.population;
     let net = &syn.network;
     let relations: Vec<&str> = Relation::ALL.iter().map(|r| r.as_str()).collect();
     let mut w = TableWriter::create(path, schema::closeness())?;
     for block in ego_blocks(syn, by_id) {
+        check_cancelled(cancel)?;
         let rows: Vec<(i64, i64, i8, i8, f64)> = rows_by_id(syn, block, |u, e| {
             Some((
                 pop.id[u as usize],
@@ -411,11 +452,16 @@ fn write_groups(
     Ok((groups, w.finish()?))
 }
 
-fn write_events(path: &Path, rows: &[EventRow]) -> Result<[u64; 6], GenError> {
+fn write_events(
+    path: &Path,
+    rows: &[EventRow],
+    cancel: Option<&AtomicBool>,
+) -> Result<[u64; 6], GenError> {
     let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
     let mut counts = [0u64; 6];
     let mut w = TableWriter::create(path, schema::events())?;
     for block in rows.chunks(BATCH_ROWS) {
+        check_cancelled(cancel)?;
         for r in block {
             counts[usize::from(r.channel)] += 1;
         }

@@ -3,11 +3,14 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int8Type, Int64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use tierank_datagen::{ConfigOverrides, ExistingDir, GenError, GeneratorConfig, Preset, generate};
+use tierank_datagen::{
+    ConfigOverrides, ExistingDir, GenError, GeneratorConfig, Preset, generate, generate_cancellable,
+};
 use tierank_format::{layout, schema};
 
 fn tiny() -> GeneratorConfig {
@@ -523,4 +526,44 @@ fn evasion_hides_the_closest_routes_money_and_keeps_decoys() {
         outer_evasion as f64 > 1.2 * outer_plain as f64,
         "outer friends: {outer_evasion} visible events under evasion, {outer_plain} without"
     );
+}
+
+#[test]
+fn a_set_cancel_flag_stops_before_anything_is_written() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("never");
+    let cancel = AtomicBool::new(true);
+    let err = generate_cancellable(&tiny(), &out, ExistingDir::Refuse, Some(&cancel)).unwrap_err();
+    assert!(matches!(err, GenError::Cancelled), "{err}");
+    assert!(!err.is_user_error());
+    assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
+}
+
+/// The flag is set once the staging directory appears (after the friendships are built,
+/// before seconds of writing and event drawing): the run stops there, its staging directory
+/// is removed and the output never appears.
+#[test]
+fn a_cancel_flag_set_while_writing_stops_the_run_and_leaves_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("data");
+    let cancel = AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                if fs::read_dir(root.path()).unwrap().count() > 0 {
+                    cancel.store(true, Ordering::Relaxed);
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
+        let result = generate_cancellable(&tiny(), &out, ExistingDir::Refuse, Some(&cancel));
+        done.store(true, Ordering::Relaxed);
+        result
+    });
+    let err = result.unwrap_err();
+    assert!(matches!(err, GenError::Cancelled), "{err}");
+    assert!(!out.exists());
+    assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
 }

@@ -15,8 +15,8 @@ use serde_json::json;
 use tierank_eval::report::{ReportInput, RowKind, SummaryRow, render_html, summary};
 use tierank_eval::{
     CalibrationFile, EvalOptions, Evaluation, LearnedHeuristic, LearnedModel, LearnedOptions,
-    Metric, ModelKind, Stratum, TruthIndex, evaluate, split_train_test, stratified_sample,
-    train_learned,
+    Metric, ModelKind, Stratum, TruthIndex, evaluate_cancellable, split_train_test,
+    stratified_sample, train_learned,
 };
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_format::layout::DatasetPaths;
@@ -442,8 +442,20 @@ impl CompareRequest {
             keep_top: max_k,
             ..EvalOptions::default()
         };
-        let evaluation =
-            evaluate(&eval_graph, &test, &rows, &truth_index, &options).map_err(ApiError::other)?;
+        // Stops before the next target once the caller sets the cancel flag.
+        let cancel = progress.cancel_flag();
+        let evaluation = evaluate_cancellable(
+            &eval_graph,
+            &test,
+            &rows,
+            &truth_index,
+            &options,
+            cancel.as_deref(),
+        )
+        .map_err(|e| match e {
+            tierank_eval::EvalError::Cancelled => ApiError::Cancelled,
+            other => ApiError::other(other),
+        })?;
 
         // Calibration of the best single heuristic, fitted on targets that are not evaluated
         // when there is a training split.
@@ -490,6 +502,7 @@ impl CompareRequest {
             None => None,
         };
 
+        check_cancelled(progress)?;
         // What the model's and the calibration's scores depend on, recorded in both files.
         let settings = ScoreSettings::of_run(&config, &load, &opened.dataset_dir, &report)?;
         let staged = StagedDir::new(&args.out, existing).map_err(ApiError::other)?;

@@ -79,8 +79,8 @@ impl GenerateRequest {
     ///
     /// # Errors
     /// As [`Self::prepare`]; a failure when writing fails (nothing is then left at `out`);
-    /// [`ApiError::Cancelled`] when `progress` asks to stop before generation starts (the
-    /// generator itself runs to its end).
+    /// [`ApiError::Cancelled`] when `progress` asks to stop: the generator checks the flag
+    /// between stages, per person and per block of rows, and leaves nothing at `out`.
     pub fn run(&self, progress: &dyn Progress) -> Result<GenerateOutcome, ApiError> {
         let config = self.prepare()?;
         self.generate_prepared(config, progress)
@@ -96,8 +96,15 @@ impl GenerateRequest {
         progress: &dyn Progress,
     ) -> Result<GenerateOutcome, ApiError> {
         check_cancelled(progress)?;
-        match tierank_datagen::generate(&config, &self.out, self.existing()) {
+        let cancel = progress.cancel_flag();
+        match tierank_datagen::generate_cancellable(
+            &config,
+            &self.out,
+            self.existing(),
+            cancel.as_deref(),
+        ) {
             Ok(report) => Ok(GenerateOutcome { config, report }),
+            Err(GenError::Cancelled) => Err(ApiError::Cancelled),
             Err(e) if GenError::is_user_error(&e) => Err(bad_input(e)),
             Err(e) => Err(ApiError::failed("generation failed", e)),
         }
@@ -108,6 +115,53 @@ impl GenerateRequest {
             ExistingDir::Replace
         } else {
             ExistingDir::Refuse
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+
+    /// A caller whose cancel flag is already set. With `checked_by_request` false, the
+    /// request's own checks between stages see nothing, so only the generator's checks of
+    /// the flag can stop the run.
+    struct SetFlag {
+        checked_by_request: bool,
+    }
+
+    impl Progress for SetFlag {
+        fn cancelled(&self) -> bool {
+            self.checked_by_request
+        }
+        fn cancel_flag(&self) -> Option<Arc<AtomicBool>> {
+            Some(Arc::new(AtomicBool::new(true)))
+        }
+    }
+
+    #[test]
+    fn a_set_cancel_flag_returns_cancelled_and_leaves_no_output() {
+        for checked_by_request in [true, false] {
+            let root = tempfile::tempdir().unwrap();
+            let out = root.path().join("data");
+            let request = GenerateRequest {
+                out: out.clone(),
+                overrides: ConfigOverrides {
+                    preset: Some("tiny".to_owned()),
+                    ..ConfigOverrides::default()
+                },
+                ..GenerateRequest::default()
+            };
+            let result = request.run(&SetFlag { checked_by_request });
+            assert!(
+                matches!(result, Err(ApiError::Cancelled)),
+                "checked_by_request {checked_by_request}: {result:?}"
+            );
+            assert!(!out.exists());
+            assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
         }
     }
 }

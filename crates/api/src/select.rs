@@ -20,7 +20,7 @@ use tierank_io::{
 };
 use tierank_select::{
     AuditParameters, AuditRecord, Block, Calibration, ExclusionSet, FileDigest, Policy, Position,
-    SelectError, SelectOptions, Selection, select,
+    SelectError, SelectOptions, Selection, select_cancellable,
 };
 
 use crate::artefact::{ScoreSettings, check_settings};
@@ -237,8 +237,17 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         config: &config,
     };
     check_cancelled(progress)?;
-    let selection =
-        select(&graph, &targets, heuristic.as_ref(), &policy, &opts).map_err(select_error)?;
+    // Stops before the next target once the caller sets the cancel flag.
+    let cancel = progress.cancel_flag();
+    let selection = select_cancellable(
+        &graph,
+        &targets,
+        heuristic.as_ref(),
+        &policy,
+        &opts,
+        cancel.as_deref(),
+    )
+    .map_err(select_error)?;
     check_cancelled(progress)?;
 
     let inputs = input_digests(args, &report.files_read)?;
@@ -300,6 +309,7 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
 /// Maps a selection error to exit code 2 when the arguments or input files caused it.
 fn select_error(err: SelectError) -> ApiError {
     match err {
+        SelectError::Cancelled => ApiError::Cancelled,
         SelectError::CalibrationRequired { .. }
         | SelectError::MinEvidenceWithoutEvents { .. }
         | SelectError::TargetOutOfRange { .. }

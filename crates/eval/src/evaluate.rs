@@ -1,6 +1,7 @@
 //! Ranks a set of targets under several heuristics and measures them against the truth.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -443,6 +444,24 @@ pub fn evaluate(
     truth: &TruthIndex,
     options: &EvalOptions,
 ) -> Result<Evaluation, EvalError> {
+    evaluate_cancellable(graph, targets, heuristics, truth, options, None)
+}
+
+/// [`evaluate`], stopping with [`EvalError::Cancelled`] soon after `cancel` is set: once it
+/// is, no further target is scored (the flag is read before each target) and the metrics
+/// are not computed. A run that is not cancelled computes exactly what [`evaluate`] does.
+///
+/// # Errors
+/// As [`evaluate`]; [`EvalError::Cancelled`].
+pub fn evaluate_cancellable(
+    graph: &Graph,
+    targets: &[NodeId],
+    heuristics: &[Box<dyn Heuristic>],
+    truth: &TruthIndex,
+    options: &EvalOptions,
+    cancel: Option<&AtomicBool>,
+) -> Result<Evaluation, EvalError> {
+    let cancelled = || cancel.is_some_and(|flag| flag.load(Ordering::Relaxed));
     options.validate()?;
     if let Some(t) = targets.iter().find(|t| t.index() >= graph.num_nodes()) {
         return Err(EvalError::TargetOutOfRange {
@@ -484,10 +503,16 @@ pub fn evaluate(
             .par_iter()
             .map_init(Scratch::new, |scratch, &t| {
                 let mut out = Vec::new();
-                h.score(graph, t, scratch, &mut out);
+                if !cancelled() {
+                    h.score(graph, t, scratch, &mut out);
+                }
                 out
             })
             .collect();
+        // Before the score-count check: the targets skipped after cancelling have none.
+        if cancelled() {
+            return Err(EvalError::Cancelled);
+        }
         let wall_seconds = start.elapsed().as_secs_f64();
         if let Some((t, s)) = kept
             .iter()
@@ -528,6 +553,9 @@ pub fn evaluate(
         );
     }
 
+    if cancelled() {
+        return Err(EvalError::Cancelled);
+    }
     let ks = options.sorted_ks();
     let outputs: Vec<TargetOutput> = (0..kept.len())
         .into_par_iter()
@@ -546,6 +574,9 @@ pub fn evaluate(
         })
         .collect();
     drop(scores);
+    if cancelled() {
+        return Err(EvalError::Cancelled);
+    }
 
     let resamples = Resamples::draw(kept.len(), options.resamples, options.seed);
     let mut per_target = Vec::new();

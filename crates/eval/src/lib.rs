@@ -66,7 +66,7 @@ pub use calibration::{
 };
 pub use evaluate::{
     AgreementMeasure, AgreementRow, EvalOptions, Evaluation, Metric, MetricRow, ORACLE,
-    PerTargetRow, RankedFriend, Stratum, TargetInfo, TimingRow, evaluate,
+    PerTargetRow, RankedFriend, Stratum, TargetInfo, TimingRow, evaluate, evaluate_cancellable,
 };
 pub use gbt::{GbtModel, GbtParams};
 pub use learned::{
@@ -135,6 +135,9 @@ pub enum EvalError {
         /// Why.
         reason: String,
     },
+    /// The caller set the cancel flag of [`evaluate_cancellable`].
+    #[error("cancelled")]
+    Cancelled,
     /// A model file could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -293,8 +293,8 @@ fn load(
 
 /// Generates a synthetic dataset into `out` (as `tierank generate`); returns `out`.
 ///
-/// The generator is not interrupted by Ctrl-C once it has started (the dataset then appears
-/// whole, and KeyboardInterrupt is raised at the next Python instruction).
+/// Ctrl-C stops the generator within moments (it checks per person and per block of rows);
+/// nothing is left at `out`.
 #[pyfunction]
 #[pyo3(signature = (preset="small", persons=None, seed=None, *, out, force=false))]
 fn generate(

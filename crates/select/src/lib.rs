@@ -60,7 +60,7 @@ pub use consent::{ExclusionSet, minimize};
 pub use policy::{POLICY_FORMS, Policy, PolicyError};
 pub use select::{
     AudienceRow, ConsentSummary, EXPOSURE_CONFIDENCE, ExposureSummary, REASON_STRUCTURE,
-    SelectOptions, Selection, TargetExposure, select,
+    SelectOptions, Selection, TargetExposure, select, select_cancellable,
 };
 
 use tierank_format::PersonId;
@@ -147,4 +147,7 @@ pub enum SelectError {
     /// The minimised graph could not be built.
     #[error("strict minimisation: {0}")]
     Graph(#[from] tierank_graph::GraphError),
+    /// The caller set the cancel flag of [`select_cancellable`].
+    #[error("cancelled")]
+    Cancelled,
 }

@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -188,6 +189,24 @@ pub fn select(
     policy: &Policy,
     opts: &SelectOptions<'_>,
 ) -> Result<Selection, SelectError> {
+    select_cancellable(graph, targets, heuristic, policy, opts, None)
+}
+
+/// [`select`], stopping with [`SelectError::Cancelled`] soon after `cancel` is set: the flag
+/// is read before each target is scored. A run that is not cancelled selects exactly what
+/// [`select`] does.
+///
+/// # Errors
+/// As [`select`]; [`SelectError::Cancelled`].
+pub fn select_cancellable(
+    graph: &Graph,
+    targets: &[NodeId],
+    heuristic: &dyn Heuristic,
+    policy: &Policy,
+    opts: &SelectOptions<'_>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Selection, SelectError> {
+    let cancelled = || cancel.is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed));
     check_inputs(graph, targets, policy, opts)?;
     let minimized = if opts.strict_minimization && !opts.excluded.is_empty() {
         Some(minimize(graph, opts.excluded.nodes())?)
@@ -207,9 +226,17 @@ pub fn select(
         .par_iter()
         .map_init(
             || (Scratch::new(), Vec::new()),
-            |(scratch, out), &t| ctx.target_pass(t, scratch, out),
+            |(scratch, out), &t| {
+                if cancelled() {
+                    return Err(SelectError::Cancelled);
+                }
+                ctx.target_pass(t, scratch, out)
+            },
         )
         .collect();
+    if cancelled() {
+        return Err(SelectError::Cancelled);
+    }
     // Report the first failing target in input order, whatever the scheduling.
     let passes = passes.into_iter().collect::<Result<Vec<_>, _>>()?;
 
