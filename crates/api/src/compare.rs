@@ -16,7 +16,7 @@ use tierank_eval::report::{ReportInput, RowKind, SummaryRow, render_html, summar
 use tierank_eval::{
     CalibrationFile, EvalOptions, Evaluation, LearnedHeuristic, LearnedModel, LearnedOptions,
     Metric, ModelKind, Stratum, TruthIndex, evaluate_cancellable, split_train_test,
-    stratified_sample, train_learned,
+    stratified_sample, train_learned_cancellable,
 };
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_format::layout::DatasetPaths;
@@ -355,7 +355,18 @@ impl CompareRequest {
                 kind: model_kind,
                 ..LearnedOptions::default()
             };
-            match train_learned(&graph, &train, &components, &config, &train_truth, &options) {
+            // Stops before the next training target or boosting round once the flag is set.
+            let cancel = progress.cancel_flag();
+            let trained = train_learned_cancellable(
+                &graph,
+                &train,
+                &components,
+                &config,
+                &train_truth,
+                &options,
+                cancel.as_deref(),
+            );
+            match trained {
                 Ok(m) => {
                     if args.logistic_baseline && model_kind != ModelKind::Logistic {
                         let options = LearnedOptions {
@@ -363,15 +374,19 @@ impl CompareRequest {
                             ..options
                         };
                         baseline = Some(
-                            train_learned(
+                            train_learned_cancellable(
                                 &graph,
                                 &train,
                                 &components,
                                 &config,
                                 &train_truth,
                                 &options,
+                                cancel.as_deref(),
                             )
-                            .map_err(ApiError::other)?,
+                            .map_err(|e| match e {
+                                tierank_eval::EvalError::Cancelled => ApiError::Cancelled,
+                                e => ApiError::other(e),
+                            })?,
                         );
                     }
                     Some(m)
@@ -380,6 +395,7 @@ impl CompareRequest {
                     log::warn!("learned model not trained: {reason}");
                     None
                 }
+                Err(tierank_eval::EvalError::Cancelled) => return Err(ApiError::Cancelled),
                 Err(e) => return Err(ApiError::other(e)),
             }
         } else {

@@ -229,7 +229,13 @@ fn thresholds(values: &mut [f64], max_bins: usize) -> Vec<f64> {
 }
 
 /// Trains a GBT on `x` (row-major, `p` features) and labels `y` (0 or 1, both present).
-pub(crate) fn train_gbt(x: &[f64], y: &[f64], p: usize, params: &GbtParams) -> GbtFit {
+pub(crate) fn train_gbt(
+    x: &[f64],
+    y: &[f64],
+    p: usize,
+    params: &GbtParams,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> GbtFit {
     let n = y.len();
     // Bin every feature: column-major bins, one worker per feature.
     let cuts: Vec<Vec<f64>> = (0..p)
@@ -261,6 +267,10 @@ pub(crate) fn train_gbt(x: &[f64], y: &[f64], p: usize, params: &GbtParams) -> G
     let mut trees = Vec::with_capacity(params.rounds);
     let mut rows: Vec<u32> = Vec::with_capacity(n);
     for _ in 0..params.rounds {
+        // A set flag ends the boosting early; the caller sees the flag and discards the fit.
+        if cancel.is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed)) {
+            break;
+        }
         g.par_iter_mut()
             .zip(h.par_iter_mut())
             .zip(score.par_iter().zip(y.par_iter()))
@@ -466,7 +476,7 @@ mod tests {
             x.extend([a, f64::from(i % 2), f64::from(i % 7)]);
             y.push(if (3.0..7.0).contains(&a) { 1.0 } else { 0.0 });
         }
-        let fit = train_gbt(&x, &y, 3, &GbtParams::default());
+        let fit = train_gbt(&x, &y, 3, &GbtParams::default(), None);
         fit.model.check(3).unwrap();
         for (row, &t) in x.chunks_exact(3).zip(&y) {
             let p = 1.0 / (1.0 + (-fit.model.log_odds(row)).exp());

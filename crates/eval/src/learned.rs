@@ -35,6 +35,7 @@
 //! targets.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -753,6 +754,34 @@ pub fn train_learned(
     truth: &TruthIndex,
     options: &LearnedOptions,
 ) -> Result<LearnedModel, EvalError> {
+    train_learned_cancellable(
+        graph,
+        train_targets,
+        components,
+        config,
+        truth,
+        options,
+        None,
+    )
+}
+
+/// [`train_learned`], stopping with [`EvalError::Cancelled`] soon after `cancel` is set:
+/// the flag is read before each training target's features and before each boosting round,
+/// so a Ctrl-C during a long training (every component scored for every training target,
+/// then up to `rounds` trees) does not wait for its end.
+///
+/// # Errors
+/// As [`train_learned`]; [`EvalError::Cancelled`].
+pub fn train_learned_cancellable(
+    graph: &Graph,
+    train_targets: &[NodeId],
+    components: &[String],
+    config: &HeuristicConfig,
+    truth: &TruthIndex,
+    options: &LearnedOptions,
+    cancel: Option<&AtomicBool>,
+) -> Result<LearnedModel, EvalError> {
+    let cancelled = || cancel.is_some_and(|flag| flag.load(Ordering::Relaxed));
     if !(1..tierank_format::schema::OUTSIDE_LAYERS).contains(&options.relevant_layer) {
         return Err(EvalError::InvalidOption {
             name: "relevant_layer",
@@ -799,6 +828,9 @@ pub fn train_learned(
         .par_iter()
         .map_init(Scratch::new, |scratch, &t| {
             let mut rows = Vec::new();
+            if cancelled() {
+                return (rows, Vec::new());
+            }
             target_features(
                 graph,
                 t,
@@ -816,6 +848,9 @@ pub fn train_learned(
             (rows, labels)
         })
         .collect();
+    if cancelled() {
+        return Err(EvalError::Cancelled);
+    }
     let mut x: Vec<f64> = Vec::with_capacity(per_target.iter().map(|r| r.0.len()).sum());
     let mut y: Vec<f64> = Vec::new();
     for (rows, labels) in per_target {
@@ -831,7 +866,10 @@ pub fn train_learned(
     }
 
     if options.kind == ModelKind::Gbt {
-        let fit = crate::gbt::train_gbt(&x, &y, p, &options.gbt);
+        let fit = crate::gbt::train_gbt(&x, &y, p, &options.gbt, cancel);
+        if cancelled() {
+            return Err(EvalError::Cancelled);
+        }
         log::info!(
             "learned (gbt): {n} examples ({positives} relevant), {p} features, {} trees, log loss {:.4}",
             fit.model.trees.len(),

@@ -71,7 +71,7 @@ pub use evaluate::{
 pub use gbt::{GbtModel, GbtParams};
 pub use learned::{
     Calibrator, LearnedHeuristic, LearnedModel, LearnedOptions, ModelKind, TieFeatureSet,
-    train_learned,
+    train_learned, train_learned_cancellable,
 };
 pub use sample::{DegreeBucket, Sample, split_train_test, stratified_sample};
 pub use truth::{TruthIndex, TruthTie};

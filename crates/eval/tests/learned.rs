@@ -7,6 +7,7 @@ use tierank_eval::learned::{LEARNED, TieFeatureSet};
 use tierank_eval::{
     Calibrator, EvalError, EvalOptions, LearnedHeuristic, LearnedModel, LearnedOptions, Metric,
     ModelKind, Stratum, evaluate, split_train_test, stratified_sample, train_learned,
+    train_learned_cancellable,
 };
 use tierank_graph::{Graph, NodeId};
 use tierank_heuristics::{Heuristic, HeuristicConfig, Needs, Scratch, build};
@@ -392,4 +393,45 @@ fn event_features_carry_a_planted_call_signal() {
     let auc = e.metric(LEARNED, None, Metric::Auc, Stratum::All).unwrap();
     assert!(auc.value > 0.97, "{auc:?}");
     assert_eq!(auc.ci_low, None, "no resamples, no interval");
+}
+
+#[test]
+fn a_set_cancel_flag_stops_training_with_cancelled() {
+    // Before, training ran to its end whatever the caller asked (a Ctrl-C in Python's
+    // `tierank.compare` waited for every training target and every tree).
+    let (g, truth) = weighted();
+    let sample = stratified_sample(&g, 300, 2);
+    let (train, _) = split_train_test(&g, &sample.targets, 0.5, 2);
+    let config = HeuristicConfig::default();
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    for kind in [ModelKind::Gbt, ModelKind::Logistic] {
+        let options = LearnedOptions {
+            kind,
+            ..LearnedOptions::default()
+        };
+        let result = train_learned_cancellable(
+            &g,
+            &train,
+            &components(),
+            &config,
+            &truth,
+            &options,
+            Some(&stop),
+        );
+        assert!(matches!(result, Err(EvalError::Cancelled)), "{kind:?}");
+        // An unset flag trains as usual.
+        let go_on = std::sync::atomic::AtomicBool::new(false);
+        assert!(
+            train_learned_cancellable(
+                &g,
+                &train,
+                &components(),
+                &config,
+                &truth,
+                &options,
+                Some(&go_on)
+            )
+            .is_ok()
+        );
+    }
 }
