@@ -126,7 +126,7 @@ pub(crate) fn write_record_batches(
         for batch in batches {
             writer.write(batch).map_err(|e| IoError::write(path, e))?;
         }
-        writer.close().map_err(|e| IoError::write(path, e))?;
+        tierank_format::writer::close(writer).map_err(|e| IoError::write(path, e))?;
         Ok(())
     })
 }
