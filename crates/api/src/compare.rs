@@ -357,37 +357,25 @@ impl CompareRequest {
             };
             // Stops before the next training target or boosting round once the flag is set.
             let cancel = progress.cancel_flag();
-            let trained = train_learned_cancellable(
-                &graph,
-                &train,
-                &components,
-                &config,
-                &train_truth,
-                &options,
-                cancel.as_deref(),
-            );
-            match trained {
+            let train_with = |options: &LearnedOptions| {
+                train_learned_cancellable(
+                    &graph,
+                    &train,
+                    &components,
+                    &config,
+                    &train_truth,
+                    options,
+                    cancel.as_deref(),
+                )
+            };
+            match train_with(&options) {
                 Ok(m) => {
                     if args.logistic_baseline && model_kind != ModelKind::Logistic {
                         let options = LearnedOptions {
                             kind: ModelKind::Logistic,
                             ..options
                         };
-                        baseline = Some(
-                            train_learned_cancellable(
-                                &graph,
-                                &train,
-                                &components,
-                                &config,
-                                &train_truth,
-                                &options,
-                                cancel.as_deref(),
-                            )
-                            .map_err(|e| match e {
-                                tierank_eval::EvalError::Cancelled => ApiError::Cancelled,
-                                e => ApiError::other(e),
-                            })?,
-                        );
+                        baseline = Some(train_with(&options).map_err(from_eval)?);
                     }
                     Some(m)
                 }
@@ -395,8 +383,7 @@ impl CompareRequest {
                     log::warn!("learned model not trained: {reason}");
                     None
                 }
-                Err(tierank_eval::EvalError::Cancelled) => return Err(ApiError::Cancelled),
-                Err(e) => return Err(ApiError::other(e)),
+                Err(e) => return Err(from_eval(e)),
             }
         } else {
             None
@@ -468,10 +455,7 @@ impl CompareRequest {
             &options,
             cancel.as_deref(),
         )
-        .map_err(|e| match e {
-            tierank_eval::EvalError::Cancelled => ApiError::Cancelled,
-            other => ApiError::other(other),
-        })?;
+        .map_err(from_eval)?;
 
         // Calibration of the best single heuristic, fitted on targets that are not evaluated
         // when there is a training split.
@@ -849,6 +833,15 @@ fn manifest(
     let mut text = serde_json::to_string_pretty(&value).map_err(ApiError::other)?;
     text.push('\n');
     Ok(text)
+}
+
+/// A cancelled evaluation or training stays a cancellation; every other error of the
+/// evaluation crate here is a failure, not bad input.
+fn from_eval(e: tierank_eval::EvalError) -> ApiError {
+    match e {
+        tierank_eval::EvalError::Cancelled => ApiError::Cancelled,
+        e => ApiError::other(e),
+    }
 }
 
 #[cfg(test)]
