@@ -78,6 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "2/5 realism report",
         &[
             "stats",
+            "--data",
             &s(&data),
             "--json",
             &s(&out.join("stats.json")),

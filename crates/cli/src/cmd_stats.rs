@@ -10,9 +10,14 @@ use crate::util::{CliProgress, api_error};
 /// Arguments of `tierank stats`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The dataset directory.
-    #[arg(value_name = "DATASET")]
-    pub dataset: PathBuf,
+    /// The dataset: a directory, or a graph snapshot written by `tierank index` (as
+    /// `--data` of `rank`, `compare` and `select`).
+    #[arg(long, value_name = "PATH", required_unless_present = "dataset")]
+    pub data: Option<PathBuf>,
+    /// The dataset, as a positional argument: the form of earlier releases, kept so their
+    /// scripts still run; same meaning as `--data`.
+    #[arg(value_name = "DATASET", conflicts_with = "data")]
+    pub dataset: Option<PathBuf>,
     /// Also write the report and the realism checks as JSON to FILE (atomically).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -48,8 +53,13 @@ impl Args {
     /// # Errors
     /// A bad-input error for a malformed `--memory-limit`.
     pub fn request(&self) -> anyhow::Result<StatsRequest> {
+        let data = match (&self.data, &self.dataset) {
+            (Some(path), _) | (None, Some(path)) => path.clone(),
+            // clap's `required_unless_present` makes one of them present.
+            (None, None) => anyhow::bail!("tierank stats needs --data PATH"),
+        };
         Ok(StatsRequest {
-            data: self.dataset.clone(),
+            data,
             json: self.json.clone(),
             force: self.force,
             sample_nodes: self.sample_nodes,

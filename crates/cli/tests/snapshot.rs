@@ -232,6 +232,20 @@ fn outputs_are_identical_from_the_dataset_and_from_its_snapshot() {
         String::from_utf8_lossy(&from_snapshot.stdout),
         String::from_utf8_lossy(&from_files.stdout)
     );
+    // `--data` (the flag every other command takes) means the positional dataset, for a
+    // directory and for the snapshot file itself.
+    for path in [&data, &snapshot] {
+        let flagged = tierank(&["stats", "--data", s(path)], 2);
+        assert!(flagged.status.success(), "{flagged:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&flagged.stdout),
+            String::from_utf8_lossy(&from_snapshot.stdout)
+        );
+    }
+    let both = tierank(&["stats", s(&data), "--data", s(&data)], 2);
+    assert_eq!(both.status.code(), Some(2), "{both:?}");
+    let neither = tierank(&["stats"], 2);
+    assert_eq!(neither.status.code(), Some(2), "{neither:?}");
 
     // Stale: a touched events part is named in a warning and the dataset is loaded.
     let part = tierank_format::layout::DatasetPaths::new(&data)
