@@ -55,6 +55,7 @@
 //! one round's messages. [`PushParams::batch`] bounds the sources per worker per wave.
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry as Slot;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -510,21 +511,18 @@ pub fn push_partitioned<G: PushGraph + ?Sized>(
             // The canonical order: by (source, node), then by mass.
             incoming.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
             for &(s, y, m) in &incoming {
-                if !state.contains_key(&(s, y)) {
-                    match degrees.get(y) {
-                        Ok(d) => {
-                            state.insert((s, y), Entry { p: 0.0, r: 0.0, d });
-                        }
+                let e = match state.entry((s, y)) {
+                    Slot::Occupied(o) => o.into_mut(),
+                    Slot::Vacant(v) => match degrees.get(y) {
+                        Ok(d) => v.insert(Entry { p: 0.0, r: 0.0, d }),
                         Err(e) => {
                             failure.get_or_insert(e);
                             continue;
                         }
-                    }
-                }
-                if let Some(e) = state.get_mut(&(s, y)) {
-                    e.r += m;
-                    touched.push((s, y));
-                }
+                    },
+                };
+                e.r += m;
+                touched.push((s, y));
             }
             stats.peak_entries = stats.peak_entries.max(state.len());
             touched.sort_unstable();
