@@ -345,7 +345,7 @@ impl<G: PushGraph + ?Sized> Degrees<'_, G> {
 /// within `ε d(v)` below the exact personalized PageRank, and bit-identical at any number of
 /// processes, workers and any batch size (see the module documentation for the proof).
 ///
-/// Cost per wave: one barrier per round (a few dozen rounds at the default ε; every round
+/// Cost per wave: one barrier per round (6 to 8 rounds on `small` at the default ε; every round
 /// is an all-reduce of four numbers plus the round's messages, [`MASS_MESSAGE_BYTES`] each),
 /// one closing barrier and one score gather. Memory: see [`PushParams::batch`].
 ///
