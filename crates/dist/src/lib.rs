@@ -14,12 +14,18 @@
 //! that never connect. [`launch`] starts a local cluster on loopback for trying it on one
 //! machine and for tests.
 //!
+//! [`ppr`] runs personalized PageRank by push across partitions: residual mass is sent to
+//! the owner of its node, in synchronous rounds, so the scores are bit-identical at any
+//! number of processes and workers and within the single-machine push's error bound. It
+//! reads a worker's share through the [`ppr::PushGraph`] trait.
+//!
 //! What is *not* partitioned yet (see docs/distributed.md): every process still loads the
 //! whole dataset with `tierank_io::load_graph`; only ranking is partitioned.
 
 pub mod cluster;
 pub mod failure;
 pub mod launch;
+pub mod ppr;
 pub mod rank;
 
 pub use cluster::{ClusterSpec, DistError, owner_of, read_hostfile};
