@@ -1,6 +1,7 @@
 //! Load throughput: `load_graph` on the cached dataset, in rows (ties + events) per second,
-//! on the default rayon pool (every core). The load report, with the graph's bytes per
-//! directed tie, is printed once.
+//! on the default rayon pool (every core), and beside it the open of the same graph's
+//! snapshot (`tierank index`), in the same rows per second so the two read side by side.
+//! The load report, with the graph's bytes per directed tie, is printed once.
 //!
 //! `TIERANK_BENCH_PRESET` picks the preset (default `small`).
 
@@ -36,6 +37,15 @@ fn load_graph(c: &mut Criterion) {
         .throughput(Throughput::Elements(rows));
     group.bench_function("load_graph", |b| {
         b.iter(|| load(&dir).expect("load"));
+    });
+    // The snapshot goes beside the cached dataset's files, not into it, so that the
+    // dataset's own loads above stay fresh loads.
+    let snap_dir = tempfile::tempdir().expect("temporary directory");
+    let snap = snap_dir.path().join("graph.tierank-snapshot");
+    let opts = tierank_io::LoadOptions::default();
+    tierank_io::write_snapshot(&dir, &opts, Some(&snap)).expect("snapshot");
+    group.bench_function("snapshot_open", |b| {
+        b.iter(|| tierank_io::open_graph(&snap, &opts, true).expect("open"));
     });
     group.finish();
 }

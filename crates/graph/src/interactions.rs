@@ -5,10 +5,13 @@
 //! per-node lists are subsets of the friendship lists. Per tie, one [`ChannelStats`] per
 //! channel actually used (at most [`CHANNEL_COUNT`]), plus a [`TieSummary`] across channels.
 //!
-//! Memory: 4 (alter) + 12 ([`TieSummary`]) + 8 (channel offset) bytes per active directed tie,
-//! plus 24 bytes per (tie, channel) record.
+//! Memory: 4 (alter) + 2 (days) + 2 (weeks) + 1 (channel mask) + 1/4 (channel base) bytes
+//! per active directed tie, plus 23 bytes per (tie, channel) record. The tie's total count
+//! is derived from its channel records; the alters stay (rather than a bit per CSR slot)
+//! so that the features can be read without the CSR at hand.
 
 use crate::{GraphError, NodeId};
+use rayon::prelude::*;
 use tierank_format::Channel;
 use tierank_format::enums::CHANNEL_COUNT;
 
@@ -37,6 +40,13 @@ impl TimeWindow {
 }
 
 /// Aggregates of the events one person sent another on one channel.
+///
+/// Packed (23 bytes, no padding): channel records are the largest array of a graph (about
+/// two per active tie), and the byte of padding a 4-byte alignment would add was 1 of the
+/// 32 bytes per directed tie the whole graph may spend. Fields are read by value
+/// (`c.count`); a reference to a multi-byte field would be unaligned, so the compiler
+/// refuses one (copy it first: `{ c.count }`).
+#[repr(C, packed)]
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ChannelStats {
     /// Number of events.
@@ -63,9 +73,12 @@ impl ChannelStats {
 }
 
 /// Aggregates across channels of one directed tie.
+///
+/// Not stored as such: [`Interactions`] keeps the days, weeks and channel mask in their own
+/// arrays and derives `count` from the channel records (see [`Interactions`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TieSummary {
-    /// Total events on all channels.
+    /// Total events on all channels (saturating at `u32::MAX`).
     pub count: u32,
     /// Distinct UTC days with at least one event on any channel.
     pub active_days: u16,
@@ -88,7 +101,7 @@ pub struct TieActivity<'a> {
     /// The receiving friend.
     pub alter: NodeId,
     /// Aggregates across channels.
-    pub summary: &'a TieSummary,
+    pub summary: TieSummary,
     /// One record per channel used, in channel order.
     pub channels: &'a [ChannelStats],
 }
@@ -102,24 +115,40 @@ impl TieActivity<'_> {
     }
 }
 
+/// Every this many active ties, [`Interactions`] stores where their channel records start;
+/// in between, the start is found by adding the channel counts (mask popcounts) of at most
+/// `CHAN_BASE_EVERY - 1` preceding ties. A quarter of a byte per active tie instead of a
+/// 4-byte offset per tie.
+pub const CHAN_BASE_EVERY: usize = 16;
+
 /// Sparse per-directed-tie features of a whole graph.
+///
+/// Layout (structure of arrays; about 9.25 bytes per active tie plus 23 per channel
+/// record): per active tie its receiver (`alters`), active days and weeks, and channel mask;
+/// per block of [`CHAN_BASE_EVERY`] ties the index of its first channel record. A tie's
+/// event count is the sum of its channel records' counts, so it is not stored.
 ///
 /// # Invariants
 /// - `node_offsets.len() == num_nodes + 1`, starts at 0, non-decreasing, ends at `alters.len()`.
 /// - Each node's `alters` are strictly increasing and are friends of the node (checked by
 ///   [`crate::Graph::try_new`]).
-/// - `summaries.len() == alters.len()`; `chan_offsets.len() == alters.len() + 1`, starts at
-///   0, strictly increasing (every active tie has at least one channel), ends at `channels.len()`.
-/// - Each tie's channel records are strictly increasing by channel code, each with `count > 0`,
-///   and `summary.channel_mask` has exactly their bits.
+/// - `tie_days`, `tie_weeks` and `masks` have one entry per active tie; every mask is
+///   non-zero (every active tie has at least one channel) and below `2^CHANNEL_COUNT`.
+/// - `chan_bases[k]` is the sum of the popcounts of `masks[..k * CHAN_BASE_EVERY]`
+///   (`alters.len().div_ceil(CHAN_BASE_EVERY)` entries), and all popcounts sum to
+///   `channels.len()`.
+/// - Each tie's channel records are strictly increasing by channel code, each with
+///   `count > 0`, and their channels are exactly the bits of its mask.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Interactions {
     window: TimeWindow,
     half_life_ms: i64,
     node_offsets: Vec<u64>,
     alters: Vec<NodeId>,
-    summaries: Vec<TieSummary>,
-    chan_offsets: Vec<u32>,
+    tie_days: Vec<u16>,
+    tie_weeks: Vec<u16>,
+    masks: Vec<u8>,
+    chan_bases: Vec<u32>,
     channels: Vec<ChannelStats>,
 }
 
@@ -134,14 +163,55 @@ pub struct InteractionParts {
     pub node_offsets: Vec<u64>,
     /// Receivers of active directed ties.
     pub alters: Vec<NodeId>,
-    /// One summary per active directed tie.
-    pub summaries: Vec<TieSummary>,
-    /// Per-tie offsets into `channels` (`alters.len() + 1`). `u32`: 4 bytes per active tie
-    /// instead of 8, and a graph has far fewer than 2^32 channel records before it stops
-    /// fitting in memory.
-    pub chan_offsets: Vec<u32>,
+    /// Per active tie, [`TieSummary::active_days`].
+    pub tie_days: Vec<u16>,
+    /// Per active tie, [`TieSummary::active_weeks`].
+    pub tie_weeks: Vec<u16>,
+    /// Per active tie, [`TieSummary::channel_mask`].
+    pub masks: Vec<u8>,
+    /// Per block of [`CHAN_BASE_EVERY`] active ties, the index of its first channel record.
+    /// `u32`: a graph has far fewer than 2^32 channel records before it stops fitting in
+    /// memory.
+    pub chan_bases: Vec<u32>,
     /// Channel records.
     pub channels: Vec<ChannelStats>,
+}
+
+impl InteractionParts {
+    /// Appends one active tie of the node being filled (ties must come in node order, then
+    /// receiver order; `node_offsets` is the caller's to fill).
+    ///
+    /// # Errors
+    /// [`GraphError::Inconsistent`] beyond `u32::MAX` channel records.
+    pub fn push_tie(
+        &mut self,
+        alter: NodeId,
+        active_days: u16,
+        active_weeks: u16,
+        channels: &[ChannelStats],
+    ) -> Result<(), GraphError> {
+        if self.masks.len() % CHAN_BASE_EVERY == 0 {
+            let base = u32::try_from(self.channels.len()).map_err(|_| {
+                GraphError::Inconsistent("more than 2^32 - 1 channel records".into())
+            })?;
+            self.chan_bases.push(base);
+        }
+        self.alters.push(alter);
+        self.tie_days.push(active_days);
+        self.tie_weeks.push(active_weeks);
+        self.masks.push(
+            channels
+                .iter()
+                .fold(0u8, |m, c| m | 1u8.wrapping_shl(c.channel.into())),
+        );
+        self.channels.extend_from_slice(channels);
+        if u32::try_from(self.channels.len()).is_err() {
+            return Err(GraphError::Inconsistent(
+                "more than 2^32 - 1 channel records".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The raw arrays of [`Interactions`], borrowed (for writing snapshots); the same fields
@@ -152,10 +222,14 @@ pub struct InteractionSlices<'a> {
     pub node_offsets: &'a [u64],
     /// Receivers of the active directed ties.
     pub alters: &'a [NodeId],
-    /// Per active tie, its summary.
-    pub summaries: &'a [TieSummary],
-    /// Per active tie, the start of its channel records (`alters.len() + 1` entries).
-    pub chan_offsets: &'a [u32],
+    /// Per active tie, its active days.
+    pub tie_days: &'a [u16],
+    /// Per active tie, its active weeks.
+    pub tie_weeks: &'a [u16],
+    /// Per active tie, its channel mask.
+    pub masks: &'a [u8],
+    /// Per block of [`CHAN_BASE_EVERY`] active ties, its first channel record.
+    pub chan_bases: &'a [u32],
     /// Channel records.
     pub channels: &'a [ChannelStats],
 }
@@ -166,13 +240,16 @@ impl Interactions {
         InteractionSlices {
             node_offsets: &self.node_offsets,
             alters: &self.alters,
-            summaries: &self.summaries,
-            chan_offsets: &self.chan_offsets,
+            tie_days: &self.tie_days,
+            tie_weeks: &self.tie_weeks,
+            masks: &self.masks,
+            chan_bases: &self.chan_bases,
             channels: &self.channels,
         }
     }
 
     /// Builds from raw parts, checking the invariants that do not need the friendship CSR.
+    /// Every check is a sequential pass (no search), so a snapshot opens at memory speed.
     ///
     /// # Errors
     /// [`GraphError::Inconsistent`] naming the first violated invariant.
@@ -183,8 +260,10 @@ impl Interactions {
             half_life_ms,
             node_offsets,
             alters,
-            summaries,
-            chan_offsets,
+            tie_days,
+            tie_weeks,
+            masks,
+            chan_bases,
             channels,
         } = parts;
         if half_life_ms <= 0 {
@@ -197,42 +276,63 @@ impl Interactions {
         {
             return bad("interaction node offsets malformed".into());
         }
-        if summaries.len() != alters.len()
-            || chan_offsets.len() != alters.len() + 1
-            || chan_offsets[0] != 0
-            || chan_offsets[alters.len()] as usize != channels.len()
-            || chan_offsets.windows(2).any(|w| w[0] >= w[1])
+        let ties = alters.len();
+        if tie_days.len() != ties
+            || tie_weeks.len() != ties
+            || masks.len() != ties
+            || chan_bases.len() != ties.div_ceil(CHAN_BASE_EVERY)
         {
             return bad("interaction tie arrays malformed".into());
         }
-        for u in 0..num_nodes {
-            let list = &alters[node_offsets[u] as usize..node_offsets[u + 1] as usize];
-            if list.windows(2).any(|w| w[0] >= w[1]) {
-                return bad(format!("active alters of node {u} not strictly increasing"));
-            }
+        let chunk = num_nodes.div_ceil(64).max(1024);
+        let unsorted = (0..num_nodes.div_ceil(chunk))
+            .into_par_iter()
+            .map(|k| {
+                (k * chunk..((k + 1) * chunk).min(num_nodes)).find(|&u| {
+                    alters[node_offsets[u] as usize..node_offsets[u + 1] as usize]
+                        .windows(2)
+                        .any(|w| w[0] >= w[1])
+                })
+            })
+            .find_first(Option::is_some)
+            .flatten();
+        if let Some(u) = unsorted {
+            return bad(format!("active alters of node {u} not strictly increasing"));
         }
-        for (t, summary) in summaries.iter().enumerate() {
-            let recs = &channels[chan_offsets[t] as usize..chan_offsets[t + 1] as usize];
-            if recs.len() > CHANNEL_COUNT
-                || recs.windows(2).any(|w| w[0].channel >= w[1].channel)
-                || recs
-                    .iter()
-                    .any(|c| c.count == 0 || usize::from(c.channel) >= CHANNEL_COUNT)
-            {
-                return bad(format!("channel records of active tie {t} malformed"));
+        // Channel bases and masks, then each tie's records against its mask: chunks of ties
+        // in parallel, each from its stored base; then, in order, each chunk must start where
+        // the previous one ended (the same first error as one sequential pass).
+        let per = CHAN_BASE_EVERY * 4096;
+        let checked: Vec<(usize, Result<usize, String>)> = (0..ties.div_ceil(per))
+            .into_par_iter()
+            .map(|k| {
+                let (t0, t1) = (k * per, ((k + 1) * per).min(ties));
+                let start = chan_bases[t0 / CHAN_BASE_EVERY] as usize;
+                (
+                    start,
+                    check_ties(&masks[t0..t1], t0, start, &chan_bases, &channels),
+                )
+            })
+            .collect();
+        let mut at = 0usize;
+        for (k, (start, end)) in checked.into_iter().enumerate() {
+            if start != at {
+                return bad(format!("channel base of active tie {} disagrees", k * per));
             }
-            let mask = recs.iter().fold(0u8, |m, c| m | (1 << c.channel));
-            if mask != summary.channel_mask {
-                return bad(format!("channel mask of active tie {t} disagrees"));
-            }
+            at = end.map_err(GraphError::Inconsistent)?;
+        }
+        if at != channels.len() {
+            return bad("more channel records than the masks promise".into());
         }
         Ok(Self {
             window,
             half_life_ms,
             node_offsets,
             alters,
-            summaries,
-            chan_offsets,
+            tie_days,
+            tie_weeks,
+            masks,
+            chan_bases,
             channels,
         })
     }
@@ -261,7 +361,16 @@ impl Interactions {
     pub fn out_ties(&self, u: NodeId) -> impl ExactSizeIterator<Item = TieActivity<'_>> + '_ {
         let range =
             self.node_offsets[u.index()] as usize..self.node_offsets[u.index() + 1] as usize;
-        range.map(move |t| self.activity(t))
+        let mut next = if range.is_empty() {
+            0
+        } else {
+            self.chan_start(range.start)
+        };
+        range.map(move |t| {
+            let start = next;
+            next += self.masks[t].count_ones() as usize;
+            self.activity_at(t, start)
+        })
     }
 
     /// The receivers of `u`'s active ties, sorted.
@@ -276,15 +385,32 @@ impl Interactions {
         self.out_alters(u)
             .binary_search(&v)
             .ok()
-            .map(|i| self.activity(start + i))
+            .map(|i| self.activity_at(start + i, self.chan_start(start + i)))
     }
 
-    fn activity(&self, t: usize) -> TieActivity<'_> {
+    /// Index of the first channel record of active tie `t`.
+    #[inline]
+    fn chan_start(&self, t: usize) -> usize {
+        let block = t / CHAN_BASE_EVERY;
+        self.chan_bases[block] as usize
+            + self.masks[block * CHAN_BASE_EVERY..t]
+                .iter()
+                .map(|m| m.count_ones() as usize)
+                .sum::<usize>()
+    }
+
+    fn activity_at(&self, t: usize, chan_start: usize) -> TieActivity<'_> {
+        let mask = self.masks[t];
+        let channels = &self.channels[chan_start..chan_start + mask.count_ones() as usize];
         TieActivity {
             alter: self.alters[t],
-            summary: &self.summaries[t],
-            channels: &self.channels
-                [self.chan_offsets[t] as usize..self.chan_offsets[t + 1] as usize],
+            summary: TieSummary {
+                count: channels.iter().fold(0u32, |s, c| s.saturating_add(c.count)),
+                active_days: self.tie_days[t],
+                active_weeks: self.tie_weeks[t],
+                channel_mask: mask,
+            },
+            channels,
         }
     }
 
@@ -292,15 +418,51 @@ impl Interactions {
     pub fn heap_bytes(&self) -> usize {
         self.node_offsets.capacity() * 8
             + self.alters.capacity() * 4
-            + self.summaries.capacity() * std::mem::size_of::<TieSummary>()
-            + self.chan_offsets.capacity() * 4
+            + self.tie_days.capacity() * 2
+            + self.tie_weeks.capacity() * 2
+            + self.masks.capacity()
+            + self.chan_bases.capacity() * 4
             + self.channels.capacity() * std::mem::size_of::<ChannelStats>()
     }
 
-    pub(crate) fn all_alters_by_node(&self) -> impl Iterator<Item = (NodeId, &[NodeId])> + '_ {
-        (0..self.node_offsets.len() - 1)
-            .map(move |u| (NodeId(u as u32), self.out_alters(NodeId(u as u32))))
+    /// Number of nodes (senders) the features cover.
+    pub fn num_nodes(&self) -> usize {
+        self.node_offsets.len().saturating_sub(1)
     }
+}
+
+/// Checks the ties `t0..t0 + masks.len()` whose channel records start at `at`: the stored
+/// bases, the masks, and each tie's records against its mask. Returns where the next tie's
+/// records start.
+fn check_ties(
+    masks: &[u8],
+    t0: usize,
+    mut at: usize,
+    chan_bases: &[u32],
+    channels: &[ChannelStats],
+) -> Result<usize, String> {
+    for (i, &mask) in masks.iter().enumerate() {
+        let t = t0 + i;
+        if t % CHAN_BASE_EVERY == 0 && chan_bases[t / CHAN_BASE_EVERY] as usize != at {
+            return Err(format!("channel base of active tie {t} disagrees"));
+        }
+        if mask == 0 || usize::from(mask) >= 1 << CHANNEL_COUNT {
+            return Err(format!("channel mask of active tie {t} malformed"));
+        }
+        let end = at + mask.count_ones() as usize;
+        let Some(recs) = channels.get(at..end) else {
+            return Err("fewer channel records than the masks promise".into());
+        };
+        let mut rest = mask;
+        for c in recs {
+            if c.count == 0 || rest.trailing_zeros() != u32::from(c.channel) {
+                return Err(format!("channel records of active tie {t} malformed"));
+            }
+            rest &= rest - 1;
+        }
+        at = end;
+    }
+    Ok(at)
 }
 
 /// Builds [`Interactions`] from unordered per-tie records; convenient for tests and small data.
@@ -321,10 +483,9 @@ pub fn interactions_from_ties(
         window,
         half_life_ms,
         node_offsets: vec![0; num_nodes + 1],
-        chan_offsets: vec![0],
         ..Default::default()
     };
-    for (u, v, mut summary, mut recs) in ties {
+    for (u, v, summary, mut recs) in ties {
         if u.index() >= num_nodes {
             return Err(GraphError::NodeOutOfRange {
                 node: u64::from(u.0),
@@ -332,18 +493,114 @@ pub fn interactions_from_ties(
             });
         }
         recs.sort_by_key(|c| c.channel);
-        summary.channel_mask = recs.iter().fold(0, |m, c| m | (1 << c.channel));
-        summary.count = recs.iter().map(|c| c.count).sum();
         parts.node_offsets[u.index() + 1] += 1;
-        parts.alters.push(v);
-        parts.summaries.push(summary);
-        parts.channels.extend(recs);
-        let end = u32::try_from(parts.channels.len())
-            .map_err(|_| GraphError::Inconsistent("more than 2^32 - 1 channel records".into()))?;
-        parts.chan_offsets.push(end);
+        parts.push_tie(v, summary.active_days, summary.active_weeks, &recs)?;
     }
     for i in 0..num_nodes {
         parts.node_offsets[i + 1] += parts.node_offsets[i];
     }
     Interactions::try_from_parts(num_nodes, parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(channel: u8, count: u32) -> ChannelStats {
+        ChannelStats {
+            count,
+            channel,
+            first_s: u32::from(channel),
+            ..Default::default()
+        }
+    }
+
+    proptest::proptest! {
+        /// Across blocks of `CHAN_BASE_EVERY` ties (the channel starts between two stored
+        /// bases are summed from masks), every tie reads back its own channel records and
+        /// summary, by `tie` and by `out_ties`.
+        #[test]
+        fn every_tie_reads_back_its_records(
+            raw in proptest::collection::btree_map(
+                (0u32..6, 0u32..40),
+                (1u8..64, 1u32..5, 0u16..9, 0u16..3),
+                0..120,
+            ),
+        ) {
+            let n = 40;
+            let ties: Vec<(NodeId, NodeId, TieSummary, Vec<ChannelStats>)> = raw
+                .iter()
+                .map(|(&(u, v), &(mask, count, days, weeks))| {
+                    let recs = (0..6u8)
+                        .filter(|c| mask & (1 << c) != 0)
+                        .map(|c| rec(c, count + u32::from(c)))
+                        .collect();
+                    let summary = TieSummary { active_days: days, active_weeks: weeks, ..Default::default() };
+                    (NodeId(u), NodeId(v), summary, recs)
+                })
+                .collect();
+            let inter = interactions_from_ties(n, TimeWindow::default(), 1, ties.clone()).unwrap();
+            proptest::prop_assert_eq!(inter.num_active_ties(), ties.len());
+            for (u, v, summary, recs) in &ties {
+                let t = inter.tie(*u, *v).unwrap();
+                proptest::prop_assert_eq!(t.channels, recs.as_slice());
+                proptest::prop_assert_eq!(t.summary.active_days, summary.active_days);
+                proptest::prop_assert_eq!(t.summary.active_weeks, summary.active_weeks);
+                proptest::prop_assert_eq!(t.summary.count, recs.iter().map(|c| c.count).sum::<u32>());
+                proptest::prop_assert_eq!(u32::from(t.summary.channel_mask).count_ones() as usize, recs.len());
+            }
+            for u in 0..n as u32 {
+                for t in inter.out_ties(NodeId(u)) {
+                    let direct = inter.tie(NodeId(u), t.alter).unwrap();
+                    proptest::prop_assert_eq!(t.channels, direct.channels);
+                    proptest::prop_assert_eq!(t.summary, direct.summary);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_parts_are_refused() {
+        let ties = (0..20)
+            .map(|v| {
+                (
+                    NodeId(0),
+                    NodeId(v + 1),
+                    TieSummary::default(),
+                    vec![rec(1, 1), rec(3, 2)],
+                )
+            })
+            .collect();
+        let inter = interactions_from_ties(21, TimeWindow::default(), 1, ties).unwrap();
+        let parts = |f: &dyn Fn(&mut InteractionParts)| {
+            let s = inter.slices();
+            let mut p = InteractionParts {
+                window: TimeWindow::default(),
+                half_life_ms: 1,
+                node_offsets: s.node_offsets.to_vec(),
+                alters: s.alters.to_vec(),
+                tie_days: s.tie_days.to_vec(),
+                tie_weeks: s.tie_weeks.to_vec(),
+                masks: s.masks.to_vec(),
+                chan_bases: s.chan_bases.to_vec(),
+                channels: s.channels.to_vec(),
+            };
+            f(&mut p);
+            Interactions::try_from_parts(21, p)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(parts(&|p| p.chan_bases[1] += 1).contains("channel base"));
+        assert!(parts(&|p| p.masks[3] = 0b1000_0010).contains("mask"));
+        assert!(parts(&|p| p.channels[5].channel = 2).contains("channel records"));
+        assert!(parts(&|p| p.channels[5].count = 0).contains("channel records"));
+        assert!(
+            parts(&|p| {
+                p.channels.pop();
+            })
+            .contains("fewer channel records")
+        );
+        assert!(parts(&|p| p.tie_days.push(0)).contains("tie arrays"));
+    }
 }

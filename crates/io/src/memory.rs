@@ -27,9 +27,9 @@ pub const BYTES_PER_PERSON: u64 = 64;
 /// Per event row, while decoded: one 24-byte record (see [`DECODED_EVENTS_BUDGET`], which
 /// caps the total of these).
 pub const DECODED_BYTES_PER_EVENT: u64 = 24;
-/// Per event row, its share of the graph's channel records and tie summaries (medium:
-/// 25.0 M channel records of 24 bytes and 12.1 M summaries of 12 bytes for 126.9 M events,
-/// 5.9 bytes per event).
+/// Per event row, its share of the graph's channel records and per-tie features (medium:
+/// 25.0 M channel records of 23 bytes and 12.1 M active ties of 9.25 bytes for 126.9 M
+/// events, 5.4 bytes per event; 5.9 before snapshot format 3).
 pub const GRAPH_BYTES_PER_EVENT: u64 = 6;
 
 /// Most bytes of decoded events (24 per event row) the aggregation holds at once. Beyond it,

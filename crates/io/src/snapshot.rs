@@ -9,18 +9,18 @@
 //! | 12..16 | 0 |
 //! | 16..24 | length of the metadata JSON in bytes (`u64`) |
 //! | 24..32 | length of the payload in bytes (`u64`) |
-//! | 32..40 | checksum of metadata and payload (`u64`, see [`Hash64`]) |
+//! | 32..40 | checksum (`u64`, see below) |
 //! | 40..64 | 0 |
 //! | 64.. | metadata JSON, zero-padded to a multiple of 64 bytes |
-//! | then | the payload: the sections listed in the metadata, each starting at a multiple of 64 |
+//! | then | the payload: the sections listed in the metadata, each starting at a multiple of 64, zero bytes between them |
 //!
-//! Sections (fixed-width records, no padding between records): `ids` (`i64` person ids in
-//! dense order), `csr_offsets` (`u64`, nodes + 1), `csr_targets` (`u32`), `weights` (`f64`,
-//! one per CSR slot, when the ties had weights), and with events `node_offsets` (`u64`),
-//! `alters` (`u32`), `summaries` (12 bytes: count `u32`, active days `u16`, active weeks
-//! `u16`, channel mask `u8`, 3 zero bytes), `chan_offsets` (`u32`) and `channels` (24 bytes:
+//! Sections (fixed-width little-endian records, no padding between records): `ids` (`i64`
+//! person ids in dense order), `csr_offsets` (`u64`, nodes + 1), `csr_targets` (`u32`),
+//! `weights` (`f64`, one per CSR slot, when the ties had weights), and with events
+//! `node_offsets` (`u64`), `alters` (`u32`), `tie_days` (`u16`), `tie_weeks` (`u16`),
+//! `masks` (`u8`), `chan_bases` (`u32`, one per 16 active ties) and `channels` (23 bytes:
 //! count `u32`, value sum `f32`, decayed `f32`, first `u32`, last `u32`, active days `u16`,
-//! channel `u8`, 1 zero byte): the arrays of [`Interactions`].
+//! channel `u8`): the arrays of [`Interactions`], which are also its in-memory layout.
 //!
 //! The metadata records the loader options, the load report, and for every source file its
 //! path relative to the dataset, size, modification time and (when the dataset's manifest
@@ -28,33 +28,37 @@
 //!
 //! # Integrity
 //! The file's length must be exactly header + metadata + payload (else: truncated); the
-//! checksum must match (else: corrupt); the version must be this one (else: rebuild it);
-//! and the arrays are then checked by the same constructors a fresh load uses
-//! ([`Csr::try_from_parts`], [`Interactions::try_from_parts`], [`Graph::try_new`]). Every
-//! failure is [`IoError::Snapshot`], a bad-input error (exit 2): never a wrong graph.
+//! version must be this one (else: rebuild it); the bytes between sections must be zero and
+//! the checksum must match (else: corrupt). The checksum is [`Hash64`] of the metadata
+//! block followed by the `Hash64` of every block of every section, in file order (a block
+//! is at most 8 MiB of whole records), so that blocks are read and checked in parallel.
+//! The arrays are then checked by the same constructors a fresh load uses
+//! ([`Csr::try_from_parts`], [`Interactions::try_from_parts`], [`Graph::try_new`]), each a
+//! sequential pass. Every failure is [`IoError::Snapshot`], a bad-input error (exit 2):
+//! never a wrong graph.
 //!
-//! Opening reads the file section by section straight into the graph's own arrays (a
-//! bounded 1 MiB buffer, no second copy), without parsing anything per record: the graph
-//! owns its arrays, so memory-mapping would still copy them.
+//! Opening reads each block straight into the graph's own arrays (plain numbers are copied
+//! byte for byte through `bytemuck`, channel records decoded at fixed offsets), with no
+//! second copy and no `unsafe`: the graph owns its arrays, so memory-mapping would still
+//! copy them.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tierank_format::layout::DatasetPaths;
 use tierank_graph::interactions::InteractionParts;
-use tierank_graph::{
-    ChannelStats, Csr, Graph, IdMap, Interactions, NodeId, TieSummary, TimeWindow,
-};
+use tierank_graph::{ChannelStats, Csr, Graph, IdMap, Interactions, NodeId, TimeWindow};
 
 use crate::checksums::Checksums;
 use crate::window::{OutsideWindow, WindowSource};
 use crate::{IoError, LoadOptions, LoadReport, load_graph};
 
 /// The version of the layout written by [`write_snapshot`]; others are refused.
-pub const SNAPSHOT_VERSION: u32 = 2;
+pub const SNAPSHOT_VERSION: u32 = 3;
 /// The file name of a snapshot inside its dataset directory, used automatically.
 pub const SNAPSHOT_FILE: &str = tierank_format::layout::SNAPSHOT;
 const MAGIC: &[u8; 8] = b"TRSNAP\0\0";
@@ -522,68 +526,16 @@ pub fn write_snapshot(
     })
 }
 
-/// Raw little-endian bytes of one section, produced in chunks.
-trait Records {
-    const WIDTH: u64;
-    fn put(&self, out: &mut Vec<u8>);
-}
+/// Bytes of one checksum block. Each section is cut into blocks of whole records of at most
+/// this size; each block is hashed on its own, so that an open reads and checks blocks on
+/// every thread, and the header's checksum hashes the metadata block followed by the
+/// blocks' hashes in file order.
+const BLOCK_BYTES: usize = 8 << 20;
+/// On-disk width of a channel record: the fields of [`ChannelStats`], packed.
+const CHANNEL_WIDTH: usize = 23;
 
-impl Records for i64 {
-    const WIDTH: u64 = 8;
-    fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-}
-impl Records for u64 {
-    const WIDTH: u64 = 8;
-    fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-}
-impl Records for u32 {
-    const WIDTH: u64 = 4;
-    fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-}
-impl Records for f64 {
-    const WIDTH: u64 = 8;
-    fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-}
-impl Records for NodeId {
-    const WIDTH: u64 = 4;
-    fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.0.to_le_bytes());
-    }
-}
-impl Records for TieSummary {
-    const WIDTH: u64 = 12;
-    fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.count.to_le_bytes());
-        out.extend_from_slice(&self.active_days.to_le_bytes());
-        out.extend_from_slice(&self.active_weeks.to_le_bytes());
-        out.extend_from_slice(&[self.channel_mask, 0, 0, 0]);
-    }
-}
-impl Records for ChannelStats {
-    const WIDTH: u64 = 24;
-    fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.count.to_le_bytes());
-        out.extend_from_slice(&self.value_sum.to_bits().to_le_bytes());
-        out.extend_from_slice(&self.decayed.to_bits().to_le_bytes());
-        out.extend_from_slice(&self.first_s.to_le_bytes());
-        out.extend_from_slice(&self.last_s.to_le_bytes());
-        out.extend_from_slice(&self.active_days.to_le_bytes());
-        out.extend_from_slice(&[self.channel, 0]);
-    }
-}
-
-/// Decoding of one record from its bytes (exactly `WIDTH` of them).
-trait FromRecord: Sized {
-    const WIDTH: usize;
-    fn get(b: &[u8]) -> Self;
+fn records_per_block(width: usize) -> usize {
+    (BLOCK_BYTES / width.max(1)).max(1)
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -596,51 +548,38 @@ fn u64_at(b: &[u8]) -> u64 {
     u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
-impl FromRecord for i64 {
-    const WIDTH: usize = 8;
-    fn get(b: &[u8]) -> Self {
-        u64_at(b) as i64
-    }
+/// Appends the little-endian bytes of plain numbers (a straight copy on little-endian hosts).
+fn put_le<T: bytemuck::Pod>(items: &[T], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(bytemuck::cast_slice(items));
+    swap_if_big_endian(&mut out[start..], std::mem::size_of::<T>());
 }
-impl FromRecord for u64 {
-    const WIDTH: usize = 8;
-    fn get(b: &[u8]) -> Self {
-        u64_at(b)
-    }
-}
-impl FromRecord for u32 {
-    const WIDTH: usize = 4;
-    fn get(b: &[u8]) -> Self {
-        u32_at(b, 0)
-    }
-}
-impl FromRecord for f64 {
-    const WIDTH: usize = 8;
-    fn get(b: &[u8]) -> Self {
-        f64::from_bits(u64_at(b))
-    }
-}
-impl FromRecord for NodeId {
-    const WIDTH: usize = 4;
-    fn get(b: &[u8]) -> Self {
-        NodeId(u32_at(b, 0))
-    }
-}
-impl FromRecord for TieSummary {
-    const WIDTH: usize = 12;
-    fn get(b: &[u8]) -> Self {
-        TieSummary {
-            count: u32_at(b, 0),
-            active_days: u16_at(b, 4),
-            active_weeks: u16_at(b, 6),
-            channel_mask: b[8],
+
+/// Little-endian file bytes to native numbers, in place: nothing to do on little-endian
+/// hosts.
+fn swap_if_big_endian(bytes: &mut [u8], width: usize) {
+    if cfg!(target_endian = "big") && width > 1 {
+        for rec in bytes.chunks_exact_mut(width) {
+            rec.reverse();
         }
     }
 }
-impl FromRecord for ChannelStats {
-    const WIDTH: usize = 24;
-    fn get(b: &[u8]) -> Self {
-        ChannelStats {
+
+fn put_channels(items: &[ChannelStats], out: &mut Vec<u8>) {
+    for c in items {
+        out.extend_from_slice(&{ c.count }.to_le_bytes());
+        out.extend_from_slice(&{ c.value_sum }.to_bits().to_le_bytes());
+        out.extend_from_slice(&{ c.decayed }.to_bits().to_le_bytes());
+        out.extend_from_slice(&{ c.first_s }.to_le_bytes());
+        out.extend_from_slice(&{ c.last_s }.to_le_bytes());
+        out.extend_from_slice(&{ c.active_days }.to_le_bytes());
+        out.push(c.channel);
+    }
+}
+
+fn get_channels(bytes: &[u8], out: &mut [ChannelStats]) {
+    for (b, c) in bytes.chunks_exact(CHANNEL_WIDTH).zip(out) {
+        *c = ChannelStats {
             count: u32_at(b, 0),
             value_sum: f32::from_bits(u32_at(b, 4)),
             decayed: f32::from_bits(u32_at(b, 8)),
@@ -648,8 +587,24 @@ impl FromRecord for ChannelStats {
             last_s: u32_at(b, 16),
             active_days: u16_at(b, 20),
             channel: b[22],
-        }
+        };
     }
+}
+
+fn block_sum(bytes: &[u8]) -> u64 {
+    let mut h = Hash64::new();
+    h.update(bytes);
+    h.finish()
+}
+
+/// The header's checksum: the metadata block, then every block's hash in file order.
+fn file_sum(meta_block: &[u8], block_sums: &[u64]) -> u64 {
+    let mut h = Hash64::new();
+    h.update(meta_block);
+    for s in block_sums {
+        h.update(&s.to_le_bytes());
+    }
+    h.finish()
 }
 
 /// A 64-bit checksum over a byte stream: four independent multiply-rotate lanes over
@@ -736,9 +691,11 @@ fn write_graph(target: &Path, graph: &Graph, mut meta: Meta) -> Result<u64, IoEr
         let p = i.slices();
         sections.push(("node_offsets", p.node_offsets.len() as u64, 8));
         sections.push(("alters", p.alters.len() as u64, 4));
-        sections.push(("summaries", p.summaries.len() as u64, 12));
-        sections.push(("chan_offsets", p.chan_offsets.len() as u64, 4));
-        sections.push(("channels", p.channels.len() as u64, 24));
+        sections.push(("tie_days", p.tie_days.len() as u64, 2));
+        sections.push(("tie_weeks", p.tie_weeks.len() as u64, 2));
+        sections.push(("masks", p.masks.len() as u64, 1));
+        sections.push(("chan_bases", p.chan_bases.len() as u64, 4));
+        sections.push(("channels", p.channels.len() as u64, CHANNEL_WIDTH as u64));
         meta.report.window = Some((i.window().start_ms, i.window().end_ms));
     }
     // Two passes: the first finds the metadata's length with placeholder offsets of the
@@ -771,11 +728,10 @@ fn write_graph(target: &Path, graph: &Graph, mut meta: Meta) -> Result<u64, IoEr
     let payload_start = HEADER as u64 + meta_len.next_multiple_of(ALIGN);
     let payload_len = end - payload_start;
 
-    let mut hash = Hash64::new();
     let mut meta_block = meta_json.clone();
     meta_block.resize(meta_len.next_multiple_of(ALIGN) as usize, 0);
-    hash.update(&meta_block);
-    // The checksum needs every payload byte: compute it while writing, then patch the header.
+    // The checksum needs every payload block: compute it while writing, then patch the
+    // header.
     tierank_format::atomic::write_file_atomically::<IoError>(target, |file: &mut File| {
         let io = |e| IoError::io(target, e);
         let offset = |name: &str| {
@@ -787,35 +743,44 @@ fn write_graph(target: &Path, graph: &Graph, mut meta: Meta) -> Result<u64, IoEr
         };
         let mut w = SectionWriter {
             w: BufWriter::with_capacity(1 << 20, &mut *file),
-            hash,
+            block_sums: Vec::new(),
             at: 0,
-            buf: Vec::with_capacity(1 << 17),
+            buf: Vec::with_capacity(BLOCK_BYTES),
         };
         w.w.write_all(&[0u8; HEADER]).map_err(io)?;
         w.w.write_all(&meta_block).map_err(io)?;
         w.at = payload_start;
-        w.section(offset("ids"), graph.ids().persons())
+        let node_ids = |v: &[NodeId], out: &mut Vec<u8>| {
+            out.extend(v.iter().flat_map(|x| x.0.to_le_bytes()));
+        };
+        w.section(offset("ids"), graph.ids().persons(), 8, put_le)
             .map_err(io)?;
-        w.section(offset("csr_offsets"), graph.csr().offsets())
+        w.section(offset("csr_offsets"), graph.csr().offsets(), 8, put_le)
             .map_err(io)?;
-        w.section(offset("csr_targets"), graph.csr().targets())
+        w.section(offset("csr_targets"), graph.csr().targets(), 4, node_ids)
             .map_err(io)?;
         if let Some(wt) = graph.weights() {
-            w.section(offset("weights"), wt).map_err(io)?;
+            w.section(offset("weights"), wt, 8, put_le).map_err(io)?;
         }
         if let Some(i) = inter {
             let p = i.slices();
-            w.section(offset("node_offsets"), p.node_offsets)
+            w.section(offset("node_offsets"), p.node_offsets, 8, put_le)
                 .map_err(io)?;
-            w.section(offset("alters"), p.alters).map_err(io)?;
-            w.section(offset("summaries"), p.summaries).map_err(io)?;
-            w.section(offset("chan_offsets"), p.chan_offsets)
+            w.section(offset("alters"), p.alters, 4, node_ids)
                 .map_err(io)?;
-            w.section(offset("channels"), p.channels).map_err(io)?;
+            w.section(offset("tie_days"), p.tie_days, 2, put_le)
+                .map_err(io)?;
+            w.section(offset("tie_weeks"), p.tie_weeks, 2, put_le)
+                .map_err(io)?;
+            w.section(offset("masks"), p.masks, 1, put_le).map_err(io)?;
+            w.section(offset("chan_bases"), p.chan_bases, 4, put_le)
+                .map_err(io)?;
+            w.section(offset("channels"), p.channels, CHANNEL_WIDTH, put_channels)
+                .map_err(io)?;
         }
         w.pad_to(end).map_err(io)?;
         w.w.flush().map_err(io)?;
-        let sum = w.hash.finish();
+        let sum = file_sum(&meta_block, &w.block_sums);
         drop(w);
         let mut header = [0u8; HEADER];
         header[..8].copy_from_slice(MAGIC);
@@ -830,10 +795,11 @@ fn write_graph(target: &Path, graph: &Graph, mut meta: Meta) -> Result<u64, IoEr
     Ok(end)
 }
 
-/// Writes sections in file order, hashing every byte after the header.
+/// Writes sections in file order, hashing every block (padding is zero and not hashed: an
+/// open checks that it is zero).
 struct SectionWriter<W: Write> {
     w: W,
-    hash: Hash64,
+    block_sums: Vec<u64>,
     at: u64,
     buf: Vec<u8>,
 }
@@ -841,21 +807,25 @@ struct SectionWriter<W: Write> {
 impl<W: Write> SectionWriter<W> {
     fn pad_to(&mut self, offset: u64) -> std::io::Result<()> {
         let zeros = vec![0u8; (offset - self.at) as usize];
-        self.hash.update(&zeros);
         self.w.write_all(&zeros)?;
         self.at = offset;
         Ok(())
     }
 
-    fn section<T: Records>(&mut self, offset: u64, items: &[T]) -> std::io::Result<()> {
+    /// Writes `items` (records of `width` bytes, encoded by `put`) one block at a time.
+    fn section<T>(
+        &mut self,
+        offset: u64,
+        items: &[T],
+        width: usize,
+        put: impl Fn(&[T], &mut Vec<u8>),
+    ) -> std::io::Result<()> {
         self.pad_to(offset)?;
-        for chunk in items.chunks(4096) {
+        for chunk in items.chunks(records_per_block(width)) {
             self.buf.clear();
-            for x in chunk {
-                x.put(&mut self.buf);
-            }
-            debug_assert_eq!(self.buf.len() as u64, chunk.len() as u64 * T::WIDTH);
-            self.hash.update(&self.buf);
+            put(chunk, &mut self.buf);
+            debug_assert_eq!(self.buf.len(), chunk.len() * width);
+            self.block_sums.push(block_sum(&self.buf));
             self.w.write_all(&self.buf)?;
             self.at += self.buf.len() as u64;
         }
@@ -943,11 +913,17 @@ fn read_head(file: &mut File, path: &Path) -> Result<Head, IoError> {
 }
 
 /// Reads a snapshot: the graph, its load report and its metadata.
+///
+/// Every section is read straight into the array the graph keeps (plain numbers by a
+/// byte-for-byte copy, channel records by a fixed-offset decode), in blocks that are read,
+/// hashed and decoded on every thread of the caller's pool; then the graph's invariants are
+/// checked by sequential passes (see docs/reliability.md for what is checked and why).
 fn read_snapshot(path: &Path) -> Result<(Graph, LoadReport, Meta), IoError> {
     let bad = |reason: String| IoError::Snapshot {
         path: path.to_owned(),
         reason,
     };
+    let t = Instant::now();
     let mut file = File::open(path).map_err(|e| IoError::io(path, e))?;
     let Head {
         meta,
@@ -956,58 +932,176 @@ fn read_snapshot(path: &Path) -> Result<(Graph, LoadReport, Meta), IoError> {
         file_len,
         payload_start,
     } = read_head(&mut file, path)?;
-    let mut hash = Hash64::new();
-    hash.update(&meta_bytes);
-    // Sections must lie in order inside the payload.
+    // Sections must lie in order inside the payload, so that no count can be larger than
+    // the file (and allocate more than it holds). The gaps between them are padding.
     let mut at = payload_start;
+    let mut gaps = Vec::new();
     for s in &meta.sections {
         let len = s.count.checked_mul(s.width);
         let end = len.and_then(|l| s.offset.checked_add(l));
         match end {
-            Some(end) if s.offset >= at && end <= file_len => at = end,
+            Some(end) if s.offset >= at && end <= file_len => {
+                gaps.push((at, s.offset));
+                at = end;
+            }
             _ => return Err(bad(format!("corrupt section table at '{}'", s.name))),
         }
     }
-    let mut reader = SectionReader {
-        file,
-        hash,
-        at: payload_start,
-        path,
-        buf: vec![0u8; 1 << 20],
-    };
+    gaps.push((at, file_len));
     let find = |name: &str| meta.sections.iter().find(|s| s.name == name);
     let need = |name: &str| find(name).ok_or_else(|| bad(format!("section '{name}' missing")));
-    let ids: Vec<i64> = reader.read(need("ids")?)?;
-    let offsets: Vec<u64> = reader.read(need("csr_offsets")?)?;
-    let targets: Vec<NodeId> = reader.read(need("csr_targets")?)?;
-    let weights: Option<Vec<f64>> = match find("weights") {
-        Some(s) => Some(reader.read(s)?),
-        None => None,
-    };
-    let inter = match find("node_offsets") {
-        Some(s) => {
-            let node_offsets: Vec<u64> = reader.read(s)?;
-            let alters: Vec<NodeId> = reader.read(need("alters")?)?;
-            let summaries: Vec<TieSummary> = reader.read(need("summaries")?)?;
-            let chan_offsets: Vec<u32> = reader.read(need("chan_offsets")?)?;
-            let channels: Vec<ChannelStats> = reader.read(need("channels")?)?;
-            Some((node_offsets, alters, summaries, chan_offsets, channels))
+    fn checked<'s>(s: &'s Section, w: usize, path: &Path) -> Result<&'s Section, IoError> {
+        if s.width == w as u64 {
+            Ok(s)
+        } else {
+            Err(IoError::Snapshot {
+                path: path.to_owned(),
+                reason: format!(
+                    "section '{}' has {}-byte records, expected {w}",
+                    s.name, s.width
+                ),
+            })
         }
+    }
+    let count = |s: &Section| s.count as usize; // bounded by the file length above
+    let mut ids = vec![0i64; count(need("ids")?)];
+    let mut offsets = vec![0u64; count(need("csr_offsets")?)];
+    let mut targets = vec![0u32; count(need("csr_targets")?)];
+    let mut weights = find("weights").map(|s| vec![0f64; count(s)]);
+    struct Inter {
+        node_offsets: Vec<u64>,
+        alters: Vec<u32>,
+        tie_days: Vec<u16>,
+        tie_weeks: Vec<u16>,
+        masks: Vec<u8>,
+        chan_bases: Vec<u32>,
+        channels: Vec<ChannelStats>,
+    }
+    let mut inter = match find("node_offsets") {
+        Some(s) => Some(Inter {
+            node_offsets: vec![0; count(s)],
+            alters: vec![0; count(need("alters")?)],
+            tie_days: vec![0; count(need("tie_days")?)],
+            tie_weeks: vec![0; count(need("tie_weeks")?)],
+            masks: vec![0; count(need("masks")?)],
+            chan_bases: vec![0; count(need("chan_bases")?)],
+            channels: vec![ChannelStats::default(); count(need("channels")?)],
+        }),
         None => None,
     };
-    reader.finish(file_len)?;
-    if reader.hash.finish() != expected_sum {
+    // Every block of every section, in file order.
+    let mut jobs: Vec<(u64, Dest<'_>)> = Vec::new();
+    fn raw<'a, T: bytemuck::Pod>(jobs: &mut Vec<(u64, Dest<'a>)>, s: &Section, v: &'a mut [T]) {
+        let width = std::mem::size_of::<T>();
+        let bytes: &'a mut [u8] = bytemuck::cast_slice_mut(v);
+        let mut offset = s.offset;
+        for block in bytes.chunks_mut(records_per_block(width) * width) {
+            let len = block.len() as u64;
+            jobs.push((
+                offset,
+                Dest::Raw {
+                    bytes: block,
+                    width,
+                },
+            ));
+            offset += len;
+        }
+    }
+    raw(&mut jobs, checked(need("ids")?, 8, path)?, &mut ids);
+    raw(
+        &mut jobs,
+        checked(need("csr_offsets")?, 8, path)?,
+        &mut offsets,
+    );
+    raw(
+        &mut jobs,
+        checked(need("csr_targets")?, 4, path)?,
+        &mut targets,
+    );
+    if let Some(w) = &mut weights {
+        raw(&mut jobs, checked(need("weights")?, 8, path)?, w);
+    }
+    if let Some(i) = &mut inter {
+        raw(
+            &mut jobs,
+            checked(need("node_offsets")?, 8, path)?,
+            &mut i.node_offsets,
+        );
+        raw(&mut jobs, checked(need("alters")?, 4, path)?, &mut i.alters);
+        raw(
+            &mut jobs,
+            checked(need("tie_days")?, 2, path)?,
+            &mut i.tie_days,
+        );
+        raw(
+            &mut jobs,
+            checked(need("tie_weeks")?, 2, path)?,
+            &mut i.tie_weeks,
+        );
+        raw(&mut jobs, checked(need("masks")?, 1, path)?, &mut i.masks);
+        raw(
+            &mut jobs,
+            checked(need("chan_bases")?, 4, path)?,
+            &mut i.chan_bases,
+        );
+        let s = checked(need("channels")?, CHANNEL_WIDTH, path)?;
+        let mut offset = s.offset;
+        for block in i.channels.chunks_mut(records_per_block(CHANNEL_WIDTH)) {
+            let len = (block.len() * CHANNEL_WIDTH) as u64;
+            jobs.push((offset, Dest::Channels(block)));
+            offset += len;
+        }
+    }
+    jobs.sort_by_key(|j| j.0);
+    let io = |e| IoError::io(path, e);
+    let file = &file;
+    let block_sums: Vec<u64> = jobs
+        .into_par_iter()
+        .map_init(
+            Vec::new,
+            |scratch: &mut Vec<u8>, (offset, dest): (u64, Dest<'_>)| -> Result<u64, IoError> {
+                Ok(match dest {
+                    Dest::Raw { bytes, width } => {
+                        read_at(file, bytes, offset).map_err(io)?;
+                        let sum = block_sum(bytes);
+                        swap_if_big_endian(bytes, width);
+                        sum
+                    }
+                    Dest::Channels(recs) => {
+                        scratch.resize(recs.len() * CHANNEL_WIDTH, 0);
+                        read_at(file, scratch, offset).map_err(io)?;
+                        get_channels(scratch, recs);
+                        block_sum(scratch)
+                    }
+                })
+            },
+        )
+        .collect::<Result<_, IoError>>()?;
+    for (from, to) in gaps {
+        let mut pad = vec![0u8; usize::try_from(to - from).unwrap_or(usize::MAX)];
+        read_at(file, &mut pad, from).map_err(io)?;
+        if pad.iter().any(|&b| b != 0) {
+            return Err(bad(
+                "corrupt: non-zero bytes between sections (rebuild it with `tierank index`)".into(),
+            ));
+        }
+    }
+    if file_sum(&meta_bytes, &block_sums) != expected_sum {
         return Err(bad(
             "corrupt: the checksum does not match the contents (rebuild it with `tierank \
              index`)"
                 .into(),
         ));
     }
+    let read_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
     let graph_err = |e: tierank_graph::GraphError| bad(format!("inconsistent graph: {e}"));
     let ids = IdMap::from_sorted(ids).map_err(graph_err)?;
+    // Same size and alignment: collected in place, without a second buffer.
+    let targets: Vec<NodeId> = targets.into_iter().map(NodeId).collect();
     let csr = Csr::try_from_parts(offsets, targets).map_err(graph_err)?;
     let interactions = match inter {
-        Some((node_offsets, alters, summaries, chan_offsets, channels)) => {
+        Some(i) => {
             let (start_ms, end_ms) = meta
                 .report
                 .window
@@ -1018,11 +1112,13 @@ fn read_snapshot(path: &Path) -> Result<(Graph, LoadReport, Meta), IoError> {
                     InteractionParts {
                         window: TimeWindow { start_ms, end_ms },
                         half_life_ms: meta.options.half_life_ms,
-                        node_offsets,
-                        alters,
-                        summaries,
-                        chan_offsets,
-                        channels,
+                        node_offsets: i.node_offsets,
+                        alters: i.alters.into_iter().map(NodeId).collect(),
+                        tie_days: i.tie_days,
+                        tie_weeks: i.tie_weeks,
+                        masks: i.masks,
+                        chan_bases: i.chan_bases,
+                        channels: i.channels,
                     },
                 )
                 .map_err(graph_err)?,
@@ -1031,61 +1127,46 @@ fn read_snapshot(path: &Path) -> Result<(Graph, LoadReport, Meta), IoError> {
         None => None,
     };
     let graph = Graph::try_new(ids, csr, weights, interactions).map_err(graph_err)?;
+    log::debug!(
+        "snapshot {}: read and checksummed in {read_seconds:.3} s, invariants checked in {:.3} s",
+        path.display(),
+        t.elapsed().as_secs_f64()
+    );
     let report = meta.report.report(&graph).map_err(bad)?;
     Ok((graph, report, meta))
 }
 
-/// Reads sections in file order, hashing every byte (padding included).
-struct SectionReader<'a> {
-    file: File,
-    hash: Hash64,
-    at: u64,
-    path: &'a Path,
-    buf: Vec<u8>,
-}
-
-impl SectionReader<'_> {
-    fn skip_to(&mut self, offset: u64) -> Result<(), IoError> {
-        while self.at < offset {
-            let n = ((offset - self.at) as usize).min(self.buf.len());
-            self.file
-                .read_exact(&mut self.buf[..n])
-                .map_err(|e| IoError::io(self.path, e))?;
-            self.hash.update(&self.buf[..n]);
-            self.at += n as u64;
+/// Reads exactly `buf.len()` bytes at `offset` without moving a shared cursor, so that
+/// threads read blocks of one file at once.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
         }
         Ok(())
     }
+}
 
-    fn read<T: FromRecord>(&mut self, s: &Section) -> Result<Vec<T>, IoError> {
-        if s.width != T::WIDTH as u64 {
-            return Err(IoError::Snapshot {
-                path: self.path.to_owned(),
-                reason: format!("section '{}' has {}-byte records", s.name, s.width),
-            });
-        }
-        self.skip_to(s.offset)?;
-        let count = usize::try_from(s.count).unwrap_or(usize::MAX);
-        let mut out = Vec::with_capacity(count);
-        let per_chunk = self.buf.len() / T::WIDTH;
-        let mut left = count;
-        while left > 0 {
-            let n = left.min(per_chunk);
-            let bytes = &mut self.buf[..n * T::WIDTH];
-            self.file
-                .read_exact(bytes)
-                .map_err(|e| IoError::io(self.path, e))?;
-            self.hash.update(bytes);
-            out.extend(bytes.chunks_exact(T::WIDTH).map(T::get));
-            left -= n;
-        }
-        self.at += s.count * s.width;
-        Ok(out)
-    }
-
-    fn finish(&mut self, file_len: u64) -> Result<(), IoError> {
-        self.skip_to(file_len)
-    }
+/// Where one block of a section goes.
+enum Dest<'a> {
+    /// Plain little-endian numbers of `width` bytes, copied as they are.
+    Raw { bytes: &'a mut [u8], width: usize },
+    /// Channel records, decoded from [`CHANNEL_WIDTH`]-byte records.
+    Channels(&'a mut [ChannelStats]),
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ pub fn minimize(graph: &Graph, excluded: &[NodeId]) -> Result<Graph, GraphError>
             let mut ties = Vec::new();
             for u in (0..n).map(node).filter(|&u| kept(u)) {
                 for t in inter.out_ties(u).filter(|t| kept(t.alter)) {
-                    ties.push((u, t.alter, *t.summary, t.channels.to_vec()));
+                    ties.push((u, t.alter, t.summary, t.channels.to_vec()));
                 }
             }
             Some(interactions_from_ties(

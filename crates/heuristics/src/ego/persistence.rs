@@ -91,8 +91,8 @@ impl Heuristic for Persistence {
         out.clear();
         out.resize(graph.degree(target), 0.0);
         for_each_tie(graph, target, |i, sent, received| {
-            let a = sent.map_or(0.0, |t| self.units(t.summary));
-            let b = received.map_or(0.0, |t| self.units(t.summary));
+            let a = sent.map_or(0.0, |t| self.units(&t.summary));
+            let b = received.map_or(0.0, |t| self.units(&t.summary));
             let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
             out[i] = hi + lo / (hi + 1.0);
         });

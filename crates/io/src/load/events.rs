@@ -904,7 +904,7 @@ fn fold_shard(s: usize, decoded: &[Decoded], csr: &Csr, cal: &Calendar) -> Shard
 ///
 /// # Errors
 /// [`GraphError::Inconsistent`] beyond `u32::MAX` channel records (the width of
-/// [`InteractionParts::chan_offsets`]); such a graph would need over 100 GB.
+/// [`InteractionParts::chan_bases`]); such a graph would need over 100 GB.
 fn assemble(
     outs: Vec<ShardOut>,
     csr: &Csr,
@@ -924,22 +924,28 @@ fn assemble(
         half_life_ms,
         node_offsets: vec![0; num_nodes + 1],
         alters: Vec::with_capacity(active),
-        summaries: Vec::with_capacity(active),
-        chan_offsets: Vec::with_capacity(active + 1),
+        tie_days: Vec::with_capacity(active),
+        tie_weeks: Vec::with_capacity(active),
+        masks: Vec::with_capacity(active),
+        chan_bases: Vec::with_capacity(
+            active.div_ceil(tierank_graph::interactions::CHAN_BASE_EVERY),
+        ),
         channels: Vec::with_capacity(records),
     };
-    parts.chan_offsets.push(0);
     for out in outs {
+        let mut at = 0usize;
         for (k, &sender) in out.senders.iter().enumerate() {
             parts.node_offsets[sender.index() + 1] += 1;
-            let last = *parts.chan_offsets.last().expect("starts with 0");
-            parts
-                .chan_offsets
-                .push(last + u32::from(out.channel_counts[k]));
+            let used = usize::from(out.channel_counts[k]);
+            let summary = &out.summaries[k];
+            parts.push_tie(
+                out.alters[k],
+                summary.active_days,
+                summary.active_weeks,
+                &out.channels[at..at + used],
+            )?;
+            at += used;
         }
-        parts.alters.extend_from_slice(&out.alters);
-        parts.summaries.extend_from_slice(&out.summaries);
-        parts.channels.extend_from_slice(&out.channels);
     }
     for u in 0..num_nodes {
         parts.node_offsets[u + 1] += parts.node_offsets[u];

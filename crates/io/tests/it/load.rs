@@ -85,7 +85,7 @@ fn every_feature_of_a_few_ties_is_exact() {
 
     let msg = tie.channel(Channel::Message).unwrap();
     assert_eq!(msg.count, 3);
-    assert_eq!(msg.value_sum, 0.0);
+    assert_eq!({ msg.value_sum }, 0.0);
     let msg_times = [T0 + HOUR / 2, T0 + DAY + 2 * HOUR, T0 + DAY + 3 * HOUR];
     let expected = decayed(&msg_times);
     assert!(
@@ -93,26 +93,30 @@ fn every_feature_of_a_few_ties_is_exact() {
         "{} vs {expected}",
         msg.decayed
     );
-    assert_eq!(msg.first_s, 0);
-    assert_eq!(msg.last_s, secs(T0 + DAY + 3 * HOUR));
-    assert_eq!(msg.active_days, 2);
+    assert_eq!({ msg.first_s }, 0);
+    assert_eq!({ msg.last_s }, secs(T0 + DAY + 3 * HOUR));
+    assert_eq!({ msg.active_days }, 2);
 
     let call = tie.channel(Channel::Call).unwrap();
     assert_eq!(call.count, 2);
-    assert_eq!(call.value_sum, 150.5);
+    assert_eq!({ call.value_sum }, 150.5);
     let expected = decayed(&[T0 + 8 * DAY, T0 + 9 * DAY + HOUR]);
-    assert!((call.decayed - expected).abs() <= expected * 1e-6);
-    assert_eq!(call.first_s, secs(T0 + 8 * DAY));
-    assert_eq!(call.last_s, secs(T0 + 9 * DAY + HOUR));
-    assert_eq!(call.active_days, 2);
+    assert!(({ call.decayed } - expected).abs() <= expected * 1e-6);
+    assert_eq!({ call.first_s }, secs(T0 + 8 * DAY));
+    assert_eq!({ call.last_s }, secs(T0 + 9 * DAY + HOUR));
+    assert_eq!({ call.active_days }, 2);
 
     let back = inter.tie(node(&g, 20), node(&g, 10)).unwrap();
     assert_eq!(back.summary.count, 1);
     assert_eq!(back.summary.active_days, 1);
     assert_eq!(back.summary.active_weeks, 1);
     let like = back.channel(Channel::Like).unwrap();
-    assert_eq!(like.decayed, 1.0, "the latest event has weight exactly 1");
-    assert_eq!((like.first_s, like.last_s), (secs(end), secs(end)));
+    assert_eq!(
+        { like.decayed },
+        1.0,
+        "the latest event has weight exactly 1"
+    );
+    assert_eq!(({ like.first_s }, { like.last_s }), (secs(end), secs(end)));
     assert!(inter.tie(node(&g, 10), node(&g, 30)).is_none());
 
     assert_eq!(report.event_files, 1);
@@ -412,7 +416,7 @@ proptest! {
                     for c in tie.channels {
                         sum += c.count;
                         got.insert((g.person(u), g.person(tie.alter), c.channel), (c.count, c.active_days as usize));
-                        prop_assert_eq!(c.value_sum, 1.5 * (c.value_sum / 1.5).round());
+                        prop_assert_eq!({ c.value_sum }, 1.5 * ({ c.value_sum } / 1.5).round());
                     }
                     prop_assert_eq!(sum, tie.summary.count);
                 }

@@ -413,7 +413,7 @@ fn float_value_column_of_other_types_is_read() {
     let (g, _) = load_graph(dir.path(), &LoadOptions::default()).unwrap();
     let inter = g.interactions().unwrap();
     let tie = inter.tie(g.dense(1).unwrap(), g.dense(2).unwrap()).unwrap();
-    assert_eq!(tie.channels[0].value_sum, 42.0);
+    assert_eq!({ tie.channels[0].value_sum }, 42.0);
 }
 
 /// The file, column, row and reason of a [`IoError::BadValue`].
