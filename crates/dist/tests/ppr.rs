@@ -1,9 +1,10 @@
 //! The distributed push (`tierank_dist::ppr`) against an exact personalized PageRank, the
 //! single-machine heuristic, and itself at other cluster shapes.
 //!
-//! Cost: about 5 s in all with the test profile (the `tiny` generation and load is most of
-//! it); every cluster here is threads of this process, plus one 2-process × 2-worker run over
-//! loopback TCP.
+//! Cost: about 11 s of CPU in all with the test profile (22–29 s wall at load average 10 on
+//! the shared 2-core machine); the `tiny` test (generation, load, 1,000 targets both ways,
+//! 20 exact PageRanks) is most of it. Every cluster here is threads of this process, plus
+//! one 2-process × 2-worker run over loopback TCP.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
