@@ -17,10 +17,13 @@
 //! What is *not* partitioned yet (see docs/distributed.md): every process still loads the
 //! whole dataset with `tierank_io::load_graph`; only ranking is partitioned.
 
+pub mod bsp;
 pub mod cluster;
 pub mod failure;
 pub mod launch;
+pub mod partition;
 pub mod rank;
 
 pub use cluster::{ClusterSpec, DistError, owner_of, read_hostfile};
+pub use partition::{PartitionedRank, TargetSpec, rank_partitioned_load};
 pub use rank::{PartitionReport, rank_partitioned};
