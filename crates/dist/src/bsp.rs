@@ -176,7 +176,7 @@ impl Bsp {
             msg,
         ));
         self.sent += 1;
-        if self.sent % STEP_EVERY == 0 {
+        if self.sent.is_multiple_of(STEP_EVERY) {
             // Let the messages leave (and arrive) while the rest are produced, so that
             // neither side buffers the whole round.
             worker.step();
