@@ -129,6 +129,23 @@ pub struct PreparedRank {
     pub started: Instant,
 }
 
+/// A ranking ready for a partitioned run ([`RankRequest::prepare_partitioned`]): settings
+/// and output checked, heuristics built, nothing loaded.
+pub struct PartitionedPlan {
+    /// The dataset's files, as their footers describe them.
+    pub shape: tierank_io::share::DatasetShape,
+    /// Half-life and event window.
+    pub load: LoadOptions,
+    /// The heuristics, in column order (never `ppr`).
+    pub heuristics: Vec<Box<dyn Heuristic>>,
+    /// The target list (`--targets`), in order.
+    pub target_ids: Option<Vec<i64>>,
+    /// `--sample`.
+    pub sample: Option<usize>,
+    /// The seed of the sample.
+    pub seed: u64,
+}
+
 /// Rankings held in memory: the record batches of the rankings table, the same columns,
 /// types, schema metadata and rows as the rankings file of the same request.
 #[derive(Debug, Clone)]
@@ -309,6 +326,100 @@ impl RankRequest {
         self.load.load_options()?;
         crate::check_output_file("--out", &self.out, self.force)?;
         self.prepare_inputs(progress)
+    }
+
+    /// Checks every setting and the output as [`Self::prepare`] does, and builds the
+    /// heuristics, for a partitioned run (crate `tierank-dist`) that reads the dataset in
+    /// shares instead of loading it here: only the files' footers are read.
+    ///
+    /// `ppr` cannot run on the partitioned load yet (its push walks the whole graph): named
+    /// explicitly it is refused, and `all` leaves it out (with a warning).
+    ///
+    /// # Errors
+    /// Bad input for every mistake in the settings, the output path, the dataset's columns,
+    /// the target list, `--strict` or a snapshot file as `--data` (not supported
+    /// partitioned), and `ppr`.
+    pub fn prepare_partitioned(
+        &self,
+        progress: &dyn Progress,
+    ) -> Result<PartitionedPlan, ApiError> {
+        let mut inputs = vec![self.data.as_path()];
+        inputs.extend(self.targets.as_deref());
+        inputs.extend(self.model.as_deref());
+        let settings = check_rank_settings(
+            &self.heuristics,
+            self.k,
+            self.sample,
+            self.model.as_deref(),
+            &self.load.params,
+        )?;
+        tierank_format::output::check_output_path(&self.out, &inputs)
+            .map_err(|e| bad_input(format!("--out: {e}")))?;
+        let load = self.load.load_options()?;
+        crate::check_output_file("--out", &self.out, self.force)?;
+        if self.load.strict {
+            return Err(bad_input(
+                "--strict is not supported in a partitioned run (run tierank rank --strict \
+                 on one process, or tierank verify, to check the dataset first)",
+            ));
+        }
+        if !self.data.is_dir() {
+            return Err(bad_input(format!(
+                "--data {}: a partitioned run reads a dataset directory (a graph snapshot \
+                 is a whole graph)",
+                self.data.display()
+            )));
+        }
+        let names = check_heuristic_names("heuristics", &self.heuristics, &["all", LEARNED])?;
+        if names.iter().any(|n| n == "ppr") {
+            return Err(bad_input(
+                "heuristic 'ppr' cannot run partitioned yet (its push walks the whole graph); \
+                 run it on one process",
+            ));
+        }
+        let target_ids = match &self.targets {
+            Some(path) => Some(
+                tierank_io::read_person_ids(path, tierank_io::IdList::Targets).map_err(io_error)?,
+            ),
+            None => None,
+        };
+        let shape = tierank_io::share::dataset_shape(&self.data).map_err(io_error)?;
+        // A graph of no one with the dataset's kinds of input: what `all` and each
+        // heuristic's needs are checked against.
+        let kinds = tierank_io::share::build_graph(
+            &[],
+            &[],
+            &[],
+            shape.has_weights,
+            shape.has_events.then_some(tierank_graph::TimeWindow {
+                start_ms: 0,
+                end_ms: 0,
+            }),
+            load.half_life_ms,
+        )
+        .map_err(io_error)?;
+        let mut heuristics = build_with_model(
+            &self.heuristics,
+            &settings.config,
+            &kinds,
+            self.model.as_deref(),
+        )?;
+        if heuristics.iter().any(|h| h.name() == "ppr") {
+            progress
+                .warn("'all' leaves out ppr in a partitioned run (its push walks the whole graph)");
+            heuristics.retain(|h| h.name() != "ppr");
+        }
+        if heuristics.is_empty() {
+            return Err(bad_input("no heuristic left to run partitioned"));
+        }
+        Ok(PartitionedPlan {
+            shape,
+            load,
+            heuristics,
+            target_ids,
+            sample: self.sample,
+            seed: self.load.params.seed,
+        })
     }
 
     /// [`Self::prepare`] without the output checks.

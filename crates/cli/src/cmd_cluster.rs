@@ -4,15 +4,11 @@
 //! `tierank-dist`; this module parses flags and prints.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use tierank_dist::launch::{LocalCluster, log_path, run_local};
-use tierank_dist::{ClusterSpec, DistError};
-use tierank_graph::{Graph, NodeId};
-use tierank_heuristics::Heuristic;
-use tierank_heuristics::rank::RankOptions;
+use tierank_dist::{ClusterSpec, DistError, PartitionedRank, TargetSpec};
 use tierank_io::{RankingRows, RankingsWriter};
 
 use crate::util::{bad_input, io_error};
@@ -37,6 +33,11 @@ pub struct ProcessArgs {
     /// Seconds to wait for every peer to connect before failing.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub connect_timeout: u64,
+    /// Memory budget of one wave of targets per worker of a partitioned run (bytes, or with
+    /// a suffix K, M, G): each wave's friend records and graph stay about within it.
+    /// Default 256M.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_budget: Option<String>,
 }
 
 impl ProcessArgs {
@@ -44,6 +45,15 @@ impl ProcessArgs {
     /// file, as `tierank cluster -n 1` gives).
     pub fn is_partitioned(&self) -> bool {
         self.processes > 1 || self.workers > 1 || self.hostfile.is_some()
+    }
+
+    /// The wave memory budget in bytes.
+    pub fn memory_budget(&self) -> anyhow::Result<u64> {
+        match &self.memory_budget {
+            None => Ok(tierank_dist::partition::DEFAULT_MEMORY_BUDGET),
+            Some(text) => tierank_api::memory::parse_size(text)
+                .map_err(|e| bad_input(format!("--memory-budget: {e}"))),
+        }
     }
 
     /// The checked cluster description.
@@ -62,62 +72,89 @@ impl ProcessArgs {
     }
 }
 
-/// Where a partitioned ranking writes, and what it reports.
-pub struct Output<'a> {
-    /// The rankings file (written by process 0).
-    pub out: &'a std::path::Path,
-    /// The event window record of the file's metadata.
-    pub window_record: String,
-    /// Seconds spent reading the dataset and building the heuristics.
-    pub read_seconds: f64,
-}
-
-/// Ranks partitioned across the cluster; process 0 writes the whole output at `out`.
+/// Ranks partitioned across the cluster on the partitioned load; process 0 writes the
+/// whole output at `out`.
 pub fn rank(
     spec: &ClusterSpec,
-    graph: Arc<Graph>,
-    heuristics: Vec<Box<dyn Heuristic>>,
-    targets: Vec<NodeId>,
+    plan: tierank_api::rank::PartitionedPlan,
     k: usize,
-    output: &Output<'_>,
+    memory_budget: u64,
+    out: &std::path::Path,
+    started: std::time::Instant,
 ) -> anyhow::Result<()> {
-    let Output {
-        out,
-        window_record,
-        read_seconds,
-    } = output;
-    let names: Vec<String> = heuristics.iter().map(|h| h.name().to_owned()).collect();
-    let report = tierank_dist::rank_partitioned(
+    let names: Vec<String> = plan
+        .heuristics
+        .iter()
+        .map(|h| h.name().to_owned())
+        .collect();
+    let targets = match (plan.target_ids, plan.sample) {
+        (Some(ids), _) => TargetSpec::Listed(ids),
+        (None, Some(n)) => TargetSpec::Sample { n, seed: plan.seed },
+        (None, None) => return Err(bad_input("give --targets FILE or --sample N")),
+    };
+    let (tie_rows, event_rows) = (plan.shape.tie_rows, plan.shape.event_rows);
+    let report = tierank_dist::rank_partitioned_load(
         spec,
-        graph,
-        Arc::new(heuristics),
-        Arc::new(targets),
-        k,
-        RankOptions::default(),
-    )?;
+        PartitionedRank {
+            shape: plan.shape,
+            load: plan.load,
+            heuristics: plan.heuristics,
+            targets,
+            k,
+            memory_budget,
+        },
+    )
+    .map_err(|e| match e {
+        DistError::Input(m) => bad_input(m),
+        other => other.into(),
+    })?;
+    let p = &report.phases;
     println!(
-        "process {} of {} ({} workers): ranked {} targets, {} rows in {:.2}s; sent {} bytes; \
-         gathered in {:.2}s more",
+        "process {} of {} ({} workers): read {} of {tie_rows} tie rows, {} person rows, {} of \
+         {event_rows} event rows; held {} tie and {} event records",
         spec.process,
         spec.processes,
         spec.workers,
+        report.tie_rows_read,
+        report.person_rows_read,
+        report.event_rows_read,
+        report.ties_held,
+        report.events_held,
+    );
+    println!(
+        "process {}: ranked {} targets, {} rows in {} waves (largest ball {} bytes); sent {} \
+         bytes (ties {}, events {}, of which wave replies {}, rows {}, control {})",
+        spec.process,
         report.targets_here,
         report.rows_here,
-        report.rank.as_secs_f64(),
-        report.bytes_sent,
-        report.exchange.as_secs_f64()
+        report.waves,
+        report.peak_ball_bytes,
+        report.traffic.total(),
+        report.traffic.ties,
+        report.traffic.events,
+        report.traffic.wave_replies,
+        report.traffic.rows,
+        report.traffic.control,
     );
     for (name, time) in &report.heuristic_time {
         println!("  {name:<22} {:>10.3}s thread time", time.as_secs_f64());
     }
     let phases = |write_seconds: f64| {
         println!(
-            "process {} phases: read+build {read_seconds:.2}s, connect {:.2}s, rank {:.2}s, \
-             exchange {:.2}s, write {write_seconds:.2}s; peak RSS {}",
+            "process {} phases: connect {:.2}s, read {:.2}s, window {:.2}s, exchange {:.2}s, \
+             targets {:.2}s, wave exchange {:.2}s, build {:.2}s, rank {:.2}s, gather {:.2}s, \
+             write {write_seconds:.2}s; total {:.2}s; peak RSS {}",
             spec.process,
-            report.connect.as_secs_f64(),
-            report.rank.as_secs_f64(),
-            report.exchange.as_secs_f64(),
+            p.connect.as_secs_f64(),
+            p.read.as_secs_f64(),
+            p.window.as_secs_f64(),
+            p.exchange.as_secs_f64(),
+            p.targets.as_secs_f64(),
+            p.wave_exchange.as_secs_f64(),
+            p.build.as_secs_f64(),
+            p.rank.as_secs_f64(),
+            p.gather.as_secs_f64(),
+            started.elapsed().as_secs_f64(),
             peak_rss()
         );
     };
@@ -127,9 +164,17 @@ pub fn rank(
     }
     let write_started = std::time::Instant::now();
     // The event window in the schema, as the single-process rankings file has it.
+    let window_record = tierank_api::params::window_record(&tierank_io::LoadReport {
+        window: report.window.as_ref().map(|(w, _)| *w),
+        window_source: report.window.as_ref().map(|(_, s)| *s),
+        has_events: report.window.is_some(),
+        events_outside_window: report.events_outside,
+        ..tierank_io::LoadReport::default()
+    })
+    .to_string();
     let batches = tierank_io::RankingsBatches::new(&names)
         .map_err(io_error)?
-        .with_metadata("tierank.event_window", window_record);
+        .with_metadata("tierank.event_window", &window_record);
     let mut writer = RankingsWriter::with_batches(out, batches).map_err(io_error)?;
     let mut rows = RankingRows::default();
     for chunk in report.rows.chunks(1 << 16) {
@@ -210,13 +255,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Err(err @ DistError::ProcessFailed { .. }) => {
-            if let DistError::ProcessFailed { log, .. } = &err {
+            let mut bad = false;
+            if let DistError::ProcessFailed { log, code, .. } = &err {
                 let text = std::fs::read_to_string(log).unwrap_or_default();
                 for line in text.lines().filter(|l| l.starts_with("error")) {
                     eprintln!("  {line}");
                 }
+                // Exit code 2 is bad input (the same error on every process): keep it.
+                bad = *code == Some(2);
             }
-            Err(anyhow::Error::new(err).context("the cluster was stopped"))
+            let err = anyhow::Error::new(err).context("the cluster was stopped");
+            if bad {
+                Err(bad_input(format!("{err:#}")))
+            } else {
+                Err(err)
+            }
         }
         Err(err) => Err(err.into()),
     }

@@ -88,23 +88,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let cluster = args.cluster.spec()?;
     let request = args.request()?;
     let progress = CliProgress::default();
-    let prepared = request.prepare(&progress).map_err(api_error)?;
     if args.cluster.is_partitioned() {
-        let window_record = tierank_api::params::window_record(&prepared.report).to_string();
-        let read_seconds = prepared.started.elapsed().as_secs_f64();
+        let started = std::time::Instant::now();
+        let plan = request.prepare_partitioned(&progress).map_err(api_error)?;
         return crate::cmd_cluster::rank(
             &cluster,
-            std::sync::Arc::new(prepared.graph),
-            prepared.heuristics,
-            prepared.targets,
+            plan,
             args.k,
-            &crate::cmd_cluster::Output {
-                out: &args.out,
-                window_record,
-                read_seconds,
-            },
+            args.cluster.memory_budget()?,
+            &args.out,
+            started,
         );
     }
+    let prepared = request.prepare(&progress).map_err(api_error)?;
     let outcome = request
         .rank_prepared(&prepared, &progress)
         .map_err(api_error)?;

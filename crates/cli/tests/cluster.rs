@@ -179,8 +179,33 @@ fn single_process_rows() -> &'static [Row] {
     })
 }
 
-/// Runs `tierank cluster -n processes -w workers -- rank ...` and returns its rows.
-fn cluster_rows(processes: usize, workers: usize) -> Vec<Row> {
+/// The single-process rows without `ppr`, which a partitioned run leaves out of `all`
+/// (its push walks the whole graph), in file order.
+fn single_process_rows_partitionable() -> Vec<Row> {
+    single_process_rows()
+        .iter()
+        .filter(|r| r.1 != "ppr")
+        .cloned()
+        .collect()
+}
+
+/// What one process of a partitioned run read: (tie rows, all tie rows, event rows, all
+/// event rows), from its log line `read A of B tie rows, C person rows, D of E event rows`.
+fn rows_read(log: &str) -> (u64, u64, u64, u64) {
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("process ") && l.contains(" tie rows, "))
+        .unwrap_or_else(|| panic!("no read line in:\n{log}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let num = |i: usize| -> u64 { words[i].trim_end_matches(',').parse().unwrap() };
+    let at = words.iter().position(|w| *w == "read").unwrap();
+    // read A of B tie rows, C person rows, D of E event rows; ...
+    (num(at + 1), num(at + 3), num(at + 9), num(at + 11))
+}
+
+/// Runs `tierank cluster -n processes -w workers -- rank ...` and returns its rows and each
+/// process's log.
+fn cluster_run(processes: usize, workers: usize) -> (Vec<Row>, Vec<String>) {
     let dir = scratch(&format!("n{processes}w{workers}"));
     let out = dir.join("rank.parquet");
     let (n, w) = (processes.to_string(), workers.to_string());
@@ -199,13 +224,18 @@ fn cluster_rows(processes: usize, workers: usize) -> Vec<Row> {
     args.extend(rank.iter().map(String::as_str));
     let (status, log) = tierank(&args, &dir.join("cluster.log"));
     assert!(status.success(), "{log}");
-    for p in 0..processes {
-        assert!(
-            logs.join(format!("process-{p}.log")).is_file(),
-            "process {p} has its own log"
-        );
-    }
-    read_rankings(&out)
+    let logs: Vec<String> = (0..processes)
+        .map(|p| {
+            let path = logs.join(format!("process-{p}.log"));
+            assert!(path.is_file(), "process {p} has its own log");
+            read(&path)
+        })
+        .collect();
+    (read_rankings(&out), logs)
+}
+
+fn cluster_rows(processes: usize, workers: usize) -> Vec<Row> {
+    cluster_run(processes, workers).0
 }
 
 fn sorted(rows: &[Row]) -> Vec<Row> {
@@ -221,19 +251,40 @@ fn sorted(rows: &[Row]) -> Vec<Row> {
 
 #[test]
 fn three_processes_of_two_workers_write_the_single_process_rows() {
-    let single = single_process_rows();
-    let rows = cluster_rows(3, 2);
-    // Every heuristic, ppr included, runs the single-process kernel on the target's owner,
-    // so the rows are identical (bit for bit in the scores), and in the same order.
+    let single = single_process_rows_partitionable();
+    let (rows, logs) = cluster_run(3, 2);
+    // Every heuristic but ppr runs the single-process kernel on a wave's ball built from
+    // the partitioned load, so the rows are identical (bit for bit in the scores), and
+    // process 0 writes them in the same order.
+    let heuristics: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(
+        heuristics.len(),
+        15,
+        "every heuristic but ppr: {heuristics:?}"
+    );
     assert_eq!(rows.len(), single.len());
-    assert_eq!(sorted(&rows), sorted(single));
+    assert_eq!(sorted(&rows), sorted(&single));
     assert_eq!(rows, single, "process 0 writes in single-process order");
+    // The load is partitioned: each process read a strict part of the ties and events,
+    // and together exactly all of them.
+    let read: Vec<(u64, u64, u64, u64)> = logs.iter().map(|l| rows_read(l)).collect();
+    let (ties, events) = (read[0].1, read[0].3);
+    assert!(ties > 0 && events > 0, "{read:?}");
+    for (p, r) in read.iter().enumerate() {
+        assert!(
+            r.0 < ties && r.2 < events,
+            "process {p} read only its share: {read:?}"
+        );
+        assert!(r.0 > 0 && r.2 > 0, "process {p} read a share: {read:?}");
+    }
+    assert_eq!(read.iter().map(|r| r.0).sum::<u64>(), ties, "{read:?}");
+    assert_eq!(read.iter().map(|r| r.2).sum::<u64>(), events, "{read:?}");
 }
 
 #[test]
 fn every_process_and_worker_count_writes_the_same_rows() {
-    let single = sorted(single_process_rows());
-    for (processes, workers) in [(1, 2), (2, 1), (2, 2), (3, 1)] {
+    let single = sorted(&single_process_rows_partitionable());
+    for (processes, workers) in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1)] {
         let rows = cluster_rows(processes, workers);
         assert_eq!(
             sorted(&rows),
@@ -241,6 +292,112 @@ fn every_process_and_worker_count_writes_the_same_rows() {
             "{processes} processes x {workers} workers"
         );
     }
+}
+
+#[test]
+fn a_small_memory_budget_runs_in_many_waves_with_the_same_rows() {
+    let dir = scratch("waves");
+    let out = dir.join("rank.parquet");
+    let logs = dir.join("logs");
+    let mut args: Vec<String> = ["cluster", "-n", "2", "--logs", logs.to_str().unwrap(), "--"]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(rank_args(&out));
+    args.extend(["--memory-budget".to_owned(), "64K".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, log) = tierank(&args, &dir.join("cluster.log"));
+    assert!(status.success(), "{log}");
+    let waves: u64 = log
+        .split(" waves")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no wave count in:\n{log}"));
+    assert!(waves > 1, "a 64K budget takes several waves: {log}");
+    assert_eq!(read_rankings(&out), single_process_rows_partitionable());
+}
+
+#[test]
+fn a_bad_row_in_the_share_of_process_2_stops_the_run_with_exit_2_naming_it() {
+    use arrow::array::{ArrayRef, RecordBatch};
+    use std::sync::Arc;
+    let dir = scratch("bad-row");
+    let data = dir.join("data");
+    std::fs::create_dir_all(data.join("events")).unwrap();
+    for entry in std::fs::read_dir(tiny().join("events")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), data.join("events").join(entry.file_name())).unwrap();
+    }
+    if tiny().join("persons.parquet").is_file() {
+        std::fs::copy(tiny().join("persons.parquet"), data.join("persons.parquet")).unwrap();
+    }
+    // ties.parquet with a negative id in its last row: with 3 workers and one row group,
+    // worker 2 (process 2) reads the last third of the rows.
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(File::open(tiny().join("ties.parquet")).unwrap())
+            .unwrap();
+    assert_eq!(
+        reader.metadata().num_row_groups(),
+        1,
+        "tiny's ties are one row group"
+    );
+    let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+    let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let rows = batch.num_rows();
+    let index = batch.schema().index_of("src").unwrap();
+    let src = batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
+    let mut values: Vec<i64> = src.values().to_vec();
+    values[rows - 1] = -7;
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    columns[index] = Arc::new(Int64Array::from(values));
+    let bad = RecordBatch::try_new(batch.schema(), columns).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        File::create(data.join("ties.parquet")).unwrap(),
+        bad.schema(),
+        None,
+    )
+    .unwrap();
+    writer.write(&bad).unwrap();
+    writer.close().unwrap();
+
+    let out = dir.join("rank.parquet");
+    let logs = dir.join("logs");
+    let (status, log) = tierank(
+        &[
+            "cluster",
+            "-n",
+            "3",
+            "--logs",
+            logs.to_str().unwrap(),
+            "--",
+            "rank",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--sample",
+            "5",
+            "--heuristics",
+            "degree",
+            "--k",
+            "3",
+        ],
+        &dir.join("cluster.log"),
+    );
+    assert_eq!(status.code(), Some(2), "{log}");
+    let row = format!("row {}", rows - 1);
+    let p2 = read(&logs.join("process-2.log"));
+    for text in [&log, &p2] {
+        assert!(
+            text.contains("ties.parquet") && text.contains("src") && text.contains(&row),
+            "names file, column and row {row}:\n{text}"
+        );
+    }
+    assert!(!out.exists(), "nothing written");
 }
 
 fn free_ports(n: usize) -> Vec<u16> {
@@ -390,7 +547,8 @@ fn cluster_stops_and_names_a_failed_process() {
         ],
         &dir.join("cluster.log"),
     );
-    assert_eq!(status.code(), Some(1), "{log}");
+    // A missing dataset is bad input: every process exits 2, and so does the cluster.
+    assert_eq!(status.code(), Some(2), "{log}");
     assert!(log.contains("process "), "{log}");
     assert!(log.contains("failed"), "{log}");
     assert!(!dir.join("rank.parquet").exists());

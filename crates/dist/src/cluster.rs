@@ -25,6 +25,11 @@ pub enum DistError {
     /// A worker failed; the message names the worker and the error.
     #[error("{0}")]
     Worker(String),
+    /// The input is bad (a bad row in some worker's share, an unknown target): every
+    /// process of the run reports the same error, naming file, column and row where there
+    /// is one.
+    #[error("{0}")]
+    Input(String),
     /// A process of a local cluster could not be started or waited for.
     #[error("process {index}: {source}")]
     Spawn {
@@ -40,6 +45,8 @@ pub enum DistError {
         index: usize,
         /// Its exit status, in words.
         status: String,
+        /// Its exit code, when it exited (not killed by a signal).
+        code: Option<i32>,
         /// Its log file.
         log: PathBuf,
     },

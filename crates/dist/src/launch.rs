@@ -98,6 +98,7 @@ pub fn run_local(cluster: &LocalCluster) -> Result<(), DistError> {
                     failed = Some(DistError::ProcessFailed {
                         index,
                         status: status.to_string(),
+                        code: status.code(),
                         log: log_path(&cluster.log_dir, index),
                     });
                     break;

@@ -19,14 +19,18 @@
 //! number of processes and workers and within the single-machine push's error bound. It
 //! reads a worker's share through the [`ppr::PushGraph`] trait.
 //!
-//! What is *not* partitioned yet (see docs/distributed.md): every process still loads the
-//! whole dataset with `tierank_io::load_graph`; only ranking is partitioned.
+//! The partitioned load ([`partition`]) reads only a worker's share of each file,
+//! exchanges records to their owners, and ranks in waves bounded by a memory budget; see
+//! docs/distributed.md for what it does not cover yet (`ppr` is not wired to it).
 
+pub mod bsp;
 pub mod cluster;
 pub mod failure;
 pub mod launch;
+pub mod partition;
 pub mod ppr;
 pub mod rank;
 
 pub use cluster::{ClusterSpec, DistError, owner_of, read_hostfile};
+pub use partition::{PartitionedRank, TargetSpec, rank_partitioned_load};
 pub use rank::{PartitionReport, rank_partitioned};

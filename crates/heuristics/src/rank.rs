@@ -399,7 +399,9 @@ pub fn sample_targets(graph: &Graph, n: usize, seed: u64) -> Result<Vec<NodeId>,
 
 /// The sampling key of a person: SplitMix64 over the seed and the person id. Person ids
 /// are unique, so keys tie only on a 64-bit collision, and ties are then broken by node id.
-fn sample_key(seed: u64, person: i64) -> u64 {
+/// Public so that a partitioned run (crate `tierank-dist`) samples the same targets from
+/// the people each worker owns.
+pub fn sample_key(seed: u64, person: i64) -> u64 {
     let mix = |x: u64| {
         let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

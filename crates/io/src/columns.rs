@@ -144,6 +144,18 @@ impl ParquetSource {
         columns: &[&str],
         row_groups: Option<Vec<usize>>,
     ) -> Result<GuardedReader, IoError> {
+        self.reader_slice(columns, row_groups, None)
+    }
+
+    /// As [`ParquetSource::reader`], reading only `take` rows after skipping `skip` of the
+    /// given row groups when `slice` is `Some((skip, take))` (the partitioned load's shares
+    /// of a file with fewer row groups than workers).
+    pub(crate) fn reader_slice(
+        &self,
+        columns: &[&str],
+        row_groups: Option<Vec<usize>>,
+        slice: Option<(usize, usize)>,
+    ) -> Result<GuardedReader, IoError> {
         let indices: Vec<usize> = columns
             .iter()
             .filter_map(|c| self.schema().index_of(c).ok())
@@ -155,12 +167,21 @@ impl ParquetSource {
             meta: &ArrowReaderMetadata,
             indices: Vec<usize>,
             row_groups: Option<Vec<usize>>,
+            slice: Option<(usize, usize)>,
         ) -> parquet::errors::Result<ParquetRecordBatchReader> {
             let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(input, meta.clone());
             let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
             let mut builder = builder.with_projection(mask).with_batch_size(BATCH_ROWS);
             if let Some(rgs) = row_groups {
                 builder = builder.with_row_groups(rgs);
+            }
+            if let Some((skip, take)) = slice {
+                builder = builder.with_row_selection(
+                    parquet::arrow::arrow_reader::RowSelection::from(vec![
+                        parquet::arrow::arrow_reader::RowSelector::skip(skip),
+                        parquet::arrow::arrow_reader::RowSelector::select(take),
+                    ]),
+                );
             }
             builder.build()
         }
@@ -169,12 +190,13 @@ impl ParquetSource {
             None => Some(File::open(&self.path).map_err(|e| IoError::io(&self.path, e))?),
         };
         let inner = decoder_guard(|| match (file, &self.in_memory) {
-            (Some(file), _) => build(file, &self.meta, indices, row_groups),
+            (Some(file), _) => build(file, &self.meta, indices, row_groups, slice),
             (None, bytes) => build(
                 bytes.clone().unwrap_or_default(),
                 &self.meta,
                 indices,
                 row_groups,
+                slice,
             ),
         })
         .map_err(|reason| IoError::parquet(&self.path, reason))?

@@ -165,7 +165,7 @@ struct Task<'a> {
 }
 
 /// Opens every part and checks its columns.
-fn open_parts(parts: &[PathBuf]) -> Result<Vec<(ParquetSource, bool)>, IoError> {
+pub(super) fn open_parts(parts: &[PathBuf]) -> Result<Vec<(ParquetSource, bool)>, IoError> {
     parts
         .par_iter()
         .map(|path| {
@@ -558,7 +558,7 @@ pub(super) fn aggregate(
 /// The window of this load: the given sides of `opts.window`, the others from the events
 /// inside the default bounds (the manifest's generation window, or else the estimate of
 /// [`estimate_days`]). Every combination of timestamps is done in checked arithmetic.
-fn choose_window(
+pub(super) fn choose_window(
     hist: &DayHistogram,
     opts: &LoadOptions,
     dataset_dir: &Path,
@@ -624,7 +624,9 @@ fn choose_window(
     Ok((TimeWindow { start_ms, end_ms }, source))
 }
 
-fn parse_channels(values: &arrow::array::StringArray) -> Vec<Result<Channel, UnknownValue>> {
+pub(super) fn parse_channels(
+    values: &arrow::array::StringArray,
+) -> Vec<Result<Channel, UnknownValue>> {
     values
         .iter()
         .map(|s| s.unwrap_or("").parse::<Channel>())
@@ -898,6 +900,67 @@ fn fold_shard(s: usize, decoded: &[Decoded], csr: &Csr, cal: &Calendar) -> Shard
         i = end;
     }
     out
+}
+
+/// One event of the partitioned load, already inside `window` and between two distinct
+/// people of `csr` (dense ids): `(sender, receiver, channel index, ms after the window
+/// start, value or 0)`.
+pub(super) type MemoryEvent = (NodeId, NodeId, u8, u64, f64);
+
+/// Folds events held in memory into [`InteractionParts`] with the same per-tie fold as
+/// [`aggregate`] (one shard per sender range, sorted, [`fold_shard`], [`assemble`]): the
+/// partitioned load (`share`) builds each worker's graphs with it, so their tie features are
+/// bit-identical to the single-process load's whenever every event of a tie is present.
+/// Returns the parts and the number of events folded (the others are between non-friends).
+pub(super) fn fold_in_memory(
+    events: &[MemoryEvent],
+    csr: &Csr,
+    window: TimeWindow,
+    half_life_ms: i64,
+) -> Result<(InteractionParts, u64), IoError> {
+    let first_day = window.start_ms.div_euclid(DAY_MS);
+    let num_days =
+        usize::try_from(window.end_ms.div_euclid(DAY_MS) - first_day + 1).map_err(|_| {
+            IoError::InvalidOptions {
+                reason: "the event window ends before it starts".into(),
+            }
+        })?;
+    let cal = Calendar {
+        window,
+        day_words: num_days.div_ceil(64),
+        half_life_ms: half_life_ms as f64,
+    };
+    let n = csr.num_nodes();
+    let mut bounds = vec![0usize; SHARDS + 1];
+    for e in events {
+        bounds[shard_of(e.0, n) + 1] += 1;
+    }
+    for s in 0..SHARDS {
+        bounds[s + 1] += bounds[s];
+    }
+    let mut next = bounds.clone();
+    let mut grouped = vec![Event::default(); events.len()];
+    for &(u, v, channel, offset, value) in events {
+        let s = shard_of(u, n);
+        grouped[next[s]] = Event {
+            pair: u64::from(u.0) << 32 | u64::from(v.0),
+            time: u64::from(channel) << CHANNEL_SHIFT | offset,
+            value,
+        };
+        next[s] += 1;
+    }
+    let decoded = [Decoded {
+        events: grouped,
+        bounds,
+        counts: EventCounts::default(),
+    }];
+    let outs: Vec<ShardOut> = (0..SHARDS)
+        .into_par_iter()
+        .map(|s| fold_shard(s, &decoded, csr, &cal))
+        .collect();
+    let aggregated = outs.iter().map(|o| o.aggregated).sum();
+    let parts = assemble(outs, csr, &cal, half_life_ms)?;
+    Ok((parts, aggregated))
 }
 
 /// Concatenates the shards' outputs (in sender order) into [`InteractionParts`].

@@ -14,6 +14,7 @@
 
 mod events;
 pub(crate) use events::list_parts;
+pub mod share;
 mod ties;
 
 use std::path::{Path, PathBuf};

@@ -162,7 +162,7 @@ fn read_column(
 /// Refuses the first negative person id of a batch. Ids are non-negative 64-bit integers
 /// (the contract's ids are random 63-bit ones); a negative one is most often an unsigned id
 /// wrapped by a cast, which would silently name another person than the user's system does.
-fn refuse_negative(at: ColumnAt<'_>, ids: &[i64]) -> Result<(), IoError> {
+pub(super) fn refuse_negative(at: ColumnAt<'_>, ids: &[i64]) -> Result<(), IoError> {
     match ids.iter().position(|&id| id < 0) {
         Some(i) => Err(at.bad(i, crate::targets::negative(ids[i]))),
         None => Ok(()),

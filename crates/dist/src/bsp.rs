@@ -1,0 +1,265 @@
+//! Bulk-synchronous rounds over one timely dataflow: every worker hands in the messages it
+//! addresses to other workers, and gets back every message addressed to it once all
+//! workers have finished the round.
+//!
+//! The partitioned load is a fixed sequence of such rounds (day counts, records to their
+//! owners, requests and replies of each wave, rows to worker 0). A round is one timely epoch:
+//! the messages of round `r` are sent at time `r`, the epoch is closed, and the worker steps
+//! until the probe has passed it, so every message of the round has arrived. Every worker
+//! must call [`Bsp::round`] the same number of times (with nothing to send if need be).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use tierank_io::share::{EventRecord, TieRecord};
+use timely::dataflow::operators::{Exchange, Input, Inspect, Probe};
+use timely::dataflow::{InputHandleVec, ProbeHandle};
+use timely::worker::Worker;
+
+use crate::rank::WireRow;
+
+/// Everything the partitioned load sends between workers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Msg {
+    /// Whether the sending worker (index) failed, and how: errors are agreed on by every
+    /// worker so that all stop together and none waits for a round that never comes.
+    Status(u32, Option<String>),
+    /// Events of one UTC day: (day, count, earliest ms, latest ms).
+    Days(i64, u64, i64, i64),
+    /// A number to add up (all-reduce).
+    Count(u64),
+    /// A number to take the maximum of.
+    Max(u64),
+    /// A row of `ties.parquet`.
+    Tie(TieRecord),
+    /// A row of `persons.parquet`: (row, person).
+    Person(u64, i64),
+    /// A row of an events part.
+    Event(EventRecord),
+    /// A sampling candidate: (key, person).
+    Candidate(u64, i64),
+    /// A chosen target: (position in the target list, person).
+    Target(u32, i64),
+    /// A request for the records of a person, from a worker.
+    Request(i64, u32),
+    /// A ranked row for worker 0.
+    Row(WireRow),
+}
+
+impl Msg {
+    /// Bytes this message takes on the wire (bincode, fixed-width integers: a 4-byte variant
+    /// tag, then the fields).
+    pub fn wire_bytes(&self) -> u64 {
+        4 + match self {
+            Msg::Status(_, s) => 4 + 1 + s.as_ref().map_or(0, |s| 8 + s.len() as u64),
+            Msg::Days(..) => 32,
+            Msg::Count(_) | Msg::Max(_) => 8,
+            Msg::Tie(_) => 32,
+            Msg::Person(..) => 16,
+            Msg::Event(_) => 45,
+            Msg::Candidate(..) => 16,
+            Msg::Target(..) => 12,
+            Msg::Request(..) => 12,
+            Msg::Row(_) => crate::rank::WIRE_ROW_BYTES,
+        }
+    }
+}
+
+/// Bytes sent to other processes, per kind of message.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Traffic {
+    /// Tie records.
+    pub ties: u64,
+    /// Event records.
+    pub events: u64,
+    /// Person records, requests, day counts, targets, statuses.
+    pub control: u64,
+    /// Ranked rows.
+    pub rows: u64,
+    /// Tie and event records sent as wave replies (part of `ties` and `events`).
+    pub wave_replies: u64,
+}
+
+impl Traffic {
+    /// Everything.
+    pub fn total(&self) -> u64 {
+        self.ties + self.events + self.control + self.rows
+    }
+}
+
+/// Messages sent between two steps of the worker within a round.
+const STEP_EVERY: u64 = 1 << 14;
+
+/// What a round delivered to one worker: tie and event records apart (they are most of
+/// the volume, and are stored as they arrive without a second copy), the rest in arrival
+/// order.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    /// Tie records.
+    pub ties: Vec<TieRecord>,
+    /// Event records.
+    pub events: Vec<EventRecord>,
+    /// Every other message.
+    pub other: Vec<Msg>,
+}
+
+/// One worker's end of the rounds.
+pub struct Bsp {
+    input: InputHandleVec<u64, (u32, u64, Msg)>,
+    probe: ProbeHandle<u64>,
+    /// Per round: a fast worker's messages of the next round can arrive before this worker
+    /// has finished the current one, so each message carries its round.
+    inbox: Rc<RefCell<std::collections::BTreeMap<u64, Inbox>>>,
+    round: u64,
+    sent: u64,
+    workers_per_process: usize,
+    process: usize,
+    /// Bytes sent to workers of other processes.
+    pub traffic: Traffic,
+    /// Whether the messages of the current round are wave replies (for [`Traffic`]).
+    pub replies: bool,
+}
+
+impl Bsp {
+    /// Builds the dataflow in `worker`.
+    pub fn new(worker: &mut Worker, workers_per_process: usize) -> Self {
+        let mut input: InputHandleVec<u64, (u32, u64, Msg)> = InputHandleVec::new();
+        let inbox: Rc<RefCell<std::collections::BTreeMap<u64, Inbox>>> = Rc::default();
+        let sink = Rc::clone(&inbox);
+        let probe = worker.dataflow(|scope| {
+            scope
+                .input_from(&mut input)
+                .exchange(|m: &(u32, u64, Msg)| u64::from(m.0))
+                .inspect(move |m: &(u32, u64, Msg)| {
+                    let mut inboxes = sink.borrow_mut();
+                    let inbox = inboxes.entry(m.1).or_default();
+                    match &m.2 {
+                        Msg::Tie(t) => inbox.ties.push(*t),
+                        Msg::Event(e) => inbox.events.push(*e),
+                        other => inbox.other.push(other.clone()),
+                    }
+                })
+                .probe()
+                .0
+        });
+        Self {
+            input,
+            probe,
+            inbox,
+            round: 0,
+            sent: 0,
+            workers_per_process,
+            process: worker.index() / workers_per_process,
+            traffic: Traffic::default(),
+            replies: false,
+        }
+    }
+
+    /// Sends one message of the current round to worker `dest`.
+    pub fn send(&mut self, worker: &mut Worker, dest: usize, msg: Msg) {
+        if dest / self.workers_per_process != self.process {
+            let bytes = msg.wire_bytes();
+            match &msg {
+                Msg::Tie(_) => self.traffic.ties += bytes,
+                Msg::Event(_) => self.traffic.events += bytes,
+                Msg::Row(_) => self.traffic.rows += bytes,
+                _ => self.traffic.control += bytes,
+            }
+            if self.replies && matches!(msg, Msg::Tie(_) | Msg::Event(_)) {
+                self.traffic.wave_replies += bytes;
+            }
+        }
+        self.input.send((
+            u32::try_from(dest).expect("worker index fits u32"),
+            self.round,
+            msg,
+        ));
+        self.sent += 1;
+        if self.sent.is_multiple_of(STEP_EVERY) {
+            // Let the messages leave (and arrive) while the rest are produced, so that
+            // neither side buffers the whole round.
+            worker.step();
+        }
+    }
+
+    /// Ends the current round: returns every message addressed to this worker in it, once
+    /// every worker has ended it.
+    pub fn finish(&mut self, worker: &mut Worker) -> Inbox {
+        let round = self.round;
+        self.round += 1;
+        self.input.advance_to(self.round);
+        while self.probe.less_than(&self.round) {
+            worker.step();
+        }
+        self.inbox.borrow_mut().remove(&round).unwrap_or_default()
+    }
+
+    /// Sends `messages` (destination worker, message) and returns every message addressed
+    /// to this worker in this round (see [`Bsp::finish`]).
+    pub fn round(
+        &mut self,
+        worker: &mut Worker,
+        messages: impl IntoIterator<Item = (usize, Msg)>,
+    ) -> Inbox {
+        for (dest, msg) in messages {
+            self.send(worker, dest, msg);
+        }
+        self.finish(worker)
+    }
+
+    /// Every worker learns every worker's `status`; all return the error of the lowest
+    /// failing worker, or `Ok` when none failed.
+    pub fn agree<T>(
+        &mut self,
+        worker: &mut Worker,
+        status: Result<T, String>,
+    ) -> Result<T, String> {
+        let me = u32::try_from(worker.index()).expect("worker index fits u32");
+        let peers = worker.peers();
+        let mine = status.as_ref().err().cloned();
+        let inbox = self.round(
+            worker,
+            (0..peers).map(|w| (w, Msg::Status(me, mine.clone()))),
+        );
+        let first = inbox
+            .other
+            .into_iter()
+            .filter_map(|m| match m {
+                Msg::Status(w, Some(e)) => Some((w, e)),
+                _ => None,
+            })
+            .min_by_key(|(w, _)| *w);
+        match first {
+            Some((_, e)) => Err(e),
+            None => status,
+        }
+    }
+
+    /// The sum over all workers of `value`.
+    pub fn sum(&mut self, worker: &mut Worker, value: u64) -> u64 {
+        let peers = worker.peers();
+        self.round(worker, (0..peers).map(|w| (w, Msg::Count(value))))
+            .other
+            .into_iter()
+            .map(|m| match m {
+                Msg::Count(c) => c,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The maximum over all workers of `value`.
+    pub fn max(&mut self, worker: &mut Worker, value: u64) -> u64 {
+        let peers = worker.peers();
+        self.round(worker, (0..peers).map(|w| (w, Msg::Max(value))))
+            .other
+            .into_iter()
+            .map(|m| match m {
+                Msg::Max(c) => c,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}

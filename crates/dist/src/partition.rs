@@ -1,0 +1,754 @@
+//! The partitioned load, and ranking in two-hop waves: no process reads or holds the whole
+//! dataset.
+//!
+//! Per worker `w` of `T` (see docs/distributed.md, "The partitioned load"):
+//! 1. **read**: its share of every file's rows ([`tierank_io::share::read_share`]), checked
+//!    as the single-process loader checks them;
+//! 2. **window**: every worker's events per day to every worker, and the window chosen from
+//!    their sum exactly as the single-process load chooses it;
+//! 3. **exchange**: each tie row to the owners ([`owner_of`]) of both its people, each event
+//!    inside the window to the owners of sender and receiver, each `persons.parquet` row to
+//!    its person's owner. A worker then holds every record incident to the people it owns;
+//! 4. **targets**: listed ones are checked by their owners; a sample is chosen from every
+//!    worker's candidates (the same keys as the single-process sample) by worker 0;
+//! 5. **waves**: each worker takes its targets in waves whose estimated size stays within
+//!    the memory budget; for a wave it asks the owners of the targets' friends for every
+//!    record incident to them, builds the wave's *ball* (the targets' and friends' ties, and
+//!    all their events, with [`tierank_io::share::build_graph`]: the loader's own CSR build
+//!    and per-tie fold) and ranks the targets on it with the unchanged
+//!    [`rank_targets`]. Every kernel but `ppr` reads only the target's ties, its friends'
+//!    friend lists and degrees, and the weights and interactions (both directions) of ties
+//!    touching the target or a friend, which the ball holds completely; node ids follow
+//!    person ids in the ball as in the whole graph, so tie-breaks agree and the rows are
+//!    the single-process rows bit for bit;
+//! 6. **gather**: rows to worker 0, sorted into single-process order.
+//!
+//! Errors (a bad row in any worker's share, an unknown target) are agreed on by all workers
+//! ([`Bsp::agree`]) so that every process stops with the same message.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tierank_graph::{NodeId, TimeWindow};
+use tierank_heuristics::Heuristic;
+use tierank_heuristics::rank::{RankOptions, rank_targets, sample_key};
+use tierank_io::LoadOptions;
+use tierank_io::WindowSource;
+use tierank_io::share::{
+    DatasetShape, EventRecord, TieRecord, build_graph, choose_window, for_each_share_event,
+    read_share,
+};
+
+use crate::bsp::{Bsp, Inbox, Msg, Traffic};
+use crate::cluster::{ClusterSpec, DistError, owner_of};
+use crate::failure::{ConnectWatchdog, install_exit_on_panic};
+use crate::rank::{HOLD_ENV, WireRow};
+
+/// Default memory budget of one wave's ball, per worker: 256 MiB.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 256 << 20;
+
+/// Estimated bytes of one tie record in a ball (the record, and its share of the CSR and
+/// the wave's bookkeeping).
+const BALL_TIE_BYTES: u64 = 64;
+/// Estimated bytes of one event record in a ball.
+const BALL_EVENT_BYTES: u64 = 48;
+
+/// Which targets to rank.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// These people, in this order (a `--targets` file, already read and free of repeats).
+    Listed(Vec<i64>),
+    /// `n` people with at least one friend, chosen reproducibly from `seed` (`--sample`).
+    Sample {
+        /// How many.
+        n: usize,
+        /// The seed.
+        seed: u64,
+    },
+}
+
+/// A partitioned ranking: what to read and what to rank.
+#[derive(Debug)]
+pub struct PartitionedRank {
+    /// The dataset (its files' footers, read on every process).
+    pub shape: DatasetShape,
+    /// Half-life and event window.
+    pub load: LoadOptions,
+    /// The heuristics, in column order (`ppr` is refused by the caller).
+    pub heuristics: Vec<Box<dyn Heuristic>>,
+    /// The targets.
+    pub targets: TargetSpec,
+    /// Friends kept per target and heuristic.
+    pub k: usize,
+    /// Memory budget of one wave per worker, in bytes.
+    pub memory_budget: u64,
+}
+
+/// Wall time per phase (for a process: the slowest of its workers).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Phases {
+    /// Until every peer connected.
+    pub connect: Duration,
+    /// Reading and checking the share.
+    pub read: Duration,
+    /// Choosing the window (day counts all-reduced).
+    pub window: Duration,
+    /// Records to their owners.
+    pub exchange: Duration,
+    /// Choosing the targets.
+    pub targets: Duration,
+    /// Wave requests and replies.
+    pub wave_exchange: Duration,
+    /// Building the balls.
+    pub build: Duration,
+    /// Ranking on the balls.
+    pub rank: Duration,
+    /// Rows to worker 0.
+    pub gather: Duration,
+}
+
+impl Phases {
+    fn max(&mut self, o: &Phases) {
+        let m = |a: &mut Duration, b: Duration| *a = (*a).max(b);
+        m(&mut self.connect, o.connect);
+        m(&mut self.read, o.read);
+        m(&mut self.window, o.window);
+        m(&mut self.exchange, o.exchange);
+        m(&mut self.targets, o.targets);
+        m(&mut self.wave_exchange, o.wave_exchange);
+        m(&mut self.build, o.build);
+        m(&mut self.rank, o.rank);
+        m(&mut self.gather, o.gather);
+    }
+}
+
+/// What one process did in a partitioned ranking.
+#[derive(Debug, Clone, Default)]
+pub struct PartitionedReport {
+    /// Rows of `ties.parquet` this process's workers read.
+    pub tie_rows_read: u64,
+    /// Rows of `persons.parquet` this process's workers read.
+    pub person_rows_read: u64,
+    /// Rows of the event parts this process's workers read.
+    pub event_rows_read: u64,
+    /// Tie records held after the exchange (incident to an owned person).
+    pub ties_held: u64,
+    /// Event records held after the exchange.
+    pub events_held: u64,
+    /// Targets ranked here.
+    pub targets_here: u64,
+    /// Rows ranked here.
+    pub rows_here: u64,
+    /// Waves (the most of any worker of the cluster).
+    pub waves: u64,
+    /// Largest ball of any worker here, in estimated bytes.
+    pub peak_ball_bytes: u64,
+    /// Phases.
+    pub phases: Phases,
+    /// Bytes sent to other processes.
+    pub traffic: Traffic,
+    /// Heuristic thread time summed over this process's workers.
+    pub heuristic_time: Vec<(String, Duration)>,
+    /// The event window and where it came from, when the dataset has events.
+    pub window: Option<(TimeWindow, WindowSource)>,
+    /// Events of the whole dataset outside the window, left out.
+    pub events_outside: u64,
+    /// Every row in single-process order; only on process 0.
+    pub rows: Vec<WireRow>,
+}
+
+/// How a worker failed: bad input (the same on every worker, exit 2) or not.
+enum Failure {
+    Input(String),
+    Other(String),
+}
+
+/// Runs a partitioned ranking on this process's workers.
+///
+/// # Errors
+/// [`DistError::Input`] for bad input found by any worker (every process reports the same
+/// one); [`DistError::Start`], [`DistError::Worker`] otherwise.
+pub fn rank_partitioned_load(
+    spec: &ClusterSpec,
+    run: PartitionedRank,
+) -> Result<PartitionedReport, DistError> {
+    install_exit_on_panic(spec.process);
+    let watchdog = Arc::new(ConnectWatchdog::arm(
+        spec.process,
+        spec.addresses.clone(),
+        spec.connect_timeout,
+    ));
+    let started = Instant::now();
+    let workers_per_process = spec.workers;
+    let run = Arc::new(run);
+    let reports: Arc<Mutex<Vec<PartitionedReport>>> = Arc::default();
+    let sink = Arc::clone(&reports);
+    let hold_ms = std::env::var(HOLD_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    let guards = timely::execute(spec.timely_config(), move |worker| {
+        watchdog.connected();
+        let connect = started.elapsed();
+        let index = worker.index();
+        if index % workers_per_process == 0 {
+            log::info!(
+                "process {}: all {} processes connected",
+                index / workers_per_process,
+                worker.peers() / workers_per_process
+            );
+        }
+        if let Some(ms) = hold_ms {
+            // A fault drill: time to kill a process after everyone connected.
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+        let mut bsp = Bsp::new(worker, workers_per_process);
+        let result = work(worker, &mut bsp, &run, connect);
+        let report = match result {
+            Ok(r) => r,
+            Err(Failure::Input(e)) => return Err((true, e)),
+            // Not agreed on: the other workers would wait for this one's next round, so
+            // end the process (the panic hook exits with status 1; its peers then lose it).
+            Err(Failure::Other(e)) => panic!("{e}"),
+        };
+        sink.lock()
+            .map_err(|_| (false, "a worker panicked".to_owned()))?
+            .push(report);
+        Ok(())
+    })
+    .map_err(DistError::Start)?;
+    let mut first: Option<(bool, String)> = None;
+    for result in guards.join() {
+        match result {
+            Err(e) => first = first.or(Some((false, e))),
+            Ok(Err(e)) => first = first.or(Some(e)),
+            Ok(Ok(())) => {}
+        }
+    }
+    if let Some((input, e)) = first {
+        return Err(if input {
+            DistError::Input(e)
+        } else {
+            DistError::Worker(e)
+        });
+    }
+    let reports = std::mem::take(
+        &mut *reports
+            .lock()
+            .map_err(|_| DistError::Worker("a worker panicked".into()))?,
+    );
+    let mut out = PartitionedReport::default();
+    for r in reports {
+        out.tie_rows_read += r.tie_rows_read;
+        out.person_rows_read += r.person_rows_read;
+        out.event_rows_read += r.event_rows_read;
+        out.ties_held += r.ties_held;
+        out.events_held += r.events_held;
+        out.targets_here += r.targets_here;
+        out.rows_here += r.rows_here;
+        out.waves = out.waves.max(r.waves);
+        out.peak_ball_bytes = out.peak_ball_bytes.max(r.peak_ball_bytes);
+        out.phases.max(&r.phases);
+        out.traffic.ties += r.traffic.ties;
+        out.traffic.events += r.traffic.events;
+        out.traffic.control += r.traffic.control;
+        out.traffic.rows += r.traffic.rows;
+        out.traffic.wave_replies += r.traffic.wave_replies;
+        if out.heuristic_time.is_empty() {
+            out.heuristic_time = r.heuristic_time;
+        } else {
+            for (sum, (_, t)) in out.heuristic_time.iter_mut().zip(r.heuristic_time) {
+                sum.1 += t;
+            }
+        }
+        out.window = out.window.or(r.window);
+        out.events_outside = out.events_outside.max(r.events_outside);
+        if !r.rows.is_empty() {
+            out.rows = r.rows;
+        }
+    }
+    Ok(out)
+}
+
+/// The records one worker holds after the exchange, indexed by owned person.
+///
+/// TODO(lead, issue 13 `ppr`): this is where the distributed push of branch ppr13 plugs in.
+/// Its `PushGraph::adjacency(person)` wants, for an owned person, the friends (person ids,
+/// ascending) and the symmetric pair weights `w_xy` of `for_each_pair_weight`: build
+/// `build_graph` over `ties_of(p)` and `events_of(p)` (every record incident to `p`, so
+/// both directions of each of its ties are complete) and read `for_each_pair_weight` at
+/// `p`, or cache that per owned person. Until then `ppr` is refused in partitioned runs
+/// (`tierank_api::RankRequest::prepare_partitioned`).
+struct Held {
+    ties: Vec<TieRecord>,
+    events: Vec<EventRecord>,
+    /// (owned person, index into `ties`), sorted.
+    tie_index: Vec<(i64, u32)>,
+    /// (owned person, index into `events`), sorted.
+    event_index: Vec<(i64, u32)>,
+    /// Owned people listed in `persons.parquet` (sorted).
+    persons: Vec<i64>,
+}
+
+impl Held {
+    fn range(index: &[(i64, u32)], p: i64) -> impl Iterator<Item = usize> + '_ {
+        let lo = index.partition_point(|&(q, _)| q < p);
+        let hi = index.partition_point(|&(q, _)| q <= p);
+        index[lo..hi].iter().map(|&(_, i)| i as usize)
+    }
+    fn ties_of(&self, p: i64) -> impl Iterator<Item = &TieRecord> + '_ {
+        Self::range(&self.tie_index, p).map(|i| &self.ties[i])
+    }
+    fn events_of(&self, p: i64) -> impl Iterator<Item = &EventRecord> + '_ {
+        Self::range(&self.event_index, p).map(|i| &self.events[i])
+    }
+    /// The distinct friends of an owned person (self-loops are not friendships).
+    fn friends(&self, p: i64) -> Vec<i64> {
+        let mut f: Vec<i64> = self
+            .ties_of(p)
+            .map(|t| if t.src == p { t.dst } else { t.src })
+            .filter(|&q| q != p)
+            .collect();
+        f.sort_unstable();
+        f.dedup();
+        f
+    }
+    fn is_known(&self, p: i64) -> bool {
+        self.ties_of(p).next().is_some() || self.persons.binary_search(&p).is_ok()
+    }
+    /// Every owned person (from ties or persons rows), sorted, distinct.
+    fn owned_people(&self) -> Vec<i64> {
+        let mut people: Vec<i64> = self.tie_index.iter().map(|&(p, _)| p).collect();
+        people.extend_from_slice(&self.persons);
+        people.sort_unstable();
+        people.dedup();
+        people
+    }
+}
+
+fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
+    r.map_err(Failure::Input)
+}
+
+fn work(
+    worker: &mut timely::worker::Worker,
+    bsp: &mut Bsp,
+    run: &PartitionedRank,
+    connect: Duration,
+) -> Result<PartitionedReport, Failure> {
+    let me = worker.index();
+    let peers = worker.peers();
+    let me32 = u32::try_from(me).expect("worker index fits u32");
+    let mut report = PartitionedReport::default();
+    report.phases.connect = connect;
+    let owner = |p: i64| owner_of(p, peers);
+
+    // 1. Read this worker's share.
+    let t = Instant::now();
+    let share = read_share(&run.shape, peers, me).map_err(|e| e.to_string());
+    let share = input(bsp.agree(worker, share))?;
+    report.tie_rows_read = share.ties.len() as u64;
+    report.person_rows_read = share.persons.len() as u64;
+    report.event_rows_read = share.event_rows;
+    report.phases.read = t.elapsed();
+    log::info!(
+        "worker {me}: read {} tie rows, {} person rows, {} event rows of {} / {} / {} in {:.2}s",
+        share.ties.len(),
+        share.persons.len(),
+        share.event_rows,
+        run.shape.tie_rows,
+        run.shape.person_rows,
+        run.shape.event_rows,
+        report.phases.read.as_secs_f64()
+    );
+
+    // 2. The window, from everyone's day counts.
+    let t = Instant::now();
+    let window = if run.shape.has_events {
+        let inbox = bsp.round(
+            worker,
+            (0..peers).flat_map(|w| {
+                share
+                    .days
+                    .iter()
+                    .map(move |&(d, c, lo, hi)| (w, Msg::Days(d, c, lo, hi)))
+            }),
+        );
+        let days: Vec<_> = inbox
+            .other
+            .into_iter()
+            .filter_map(|m| match m {
+                Msg::Days(d, c, lo, hi) => Some((d, c, lo, hi)),
+                _ => None,
+            })
+            .collect();
+        let chosen = choose_window(&days, &run.load, &run.shape.dir).map_err(|e| e.to_string());
+        let (window, source) = input(bsp.agree(worker, chosen))?;
+        report.window = Some((window, source));
+        Some((window, source))
+    } else {
+        None
+    };
+    report.phases.window = t.elapsed();
+
+    // 3. Records to their owners.
+    let t = Instant::now();
+    // Sent as produced: the events are read a second time, one row at a time, so that no
+    // worker holds its share's events.
+    for t in &share.ties {
+        let (a, b) = (owner(t.src), owner(t.dst));
+        bsp.send(worker, a, Msg::Tie(*t));
+        if b != a {
+            bsp.send(worker, b, Msg::Tie(*t));
+        }
+    }
+    for &(row, p) in &share.persons {
+        bsp.send(worker, owner(p), Msg::Person(row, p));
+    }
+    drop(share);
+    let mut outside = 0u64;
+    let read = match window {
+        Some((w, _)) => for_each_share_event(&run.shape, peers, me, |e| {
+            if e.ts_ms < w.start_ms || e.ts_ms > w.end_ms {
+                outside += 1;
+                return;
+            }
+            if e.src == e.dst {
+                return;
+            }
+            let (a, b) = (owner(e.src), owner(e.dst));
+            bsp.send(worker, a, Msg::Event(e));
+            if b != a {
+                bsp.send(worker, b, Msg::Event(e));
+            }
+        }),
+        None => Ok(()),
+    };
+    let inbox = bsp.finish(worker);
+    log::info!(
+        "worker {me}: received {} tie and {} event records",
+        inbox.ties.len(),
+        inbox.events.len()
+    );
+    input(bsp.agree(worker, read.map_err(|e| e.to_string())))?;
+    if let Some((_, source)) = window {
+        let outside = bsp.sum(worker, outside);
+        let total = run.shape.event_rows.max(1);
+        if source != WindowSource::Given
+            && run.load.window.is_default()
+            && outside as f64 / total as f64 > tierank_io::window::MAX_OUTSIDE_FRACTION
+        {
+            return Err(Failure::Input(format!(
+                "{outside} of {total} events lie outside the event window ({source}); give \
+                 the window with --window-start and --window-end (or --as-of)"
+            )));
+        }
+        report.events_outside = outside;
+    }
+    let window = window.map(|(w, _)| w);
+    let Inbox {
+        mut ties,
+        mut events,
+        other,
+    } = inbox;
+    let mut persons: Vec<(i64, u64)> = other
+        .into_iter()
+        .filter_map(|m| match m {
+            Msg::Person(row, p) => Some((p, row)),
+            _ => None,
+        })
+        .collect();
+    ties.sort_unstable_by_key(|t| t.row);
+    events.sort_unstable_by_key(|e| (e.part, e.row));
+    persons.sort_unstable();
+    // A person listed twice in persons.parquet: the single-process error, naming the row.
+    let repeat = persons
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| (w[1].1, w[0].1, w[0].0))
+        .min();
+    let repeat = match repeat {
+        Some((row, earlier, id)) => Err(format!(
+            "{}: column person_id, row {row}: person id {id} repeats row {earlier}: \
+             persons.parquet has one row per person",
+            tierank_format::layout::DatasetPaths::new(&run.shape.dir)
+                .persons()
+                .display()
+        )),
+        None => Ok(()),
+    };
+    input(bsp.agree(worker, repeat))?;
+    let mut tie_index = Vec::new();
+    for (i, t) in ties.iter().enumerate() {
+        let i = u32::try_from(i).expect("fewer than 2^32 tie records per worker");
+        if owner(t.src) == me {
+            tie_index.push((t.src, i));
+        }
+        if t.dst != t.src && owner(t.dst) == me {
+            tie_index.push((t.dst, i));
+        }
+    }
+    tie_index.sort_unstable();
+    let mut event_index = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let i = u32::try_from(i).expect("fewer than 2^32 event records per worker");
+        if owner(e.src) == me {
+            event_index.push((e.src, i));
+        }
+        if owner(e.dst) == me {
+            event_index.push((e.dst, i));
+        }
+    }
+    event_index.sort_unstable();
+    let held = Held {
+        ties,
+        events,
+        tie_index,
+        event_index,
+        persons: persons.into_iter().map(|(p, _)| p).collect(),
+    };
+    report.ties_held = held.ties.len() as u64;
+    report.events_held = held.events.len() as u64;
+    report.phases.exchange = t.elapsed();
+
+    // 4. Targets: (position in the target list, person), the ones this worker owns.
+    let t = Instant::now();
+    let mut mine: Vec<(u32, i64)> = Vec::new();
+    match &run.targets {
+        TargetSpec::Listed(ids) => {
+            let mut unknown = Vec::new();
+            for (pos, &p) in ids.iter().enumerate() {
+                if owner(p) != me {
+                    continue;
+                }
+                if held.is_known(p) {
+                    mine.push((u32::try_from(pos).unwrap_or(u32::MAX), p));
+                } else {
+                    unknown.push(p);
+                }
+            }
+            let status = if unknown.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} target(s) are not in the dataset (a person of no tie and not in \
+                     persons.parquet), e.g. person id {}",
+                    unknown.len(),
+                    unknown[0]
+                ))
+            };
+            input(bsp.agree(worker, status))?;
+        }
+        TargetSpec::Sample { n, seed } => {
+            let mut keyed: Vec<(u64, i64)> = held
+                .owned_people()
+                .into_iter()
+                .filter(|&p| !held.friends(p).is_empty())
+                .map(|p| (sample_key(*seed, p), p))
+                .collect();
+            let eligible = keyed.len() as u64;
+            keyed.sort_unstable();
+            keyed.truncate(*n);
+            let mut out: Vec<(usize, Msg)> = keyed
+                .into_iter()
+                .map(|(k, p)| (0, Msg::Candidate(k, p)))
+                .collect();
+            out.push((0, Msg::Count(eligible)));
+            let inbox = bsp.round(worker, out);
+            let mut chosen = Vec::new();
+            let mut total = 0u64;
+            for m in inbox.other {
+                match m {
+                    Msg::Candidate(k, p) => chosen.push((k, p)),
+                    Msg::Count(c) => total += c,
+                    _ => {}
+                }
+            }
+            let status = if me == 0 && (*n as u64) > total {
+                Err(format!(
+                    "invalid sample: {n} targets requested, but the dataset has {total} people \
+                     with at least one friend"
+                ))
+            } else {
+                Ok(())
+            };
+            input(bsp.agree(worker, status))?;
+            let mut out = Vec::new();
+            if me == 0 {
+                chosen.sort_unstable();
+                chosen.truncate(*n);
+                let mut people: Vec<i64> = chosen.into_iter().map(|(_, p)| p).collect();
+                people.sort_unstable();
+                for (pos, p) in people.into_iter().enumerate() {
+                    out.push((
+                        owner(p),
+                        Msg::Target(u32::try_from(pos).unwrap_or(u32::MAX), p),
+                    ));
+                }
+            }
+            for m in bsp.round(worker, out).other {
+                if let Msg::Target(pos, p) = m {
+                    mine.push((pos, p));
+                }
+            }
+        }
+    }
+    mine.sort_unstable();
+    report.targets_here = mine.len() as u64;
+    report.phases.targets = t.elapsed();
+
+    // 5. Waves within the memory budget, estimated from the mean records per owned person.
+    let owned = held.owned_people().len().max(1) as u64;
+    let per_person = (held.ties.len() as u64 * BALL_TIE_BYTES
+        + held.events.len() as u64 * BALL_EVENT_BYTES)
+        .div_ceil(owned)
+        .max(1);
+    let mut waves: Vec<Vec<(u32, i64, Vec<i64>)>> = Vec::new();
+    let mut wave_bytes = 0u64;
+    for &(pos, p) in &mine {
+        let friends = held.friends(p);
+        let cost = (1 + friends.len() as u64) * per_person;
+        if waves.is_empty() || wave_bytes + cost > run.memory_budget {
+            if waves.last().is_none_or(|w| !w.is_empty()) {
+                waves.push(Vec::new());
+            }
+            wave_bytes = 0;
+        }
+        wave_bytes += cost;
+        waves
+            .last_mut()
+            .expect("a wave was pushed")
+            .push((pos, p, friends));
+    }
+    let num_waves = bsp.max(worker, waves.len() as u64);
+    report.waves = num_waves;
+    let mut gathered: Vec<WireRow> = Vec::new();
+    fn keep_rows(inbox: &mut Vec<Msg>, gathered: &mut Vec<WireRow>) {
+        inbox.retain(|m| match m {
+            Msg::Row(r) => {
+                gathered.push(*r);
+                false
+            }
+            _ => true,
+        });
+    }
+    let mut pending: Vec<(usize, Msg)> = Vec::new();
+    let mut heuristic_nanos = vec![Duration::ZERO; run.heuristics.len()];
+    for r in 0..usize::try_from(num_waves).unwrap_or(usize::MAX) {
+        let empty = Vec::new();
+        let wave = waves.get(r).unwrap_or(&empty);
+        let t = Instant::now();
+        let mut asked: Vec<i64> = wave
+            .iter()
+            .flat_map(|(_, _, f)| f.iter().copied())
+            .collect();
+        asked.sort_unstable();
+        asked.dedup();
+        let mut out = std::mem::take(&mut pending);
+        out.extend(asked.iter().map(|&f| (owner(f), Msg::Request(f, me32))));
+        let mut inbox = bsp.round(worker, out);
+        keep_rows(&mut inbox.other, &mut gathered);
+        bsp.replies = true;
+        for m in inbox.other {
+            if let Msg::Request(f, requester) = m {
+                let to = requester as usize;
+                for t in held.ties_of(f) {
+                    bsp.send(worker, to, Msg::Tie(*t));
+                }
+                for e in held.events_of(f) {
+                    bsp.send(worker, to, Msg::Event(*e));
+                }
+            }
+        }
+        let mut inbox = bsp.finish(worker);
+        bsp.replies = false;
+        keep_rows(&mut inbox.other, &mut gathered);
+        report.phases.wave_exchange += t.elapsed();
+        if wave.is_empty() {
+            continue;
+        }
+
+        let t = Instant::now();
+        let mut ball_ties = std::mem::take(&mut inbox.ties);
+        let mut ball_events = std::mem::take(&mut inbox.events);
+        for (_, p, _) in wave {
+            ball_ties.extend(held.ties_of(*p).copied());
+            ball_events.extend(held.events_of(*p).copied());
+        }
+        ball_ties.sort_unstable_by_key(|t| t.row);
+        ball_ties.dedup_by_key(|t| t.row);
+        ball_events.sort_unstable_by_key(|e| (e.part, e.row));
+        ball_events.dedup_by_key(|e| (e.part, e.row));
+        let ball_bytes =
+            ball_ties.len() as u64 * BALL_TIE_BYTES + ball_events.len() as u64 * BALL_EVENT_BYTES;
+        report.peak_ball_bytes = report.peak_ball_bytes.max(ball_bytes);
+        let ball = build_graph(
+            &[],
+            &ball_ties,
+            &ball_events,
+            run.shape.has_weights,
+            window,
+            run.load.half_life_ms,
+        )
+        .map_err(|e| Failure::Other(format!("worker {me}: building wave {r}: {e}")))?;
+        drop(ball_ties);
+        drop(ball_events);
+        report.phases.build += t.elapsed();
+
+        let t = Instant::now();
+        let positions: HashMap<NodeId, u32> = wave
+            .iter()
+            .filter_map(|&(pos, p, _)| ball.dense(p).map(|u| (u, pos)))
+            .collect();
+        let targets: Vec<NodeId> = wave.iter().filter_map(|&(_, p, _)| ball.dense(p)).collect();
+        let summary = rank_targets(
+            &ball,
+            &targets,
+            &run.heuristics,
+            run.k,
+            &RankOptions::default(),
+            |chunk| -> Result<(), tierank_heuristics::rank::RankError> {
+                for i in 0..chunk.len() {
+                    let target = chunk.target[i];
+                    pending.push((
+                        0,
+                        Msg::Row((
+                            positions[&target],
+                            ball.person(target),
+                            chunk.heuristic[i],
+                            chunk.rank[i],
+                            ball.person(chunk.alter[i]),
+                            chunk.score[i],
+                        )),
+                    ));
+                }
+                Ok(())
+            },
+            &|_| {},
+        )
+        .map_err(|e| Failure::Other(format!("worker {me}: {e}")))?;
+        report.rows_here += summary.rows;
+        for (sum, (_, t)) in heuristic_nanos.iter_mut().zip(&summary.heuristic_time) {
+            *sum += *t;
+        }
+        report.phases.rank += t.elapsed();
+    }
+    report.heuristic_time = run
+        .heuristics
+        .iter()
+        .map(|h| h.name().to_owned())
+        .zip(heuristic_nanos)
+        .collect();
+
+    // 6. The last wave's rows to worker 0.
+    let t = Instant::now();
+    let mut inbox = bsp.round(worker, pending);
+    keep_rows(&mut inbox.other, &mut gathered);
+    if me == 0 {
+        gathered.sort_unstable_by_key(|r| (r.0, r.2, r.3));
+        report.rows = gathered;
+    }
+    report.phases.gather = t.elapsed();
+    report.traffic = bsp.traffic;
+    Ok(report)
+}
