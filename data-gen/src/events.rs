@@ -363,7 +363,8 @@ impl EventContext<'_> {
         for e in self.net.range(u as usize) {
             let v = self.net.alters[e];
             let role = self.evasion_role(u, e, v, outer);
-            self.tie_events(u, v, self.net.relation[e], role, &clock, out);
+            let tie = (v, self.net.relation[e], self.net.embedding_of(e));
+            self.tie_events(u, tie, role, &clock, out);
         }
     }
 
@@ -426,8 +427,7 @@ impl EventContext<'_> {
     fn tie_events(
         &self,
         u: u32,
-        v: u32,
-        rel: Relation,
+        (v, rel, embedding): (u32, Relation, f64),
         role: EvasionRole,
         clock: &Clock,
         out: &mut Vec<EventRow>,
@@ -444,7 +444,7 @@ impl EventContext<'_> {
         let receiver = pop.account[v as usize];
         // Behaviour follows the closeness the tie expresses, which at difficulty > 0 differs
         // from the planted truth (see `expressed_closeness`).
-        let c = expressed_closeness(cfg.seed, pop, d, u, v, rel);
+        let c = expressed_closeness(cfg.seed, pop, d, u, v, rel, embedding);
         if rel == Relation::Service
             || sender != AccountType::Person
             || receiver == AccountType::Spammer

@@ -116,6 +116,7 @@ impl Synthetic {
             ego as u32,
             self.network.alters[e],
             self.network.relation[e],
+            self.network.embedding_of(e),
         )
     }
 }

@@ -38,11 +38,7 @@ fn small_preset_seed_7_passes_every_realism_check() {
     // docs/realism.md ("Known gaps"). Every other check must pass; a known gap that starts
     // passing must be removed from this list (the second assertion), so the list cannot go
     // stale.
-    const KNOWN_GAPS: [&str; 3] = [
-        "degree.mean_over_median",
-        "clustering.max_rise_from_degree_10",
-        "overlap.top_over_bottom_decile",
-    ];
+    const KNOWN_GAPS: [&str; 0] = [];
     let failed: Vec<String> = checks
         .iter()
         .filter(|c| !c.pass && !KNOWN_GAPS.contains(&c.name.as_str()))
