@@ -136,8 +136,11 @@ pub struct PartitionedPlan {
     pub shape: tierank_io::share::DatasetShape,
     /// Half-life and event window.
     pub load: LoadOptions,
-    /// The heuristics, in column order (never `ppr`).
+    /// The heuristics, in column order.
     pub heuristics: Vec<Box<dyn Heuristic>>,
+    /// Their configuration (channel weights, `ppr`'s α and ε): what the distributed push
+    /// reads, since it runs outside the heuristic objects.
+    pub config: HeuristicConfig,
     /// The target list (`--targets`), in order.
     pub target_ids: Option<Vec<i64>>,
     /// `--sample`.
@@ -332,17 +335,14 @@ impl RankRequest {
     /// heuristics, for a partitioned run (crate `tierank-dist`) that reads the dataset in
     /// shares instead of loading it here: only the files' footers are read.
     ///
-    /// `ppr` cannot run on the partitioned load yet (its push walks the whole graph): named
-    /// explicitly it is refused, and `all` leaves it out (with a warning).
+    /// `ppr` runs there as the distributed push (`tierank_dist::ppr`): its scores are within
+    /// the push's error bound of the single-process ones, not equal to them.
     ///
     /// # Errors
     /// Bad input for every mistake in the settings, the output path, the dataset's columns,
     /// the target list, `--strict` or a snapshot file as `--data` (not supported
-    /// partitioned), and `ppr`.
-    pub fn prepare_partitioned(
-        &self,
-        progress: &dyn Progress,
-    ) -> Result<PartitionedPlan, ApiError> {
+    /// partitioned).
+    pub fn prepare_partitioned(&self) -> Result<PartitionedPlan, ApiError> {
         let mut inputs = vec![self.data.as_path()];
         inputs.extend(self.targets.as_deref());
         inputs.extend(self.model.as_deref());
@@ -370,13 +370,7 @@ impl RankRequest {
                 self.data.display()
             )));
         }
-        let names = check_heuristic_names("heuristics", &self.heuristics, &["all", LEARNED])?;
-        if names.iter().any(|n| n == "ppr") {
-            return Err(bad_input(
-                "heuristic 'ppr' cannot run partitioned yet (its push walks the whole graph); \
-                 run it on one process",
-            ));
-        }
+        check_heuristic_names("heuristics", &self.heuristics, &["all", LEARNED])?;
         let target_ids = match &self.targets {
             Some(path) => Some(
                 tierank_io::read_person_ids(path, tierank_io::IdList::Targets).map_err(io_error)?,
@@ -398,24 +392,17 @@ impl RankRequest {
             load.half_life_ms,
         )
         .map_err(io_error)?;
-        let mut heuristics = build_with_model(
+        let heuristics = build_with_model(
             &self.heuristics,
             &settings.config,
             &kinds,
             self.model.as_deref(),
         )?;
-        if heuristics.iter().any(|h| h.name() == "ppr") {
-            progress
-                .warn("'all' leaves out ppr in a partitioned run (its push walks the whole graph)");
-            heuristics.retain(|h| h.name() != "ppr");
-        }
-        if heuristics.is_empty() {
-            return Err(bad_input("no heuristic left to run partitioned"));
-        }
         Ok(PartitionedPlan {
             shape,
             load,
             heuristics,
+            config: settings.config,
             target_ids,
             sample: self.sample,
             seed: self.load.params.seed,

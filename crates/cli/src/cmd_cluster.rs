@@ -99,6 +99,7 @@ pub fn rank(
             shape: plan.shape,
             load: plan.load,
             heuristics: plan.heuristics,
+            config: plan.config,
             targets,
             k,
             memory_budget,

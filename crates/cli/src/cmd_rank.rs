@@ -90,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let progress = CliProgress::default();
     if args.cluster.is_partitioned() {
         let started = std::time::Instant::now();
-        let plan = request.prepare_partitioned(&progress).map_err(api_error)?;
+        let plan = request.prepare_partitioned().map_err(api_error)?;
         return crate::cmd_cluster::rank(
             &cluster,
             plan,

@@ -179,14 +179,43 @@ fn single_process_rows() -> &'static [Row] {
     })
 }
 
-/// The single-process rows without `ppr`, which a partitioned run leaves out of `all`
-/// (its push walks the whole graph), in file order.
+/// The single-process rows without `ppr` (whose partitioned scores come from the
+/// distributed push, within its error bound of these), in file order.
 fn single_process_rows_partitionable() -> Vec<Row> {
-    single_process_rows()
-        .iter()
-        .filter(|r| r.1 != "ppr")
-        .cloned()
-        .collect()
+    without_ppr(single_process_rows())
+}
+
+fn without_ppr(rows: &[Row]) -> Vec<Row> {
+    rows.iter().filter(|r| r.1 != "ppr").cloned().collect()
+}
+
+fn only_ppr(rows: &[Row]) -> Vec<Row> {
+    rows.iter().filter(|r| r.1 == "ppr").cloned().collect()
+}
+
+/// Mean share of each target's top-k `ppr` friends that two runs agree on.
+fn top_k_overlap(a: &[Row], b: &[Row]) -> f64 {
+    use std::collections::{BTreeMap, BTreeSet};
+    let sets = |rows: &[Row]| {
+        let mut m: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+        for r in rows {
+            m.entry(r.0).or_default().insert(r.3);
+        }
+        m
+    };
+    let (a, b) = (sets(a), sets(b));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same targets"
+    );
+    let mut sum = 0.0;
+    for (t, x) in &a {
+        let y = &b[t];
+        assert_eq!(x.len(), y.len(), "target {t}: as many ppr rows");
+        sum += x.intersection(y).count() as f64 / x.len() as f64;
+    }
+    sum / a.len() as f64
 }
 
 /// What one process of a partitioned run read: (tie rows, all tie rows, event rows, all
@@ -257,14 +286,17 @@ fn three_processes_of_two_workers_write_the_single_process_rows() {
     // the partitioned load, so the rows are identical (bit for bit in the scores), and
     // process 0 writes them in the same order.
     let heuristics: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-    assert_eq!(
-        heuristics.len(),
-        15,
-        "every heuristic but ppr: {heuristics:?}"
-    );
+    assert_eq!(heuristics.len(), 16, "every heuristic: {heuristics:?}");
+    let (ppr, rows) = (only_ppr(&rows), without_ppr(&rows));
     assert_eq!(rows.len(), single.len());
     assert_eq!(sorted(&rows), sorted(&single));
     assert_eq!(rows, single, "process 0 writes in single-process order");
+    // ppr is the distributed push: the same friends as the single-machine push, but for
+    // the order of friends whose scores lie within the push's error bound of each other.
+    let single_ppr = only_ppr(single_process_rows());
+    assert_eq!(ppr.len(), single_ppr.len());
+    let overlap = top_k_overlap(&ppr, &single_ppr);
+    assert!(overlap >= 0.99, "top-5 ppr overlap {overlap}");
     // The load is partitioned: each process read a strict part of the ties and events,
     // and together exactly all of them.
     let read: Vec<(u64, u64, u64, u64)> = logs.iter().map(|l| rows_read(l)).collect();
@@ -284,13 +316,25 @@ fn three_processes_of_two_workers_write_the_single_process_rows() {
 #[test]
 fn every_process_and_worker_count_writes_the_same_rows() {
     let single = sorted(&single_process_rows_partitionable());
+    // The distributed push runs in synchronous rounds and sums in a fixed order: its rows
+    // are bit-identical at every shape.
+    let mut first_ppr: Option<Vec<Row>> = None;
     for (processes, workers) in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1)] {
         let rows = cluster_rows(processes, workers);
         assert_eq!(
-            sorted(&rows),
+            sorted(&without_ppr(&rows)),
             single,
             "{processes} processes x {workers} workers"
         );
+        let ppr = sorted(&only_ppr(&rows));
+        assert!(!ppr.is_empty());
+        match &first_ppr {
+            None => first_ppr = Some(ppr),
+            Some(first) => assert_eq!(
+                &ppr, first,
+                "ppr at {processes} processes x {workers} workers"
+            ),
+        }
     }
 }
 
@@ -314,7 +358,10 @@ fn a_small_memory_budget_runs_in_many_waves_with_the_same_rows() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no wave count in:\n{log}"));
     assert!(waves > 1, "a 64K budget takes several waves: {log}");
-    assert_eq!(read_rankings(&out), single_process_rows_partitionable());
+    assert_eq!(
+        without_ppr(&read_rankings(&out)),
+        single_process_rows_partitionable()
+    );
 }
 
 #[test]

@@ -31,8 +31,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tierank_graph::{NodeId, TimeWindow};
-use tierank_heuristics::Heuristic;
 use tierank_heuristics::rank::{RankOptions, rank_targets, sample_key};
+use tierank_heuristics::{Heuristic, HeuristicConfig};
 use tierank_io::LoadOptions;
 use tierank_io::WindowSource;
 use tierank_io::share::{
@@ -43,6 +43,7 @@ use tierank_io::share::{
 use crate::bsp::{Bsp, Inbox, Msg, Traffic};
 use crate::cluster::{ClusterSpec, DistError, owner_of};
 use crate::failure::{ConnectWatchdog, install_exit_on_panic};
+use crate::ppr::{DEFAULT_PUSH_BATCH, OwnedAdjacency, PushParams, push_partitioned, top_k_pushed};
 use crate::rank::{HOLD_ENV, WireRow};
 
 /// Default memory budget of one wave's ball, per worker: 256 MiB.
@@ -75,8 +76,11 @@ pub struct PartitionedRank {
     pub shape: DatasetShape,
     /// Half-life and event window.
     pub load: LoadOptions,
-    /// The heuristics, in column order (`ppr` is refused by the caller).
+    /// The heuristics, in column order. `ppr` among them runs as the distributed push
+    /// ([`crate::ppr`]) on the worker's held records; every other one on the wave balls.
     pub heuristics: Vec<Box<dyn Heuristic>>,
+    /// Their configuration: the pair weights and α, ε of the distributed push.
+    pub config: HeuristicConfig,
     /// The targets.
     pub targets: TargetSpec,
     /// Friends kept per target and heuristic.
@@ -158,6 +162,42 @@ pub struct PartitionedReport {
     pub rows: Vec<WireRow>,
 }
 
+/// A [`PartitionedRank`] with `ppr` taken out of the heuristics that run on the wave
+/// balls: a ball holds two hops around its targets, and the push walks further.
+struct Columns {
+    run: PartitionedRank,
+    /// The column of each heuristic left in `run.heuristics`.
+    ball_columns: Vec<u8>,
+    /// The column of `ppr`, when it was asked for.
+    ppr_column: Option<u8>,
+    /// Every column's heuristic name, in column order.
+    names: Vec<String>,
+    /// α, ε and wave size of the distributed push.
+    push: PushParams,
+}
+
+impl Columns {
+    fn split(mut run: PartitionedRank, push: PushParams) -> Self {
+        let names: Vec<String> = run.heuristics.iter().map(|h| h.name().to_owned()).collect();
+        let column = |i: usize| u8::try_from(i).expect("at most 256 heuristics");
+        let ppr = run.heuristics.iter().position(|h| h.name() == "ppr");
+        if let Some(i) = ppr {
+            run.heuristics.remove(i);
+        }
+        let ball_columns = (0..names.len())
+            .filter(|&i| Some(i) != ppr)
+            .map(column)
+            .collect();
+        Self {
+            run,
+            ball_columns,
+            ppr_column: ppr.map(column),
+            names,
+            push,
+        }
+    }
+}
+
 /// How a worker failed: bad input (the same on every worker, exit 2) or not.
 enum Failure {
     Input(String),
@@ -181,7 +221,9 @@ pub fn rank_partitioned_load(
     ));
     let started = Instant::now();
     let workers_per_process = spec.workers;
-    let run = Arc::new(run);
+    let push = PushParams::new(&run.config, DEFAULT_PUSH_BATCH)
+        .map_err(|e| DistError::Input(e.to_string()))?;
+    let run = Arc::new(Columns::split(run, push));
     let reports: Arc<Mutex<Vec<PartitionedReport>>> = Arc::default();
     let sink = Arc::clone(&reports);
     let hold_ms = std::env::var(HOLD_ENV)
@@ -270,15 +312,9 @@ pub fn rank_partitioned_load(
     Ok(out)
 }
 
-/// The records one worker holds after the exchange, indexed by owned person.
-///
-/// TODO(lead, issue 13 `ppr`): this is where the distributed push of branch ppr13 plugs in.
-/// Its `PushGraph::adjacency(person)` wants, for an owned person, the friends (person ids,
-/// ascending) and the symmetric pair weights `w_xy` of `for_each_pair_weight`: build
-/// `build_graph` over `ties_of(p)` and `events_of(p)` (every record incident to `p`, so
-/// both directions of each of its ties are complete) and read `for_each_pair_weight` at
-/// `p`, or cache that per owned person. Until then `ppr` is refused in partitioned runs
-/// (`tierank_api::RankRequest::prepare_partitioned`).
+/// The records one worker holds after the exchange, indexed by owned person: every tie
+/// and every event incident to a person it owns, so both directions of each of their ties
+/// are complete (what the distributed push's pair weights need).
 struct Held {
     ties: Vec<TieRecord>,
     events: Vec<EventRecord>,
@@ -333,9 +369,10 @@ fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
 fn work(
     worker: &mut timely::worker::Worker,
     bsp: &mut Bsp,
-    run: &PartitionedRank,
+    columns: &Columns,
     connect: Duration,
 ) -> Result<PartitionedReport, Failure> {
+    let run = &columns.run;
     let me = worker.index();
     let peers = worker.peers();
     let me32 = u32::try_from(me).expect("worker index fits u32");
@@ -633,7 +670,7 @@ fn work(
         });
     }
     let mut pending: Vec<(usize, Msg)> = Vec::new();
-    let mut heuristic_nanos = vec![Duration::ZERO; run.heuristics.len()];
+    let mut heuristic_nanos = vec![Duration::ZERO; columns.names.len()];
     for r in 0..usize::try_from(num_waves).unwrap_or(usize::MAX) {
         let empty = Vec::new();
         let wave = waves.get(r).unwrap_or(&empty);
@@ -715,7 +752,7 @@ fn work(
                         Msg::Row((
                             positions[&target],
                             ball.person(target),
-                            chunk.heuristic[i],
+                            columns.ball_columns[usize::from(chunk.heuristic[i])],
                             chunk.rank[i],
                             ball.person(chunk.alter[i]),
                             chunk.score[i],
@@ -728,17 +765,44 @@ fn work(
         )
         .map_err(|e| Failure::Other(format!("worker {me}: {e}")))?;
         report.rows_here += summary.rows;
-        for (sum, (_, t)) in heuristic_nanos.iter_mut().zip(&summary.heuristic_time) {
-            *sum += *t;
+        for (&column, (_, t)) in columns.ball_columns.iter().zip(&summary.heuristic_time) {
+            heuristic_nanos[usize::from(column)] += *t;
         }
         report.phases.rank += t.elapsed();
     }
-    report.heuristic_time = run
-        .heuristics
-        .iter()
-        .map(|h| h.name().to_owned())
-        .zip(heuristic_nanos)
-        .collect();
+
+    // `ppr`: the distributed push over every worker's held records (its scores are within
+    // the push's error bound of the single-process ones; docs/distributed.md).
+    if let Some(column) = columns.ppr_column {
+        let t = Instant::now();
+        let home = build_graph(
+            &held.persons,
+            &held.ties,
+            &held.events,
+            run.shape.has_weights,
+            window,
+            run.load.half_life_ms,
+        )
+        .map_err(|e| Failure::Other(format!("worker {me}: building its share for ppr: {e}")))?;
+        let share = OwnedAdjacency::from_graph(&home, &run.config, me, peers);
+        drop(home);
+        report.phases.build += t.elapsed();
+        let t = Instant::now();
+        let sources: Vec<i64> = mine.iter().map(|&(_, p)| p).collect();
+        let pushed = push_partitioned(worker, &share, &sources, &columns.push)
+            .map_err(|e| Failure::Other(format!("worker {me}: ppr push: {e}")))?;
+        for (&(pos, target), scores) in mine.iter().zip(&pushed.scores) {
+            let best = top_k_pushed(&scores.friends, &scores.scores, run.k);
+            for (rank, (alter, score)) in best.into_iter().enumerate() {
+                let rank = u32::try_from(rank + 1).unwrap_or(u32::MAX);
+                pending.push((0, Msg::Row((pos, target, column, rank, alter, score))));
+                report.rows_here += 1;
+            }
+        }
+        heuristic_nanos[usize::from(column)] += pushed.stats.elapsed;
+        report.phases.rank += t.elapsed();
+    }
+    report.heuristic_time = columns.names.iter().cloned().zip(heuristic_nanos).collect();
 
     // 6. The last wave's rows to worker 0.
     let t = Instant::now();
