@@ -190,7 +190,7 @@ impl InteractionParts {
         active_weeks: u16,
         channels: &[ChannelStats],
     ) -> Result<(), GraphError> {
-        if self.masks.len() % CHAN_BASE_EVERY == 0 {
+        if self.masks.len().is_multiple_of(CHAN_BASE_EVERY) {
             let base = u32::try_from(self.channels.len()).map_err(|_| {
                 GraphError::Inconsistent("more than 2^32 - 1 channel records".into())
             })?;
@@ -443,7 +443,7 @@ fn check_ties(
 ) -> Result<usize, String> {
     for (i, &mask) in masks.iter().enumerate() {
         let t = t0 + i;
-        if t % CHAN_BASE_EVERY == 0 && chan_bases[t / CHAN_BASE_EVERY] as usize != at {
+        if t.is_multiple_of(CHAN_BASE_EVERY) && chan_bases[t / CHAN_BASE_EVERY] as usize != at {
             return Err(format!("channel base of active tie {t} disagrees"));
         }
         if mask == 0 || usize::from(mask) >= 1 << CHANNEL_COUNT {

@@ -84,21 +84,21 @@ fn every_feature_of_a_few_ties_is_exact() {
     assert_eq!(tie.channels.len(), 2);
 
     let msg = tie.channel(Channel::Message).unwrap();
-    assert_eq!(msg.count, 3);
+    assert_eq!({ msg.count }, 3);
     assert_eq!({ msg.value_sum }, 0.0);
     let msg_times = [T0 + HOUR / 2, T0 + DAY + 2 * HOUR, T0 + DAY + 3 * HOUR];
     let expected = decayed(&msg_times);
     assert!(
         (msg.decayed - expected).abs() <= expected * 1e-6,
         "{} vs {expected}",
-        msg.decayed
+        { msg.decayed }
     );
     assert_eq!({ msg.first_s }, 0);
     assert_eq!({ msg.last_s }, secs(T0 + DAY + 3 * HOUR));
     assert_eq!({ msg.active_days }, 2);
 
     let call = tie.channel(Channel::Call).unwrap();
-    assert_eq!(call.count, 2);
+    assert_eq!({ call.count }, 2);
     assert_eq!({ call.value_sum }, 150.5);
     let expected = decayed(&[T0 + 8 * DAY, T0 + 9 * DAY + HOUR]);
     assert!(({ call.decayed } - expected).abs() <= expected * 1e-6);
