@@ -6,7 +6,7 @@
 //! kernels as the single-process run (`tierank_heuristics::rank::rank_targets`), and the ranked
 //! rows are exchanged to worker 0, which puts them back into target order and hands them to
 //! the caller's writer, so the output is the single-process output row for row
-//! ([`rank_partitioned`]).
+//! ([`rank_partitioned_load`]).
 //!
 //! Failure is loud and bounded ([`failure`]): timely has no fault tolerance, and a lost peer
 //! makes its network threads panic; the hook installed here turns that into an exit with
@@ -33,4 +33,3 @@ pub mod rank;
 
 pub use cluster::{ClusterSpec, DistError, owner_of, read_hostfile};
 pub use partition::{PartitionedRank, TargetSpec, rank_partitioned_load};
-pub use rank::{PartitionReport, rank_partitioned};

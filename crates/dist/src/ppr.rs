@@ -6,7 +6,7 @@
 //! the Andersen–Chung–Lang lazy push from one target over the whole graph. Here the graph is
 //! cut into shares: a worker sees, through [`PushGraph`], only the friends and pair weights
 //! of the persons it owns. [`push_partitioned`] runs inside a timely worker (every worker of
-//! the cluster calls it together, as in [`crate::rank_partitioned`]) for the sources that
+//! the cluster calls it together, as in [`crate::rank_partitioned_load`]) for the sources that
 //! worker owns, in waves of [`PushParams::batch`] sources per worker:
 //!
 //! ```text
@@ -628,8 +628,8 @@ fn barrier(
 
 /// The [`PushGraph`] share of one worker cut from a whole in-memory graph: the friends and
 /// [`for_each_pair_weight`] weights of the persons `owner_of` gives to `worker` among
-/// `workers`. For the whole-graph path (every process loaded the whole graph) and the tests;
-/// a partitioned load provides its own share.
+/// `workers`. The partitioned load cuts it from the graph of a worker's held records (every
+/// tie and event of the persons it owns); [`push_whole_graph`] and the tests from a whole graph.
 #[derive(Debug, Clone, Default)]
 pub struct OwnedAdjacency {
     /// Owned persons, ascending.
