@@ -269,10 +269,17 @@ impl CompareRequest {
         let (graph, report) = (opened.graph, opened.report);
         let graph = Arc::new(graph);
         check_cancelled(progress)?;
+        // The sample depends on the graph and the seed only; drawn first, so that only the
+        // sampled targets' truth rows are held (every row is still checked): the whole truth
+        // of `large` (177 M rows) took more memory than its graph.
+        let sample = stratified_sample(&graph, args.sample, seed);
         progress.step("reading truth");
-        let truth = tierank_io::read_truth(&dataset_dir)
+        let sampled: std::collections::HashSet<i64> =
+            sample.targets.iter().map(|&t| graph.person(t)).collect();
+        let truth = tierank_io::read_truth_where(&dataset_dir, |t| sampled.contains(&t))
             .map_err(io_error)?
             .ok_or_else(|| bad_input("truth_closeness.parquet disappeared while loading"))?;
+        drop(sampled);
 
         // Heuristics on the full data; `random` is the floor and always present.
         let mut list: Vec<String> = names.iter().filter(|n| *n != LEARNED).cloned().collect();
@@ -294,8 +301,9 @@ impl CompareRequest {
             None => None,
         };
         let eval_graph: Arc<Graph> = minimized.clone().unwrap_or_else(|| Arc::clone(&graph));
-        let truth_index = TruthIndex::from_columns(
+        let truth_index = TruthIndex::from_target_columns(
             &eval_graph,
+            &sample.targets,
             &truth.target,
             &truth.alter,
             &truth.layer,
@@ -315,7 +323,6 @@ impl CompareRequest {
         // Targets: a stratified sample, without opted-out people, split for the learned model.
         check_cancelled(progress)?;
         progress.step("sampling");
-        let sample = stratified_sample(&graph, args.sample, seed);
         let mut targets: Vec<NodeId> = sample.targets.clone();
         if let Some(set) = &exclusion {
             targets.retain(|t| !set.contains(*t));
@@ -341,15 +348,24 @@ impl CompareRequest {
             .collect();
         let mut baseline: Option<LearnedModel> = None;
         let model: Option<LearnedModel> = if learned_requested && !components.is_empty() {
-            let train_truth = TruthIndex::from_columns(
-                &graph,
-                &truth.target,
-                &truth.alter,
-                &truth.layer,
-                &truth.relation,
-                &truth.closeness,
-            )
-            .bad_input()?;
+            // Without opt-outs the evaluation graph is the full graph: one index serves both
+            // (an index is 10 bytes per directed friendship, 1.8 GB on `large`).
+            let owned_train;
+            let train_truth: &TruthIndex = if minimized.is_none() {
+                &truth_index
+            } else {
+                owned_train = TruthIndex::from_target_columns(
+                    &graph,
+                    &sample.targets,
+                    &truth.target,
+                    &truth.alter,
+                    &truth.layer,
+                    &truth.relation,
+                    &truth.closeness,
+                )
+                .bad_input()?;
+                &owned_train
+            };
             let options = LearnedOptions {
                 relevant_layer: args.relevant_layer,
                 kind: model_kind,
@@ -363,7 +379,7 @@ impl CompareRequest {
                     &train,
                     &components,
                     &config,
-                    &train_truth,
+                    train_truth,
                     options,
                     cancel.as_deref(),
                 )
@@ -474,20 +490,27 @@ impl CompareRequest {
             Some(name) => {
                 let h = build(name, &config, &graph).bad_input()?;
                 let fit_targets = if train.is_empty() { &test } else { &train };
-                let fit_truth = TruthIndex::from_columns(
-                    &graph,
-                    &truth.target,
-                    &truth.alter,
-                    &truth.layer,
-                    &truth.relation,
-                    &truth.closeness,
-                )
-                .bad_input()?;
+                let owned_fit;
+                let fit_truth: &TruthIndex = if minimized.is_none() {
+                    &truth_index
+                } else {
+                    owned_fit = TruthIndex::from_target_columns(
+                        &graph,
+                        &sample.targets,
+                        &truth.target,
+                        &truth.alter,
+                        &truth.layer,
+                        &truth.relation,
+                        &truth.closeness,
+                    )
+                    .bad_input()?;
+                    &owned_fit
+                };
                 CalibrationFile::fit(
                     &graph,
                     fit_targets,
                     h.as_ref(),
-                    &fit_truth,
+                    fit_truth,
                     args.relevant_layer,
                 )
                 .ok()
@@ -495,7 +518,7 @@ impl CompareRequest {
                     // Without the coverage maps (no friend with interaction weight), `select`
                     // still reads the heuristic's.
                     let base = c.clone();
-                    c.with_coverage(&graph, fit_targets, &config, &fit_truth)
+                    c.with_coverage(&graph, fit_targets, &config, fit_truth)
                         .unwrap_or(base)
                 })
             }

@@ -56,6 +56,44 @@ impl TruthIndex {
         relation: &[Relation],
         closeness: &[f64],
     ) -> Result<Self, EvalError> {
+        Self::build(graph, None, target, alter, layer, relation, closeness)
+    }
+
+    /// [`TruthIndex::from_columns`] for columns that hold only the rows of `targets` (read
+    /// with `tierank_io::read_truth_where`): friendships without a row are counted among the
+    /// targets' friendships only, since nobody else's rows were read.
+    ///
+    /// # Errors
+    /// As [`TruthIndex::from_columns`].
+    pub fn from_target_columns(
+        graph: &Graph,
+        targets: &[NodeId],
+        target: &[i64],
+        alter: &[i64],
+        layer: &[i8],
+        relation: &[Relation],
+        closeness: &[f64],
+    ) -> Result<Self, EvalError> {
+        Self::build(
+            graph,
+            Some(targets),
+            target,
+            alter,
+            layer,
+            relation,
+            closeness,
+        )
+    }
+
+    fn build(
+        graph: &Graph,
+        scope: Option<&[NodeId]>,
+        target: &[i64],
+        alter: &[i64],
+        layer: &[i8],
+        relation: &[Relation],
+        closeness: &[f64],
+    ) -> Result<Self, EvalError> {
         let n = target.len();
         if [alter.len(), layer.len(), relation.len(), closeness.len()]
             .iter()
@@ -116,7 +154,19 @@ impl TruthIndex {
             index.relation[slot] = relation[row] as u8;
             index.closeness[slot] = closeness[row];
         }
-        index.missing_ties = index.layer.iter().filter(|&&l| l == 0).count();
+        index.missing_ties = match scope {
+            None => index.layer.iter().filter(|&&l| l == 0).count(),
+            Some(targets) => targets
+                .iter()
+                .map(|&t| {
+                    graph
+                        .csr()
+                        .slots(t)
+                        .filter(|&slot| index.layer[slot] == 0)
+                        .count()
+                })
+                .sum(),
+        };
         if index.unmatched_rows + index.duplicate_rows + index.missing_ties > 0 {
             log::warn!(
                 "truth: {} rows match no friendship, {} repeat a tie, {} friendships have no row",

@@ -19,7 +19,12 @@ pub struct Graph {
     csr: Csr,
     weights: Option<Vec<f64>>,
     interactions: Option<Interactions>,
+    /// See [`Graph::instance`].
+    instance: u64,
 }
+
+/// The next [`Graph::instance`]; 0 is left to `Graph::default()`, the empty graph.
+static NEXT_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Graph {
     /// Assembles a graph from parts, checking the cross-part invariants.
@@ -90,7 +95,17 @@ impl Graph {
             csr,
             weights,
             interactions,
+            instance: NEXT_INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
+    }
+
+    /// A number that no other graph of this process has (a clone keeps it: graphs are
+    /// immutable, so a clone holds the same values). Per-thread caches of values derived
+    /// from a graph (`ppr`'s weighted degrees) key on it to know when the graph changed;
+    /// it never reaches an output, so it cannot affect determinism.
+    #[must_use]
+    pub fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// Builds a graph from undirected friendships between person ids, with optional weights

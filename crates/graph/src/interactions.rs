@@ -45,9 +45,10 @@ impl TimeWindow {
 /// two per active tie), and the byte of padding a 4-byte alignment would add was 1 of the
 /// 32 bytes per directed tie the whole graph may spend. Fields are read by value
 /// (`c.count`); a reference to a multi-byte field would be unaligned, so the compiler
-/// refuses one (copy it first: `{ c.count }`).
+/// refuses one (copy it first: `{ c.count }`). `Pod`: its bytes on a little-endian host are
+/// exactly a snapshot's 23-byte record, so an open reads records in place, with no copy.
 #[repr(C, packed)]
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct ChannelStats {
     /// Number of events.
     pub count: u32,

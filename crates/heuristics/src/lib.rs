@@ -126,6 +126,14 @@ pub struct Scratch {
     /// Reserved for the `learned` heuristic of `tierank-eval`: one component's scores. Kept
     /// apart from `combo_part` because a learned model may contain `combo` as a component.
     pub learned_part: Vec<f64>,
+    /// `ppr`'s weighted degree `d(x)` per node, NaN where not computed yet. With events, each
+    /// `d(x)` costs a reverse search per friend of `x`, and a thread's pushes touch the same
+    /// busy nodes target after target: computing it once per thread made `ppr` on `large`
+    /// several times faster. Valid only for [`Scratch::weighted_degree_key`].
+    pub weighted_degree: Vec<f64>,
+    /// The graph ([`Graph::instance`](tierank_graph::Graph::instance)) and channel weights
+    /// (as bits) that [`Scratch::weighted_degree`] was computed for.
+    pub weighted_degree_key: Option<(u64, [u64; CHANNEL_COUNT])>,
 }
 
 impl Scratch {

@@ -322,4 +322,31 @@ proptest! {
         prop_assert!(shared.dense_a.iter().all(|x| *x == 0.0));
         prop_assert!(shared.dense_b.iter().all(|x| *x == 0.0));
     }
+
+    /// `ppr` keeps each node's weighted degree in the thread's scratch across targets: a
+    /// scratch that served one graph must not lend those degrees to another graph of the
+    /// same size (the partitioned load ranks wave after wave of graphs on one thread).
+    #[test]
+    fn ppr_degree_cache_follows_the_graph(rg in random_graph(), a in 0usize..14) {
+        prop_assume!(rg.weights.is_some());
+        let g1 = rg.build(i64::from);
+        let mut heavier = rg.clone();
+        heavier.weights = rg.weights.as_ref().map(|w| {
+            w.iter().enumerate().map(|(i, x)| if i % 2 == 0 { x * 3.0 + 1.0 } else { *x }).collect()
+        });
+        let g2 = heavier.build(i64::from);
+        prop_assert_eq!(g1.num_nodes(), g2.num_nodes());
+        let a = NodeId((a % g1.num_nodes()) as u32);
+        let config = HeuristicConfig::default();
+        let h = build("ppr", &config, &g1).unwrap();
+        let mut shared = Scratch::new();
+        let mut out = Vec::new();
+        for u in 0..g1.num_nodes() {
+            h.score(&g1, NodeId(u as u32), &mut shared, &mut out);
+        }
+        h.score(&g2, a, &mut shared, &mut out);
+        let mut fresh = Vec::new();
+        h.score(&g2, a, &mut Scratch::new(), &mut fresh);
+        prop_assert_eq!(out, fresh);
+    }
 }

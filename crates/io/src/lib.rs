@@ -45,7 +45,9 @@ pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load
 pub use rankings::{RankingRows, RankingsBatches, RankingsWriter};
 pub use snapshot::{GraphSource, OpenedGraph, SNAPSHOT_FILE, open_graph, write_snapshot};
 pub use targets::{IdList, UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};
-pub use truth::{EVADER, Truth, check_truth_layout, read_truth, read_truth_evaders};
+pub use truth::{
+    EVADER, Truth, check_truth_layout, read_truth, read_truth_evaders, read_truth_where,
+};
 pub use window::{OutsideWindow, WindowSource, WindowSpec};
 
 /// Conversion of a loaded graph to and from petgraph, re-exported for convenience.

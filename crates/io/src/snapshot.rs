@@ -533,6 +533,7 @@ pub fn write_snapshot(
 const BLOCK_BYTES: usize = 8 << 20;
 /// On-disk width of a channel record: the fields of [`ChannelStats`], packed.
 const CHANNEL_WIDTH: usize = 23;
+const _: () = assert!(std::mem::size_of::<ChannelStats>() == CHANNEL_WIDTH);
 
 fn records_per_block(width: usize) -> usize {
     (BLOCK_BYTES / width.max(1)).max(1)
@@ -1066,6 +1067,13 @@ fn read_snapshot(path: &Path) -> Result<(Graph, LoadReport, Meta), IoError> {
                         let sum = block_sum(bytes);
                         swap_if_big_endian(bytes, width);
                         sum
+                    }
+                    // On little-endian hosts a record's bytes are the packed struct's
+                    // (`ChannelStats` is `Pod`, 23 bytes): read in place, no second copy.
+                    Dest::Channels(recs) if cfg!(target_endian = "little") => {
+                        let bytes: &mut [u8] = bytemuck::cast_slice_mut(recs);
+                        read_at(file, bytes, offset).map_err(io)?;
+                        block_sum(bytes)
                     }
                     Dest::Channels(recs) => {
                         scratch.resize(recs.len() * CHANNEL_WIDTH, 0);

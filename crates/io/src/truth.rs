@@ -87,6 +87,20 @@ pub fn check_truth_layout(dataset_dir: &Path) -> Result<(), IoError> {
 /// [`IoError::OldLayout`] for a dataset with the `truth/` directory of format 1
 /// ([`check_truth_layout`]).
 pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
+    read_truth_where(dataset_dir, |_| true)
+}
+
+/// [`read_truth`], keeping only the rows whose `target` passes `keep`. Every row is still
+/// checked (a bad row anywhere is refused, naming its row), but only the kept ones are held:
+/// `compare` evaluates a sample of targets, and the whole truth of `large` (177 M rows,
+/// 26 bytes each in memory) was more than its graph.
+///
+/// # Errors
+/// As [`read_truth`].
+pub fn read_truth_where(
+    dataset_dir: &Path,
+    keep: impl Fn(i64) -> bool,
+) -> Result<Option<Truth>, IoError> {
     check_truth_layout(dataset_dir)?;
     let path = DatasetPaths::new(dataset_dir).closeness();
     verify_dataset_file(dataset_dir, &path)?;
@@ -129,13 +143,24 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
             row0,
         };
         let target = at(col::TARGET);
-        truth
-            .target
-            .extend_from_slice(&i64_values(target, target.of(batch)?)?);
+        let targets = i64_values(target, target.of(batch)?)?;
+        let kept: Vec<bool> = targets.iter().map(|&t| keep(t)).collect();
+        let is_kept = |i: &usize| kept[*i];
+        truth.target.extend(
+            targets
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| is_kept(i))
+                .map(|(_, v)| *v),
+        );
         let alter = at(col::ALTER);
-        truth
-            .alter
-            .extend_from_slice(&i64_values(alter, alter.of(batch)?)?);
+        truth.alter.extend(
+            i64_values(alter, alter.of(batch)?)?
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| is_kept(i))
+                .map(|(_, v)| v),
+        );
 
         let layer_at = at(col::LAYER);
         let layer = layer_at.of(batch)?;
@@ -167,7 +192,9 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
         for (i, v) in widened.into_iter().enumerate() {
             match i8::try_from(v) {
                 Ok(l) if (1..=tierank_format::schema::OUTSIDE_LAYERS).contains(&l) => {
-                    truth.layer.push(l);
+                    if kept[i] {
+                        truth.layer.push(l);
+                    }
                 }
                 _ => return Err(layer_at.bad(i, format!("layer {v} is outside 1..=6"))),
             }
@@ -181,7 +208,8 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
         }
         for (i, &k) in strings.keys.iter().enumerate() {
             match &parsed[k as usize] {
-                Ok(r) => truth.relation.push(*r),
+                Ok(r) if kept[i] => truth.relation.push(*r),
+                Ok(_) => {}
                 Err(e) => return Err(rel_at.bad(i, e.to_string())),
             }
         }
@@ -193,7 +221,11 @@ pub fn read_truth(dataset_dir: &Path) -> Result<Option<Truth>, IoError> {
         {
             match v {
                 None => return Err(clo_at.bad(i, "null value")),
-                Some(c) if (0.0..=1.0).contains(&c) => truth.closeness.push(c),
+                Some(c) if (0.0..=1.0).contains(&c) => {
+                    if kept[i] {
+                        truth.closeness.push(c);
+                    }
+                }
                 Some(c) => return Err(clo_at.bad(i, format!("closeness {c} is outside [0, 1]"))),
             }
         }

@@ -54,9 +54,11 @@ use tierank_graph::{Graph, NodeId};
 ///
 /// - Cost class: [`CostClass::Local`]; needs only the topology (works unweighted).
 /// - Complexity: `O(Σ_{pushes} k_x)` time, at most `O(1/(εα) · max k)`, plus one weighted
-///   degree per touched node (`O(k_y)` when the graph has weights, `O(1)` without); memory
-///   is the dense scratch arrays, and only touched entries are reset afterwards, so a call
-///   costs what it touches, not the graph size.
+///   degree per touched node (`O(k_y)` when the graph has weights, `O(1)` without), computed
+///   once per node and thread and kept in [`Scratch::weighted_degree`] across targets (a
+///   graph or channel-weight change starts it afresh, an `O(n)` fill); memory is the dense
+///   scratch arrays, and only touched entries are reset afterwards, so a call costs what it
+///   touches, not the graph size.
 ///
 /// # Arguments and returns
 /// [`Heuristic::score`] writes `p(v)` (in `[0, 1]`) for every friend of `target`, aligned with
@@ -132,7 +134,18 @@ impl Push<'_> {
         scratch.marks[x.index()] = self.touched_stamp;
         scratch.position[x.index()] = scratch.touched.len() as u32;
         scratch.touched.push(x);
-        let d = self.weighted_degree(x);
+        let d = if self.unweighted {
+            self.graph.degree(x) as f64
+        } else {
+            let cached = scratch.weighted_degree[x.index()];
+            if cached.is_nan() {
+                let d = self.weighted_degree(x);
+                scratch.weighted_degree[x.index()] = d;
+                d
+            } else {
+                cached
+            }
+        };
         scratch.buf_a.push(d);
     }
 
@@ -180,6 +193,19 @@ impl Heuristic for PersonalizedPageRank {
         scratch.touched.clear();
         scratch.queue.clear();
         scratch.buf_a.clear();
+        if !push.unweighted {
+            let key = (
+                graph.instance(),
+                self.config.channel_weights.map(f64::to_bits),
+            );
+            if scratch.weighted_degree_key != Some(key)
+                || scratch.weighted_degree.len() != graph.num_nodes()
+            {
+                scratch.weighted_degree.clear();
+                scratch.weighted_degree.resize(graph.num_nodes(), f64::NAN);
+                scratch.weighted_degree_key = Some(key);
+            }
+        }
 
         push.touch(scratch, target);
         scratch.dense_b[target.index()] = 1.0;

@@ -7,7 +7,7 @@ use arrow::array::{
 };
 use arrow::datatypes::Int8Type;
 use tierank_format::Relation;
-use tierank_io::{IoError, read_truth, read_truth_evaders};
+use tierank_io::{IoError, read_truth, read_truth_evaders, read_truth_where};
 
 use crate::common::write_columns;
 
@@ -38,6 +38,28 @@ fn write_truth_named(
             ),
         ],
     );
+}
+
+/// `compare` holds only its sampled targets' rows: the kept rows are those of the kept
+/// targets, in file order, and a bad row of a target nobody asked for is still refused.
+#[test]
+fn a_filtered_read_keeps_the_asked_targets_and_checks_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    write_truth(dir.path(), ["partner", "acquaintance"], [0.9, 0.1]);
+    let t = read_truth_where(dir.path(), |target| target == 2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.target, vec![2]);
+    assert_eq!(t.alter, vec![1]);
+    assert_eq!(t.layer, vec![6]);
+    assert_eq!(t.relation, vec![Relation::Acquaintance]);
+    assert_eq!(t.closeness, vec![0.1]);
+    let all = read_truth(dir.path()).unwrap().unwrap();
+    assert_eq!(all.len(), 2);
+
+    write_truth(dir.path(), ["partner", "acquaintance"], [0.9, 1.5]);
+    let err = read_truth_where(dir.path(), |target| target == 1).unwrap_err();
+    assert!(err.to_string().contains("closeness"), "{err}");
 }
 
 #[test]
