@@ -147,6 +147,8 @@ pub struct PartitionedPlan {
     pub sample: Option<usize>,
     /// The seed of the sample.
     pub seed: u64,
+    /// The check of `--model`'s settings, to run once the event window is known.
+    pub model_check: Option<ModelCheck>,
 }
 
 /// Rankings held in memory: the record batches of the rankings table, the same columns,
@@ -246,13 +248,69 @@ fn plan(
     progress: &dyn Progress,
 ) -> Result<Plan, ApiError> {
     if let Some(model) = model {
-        let now = ScoreSettings::of_run(config, loaded.load, loaded.dataset_dir, loaded.report)?;
-        check_settings("--model", model, &now, &|m| progress.warn(m))?;
+        check_model_settings(
+            model,
+            config,
+            loaded.load,
+            loaded.dataset_dir,
+            loaded.report,
+            &|m| progress.warn(m),
+        )?;
     }
     let built = build_with_model(heuristics, config, loaded.graph, model)?;
     let targets = choose_targets(loaded.graph, target_ids, sample, seed)?;
     check_cancelled(progress)?;
     Ok((built, targets))
+}
+
+/// Checks the settings recorded in `--model`'s file against this run's (heuristic
+/// configuration, half-life, strictness, event window, dataset checksums): the one check of
+/// a single-process and of a partitioned run ([`ModelCheck`]).
+fn check_model_settings(
+    model: &Path,
+    config: &HeuristicConfig,
+    load: &LoadOptions,
+    root: &Path,
+    report: &LoadReport,
+    warn: &dyn Fn(&str),
+) -> Result<(), ApiError> {
+    let now = ScoreSettings::of_run(config, load, root, report)?;
+    check_settings("--model", model, &now, warn)
+}
+
+/// The check of `--model`'s recorded settings in a partitioned run, which learns its event
+/// window only once its workers agree on it: [`ModelCheck::check`] is then called (by one
+/// worker) with that window, and compares exactly what a single-process run compares.
+#[derive(Debug, Clone)]
+pub struct ModelCheck {
+    model: PathBuf,
+    config: HeuristicConfig,
+    load: LoadOptions,
+    root: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+impl ModelCheck {
+    /// Compares the model's recorded settings with this run's, whose event window is
+    /// `window` (`None` for a dataset without events). Warnings go to the log.
+    ///
+    /// # Errors
+    /// Bad input naming the first differing setting, as [`RankRequest::prepare`].
+    pub fn check(&self, window: Option<tierank_graph::TimeWindow>) -> Result<(), ApiError> {
+        let report = LoadReport {
+            window,
+            files_read: self.files.clone(),
+            ..LoadReport::default()
+        };
+        check_model_settings(
+            &self.model,
+            &self.config,
+            &self.load,
+            &self.root,
+            &report,
+            &|m| log::warn!("{m}"),
+        )
+    }
 }
 
 /// A loaded graph with what [`plan`] needs to know about its load.
@@ -312,11 +370,18 @@ impl RankRequest {
     /// # Errors
     /// As [`Self::run`].
     pub fn prepare(&self, progress: &dyn Progress) -> Result<PreparedRank, ApiError> {
+        self.check_before_reading()?;
+        self.prepare_inputs(progress)
+    }
+
+    /// The checks of every setting and of the output that come before any data is read,
+    /// the same for a single-process and a partitioned run.
+    fn check_before_reading(&self) -> Result<(RankSettings, LoadOptions), ApiError> {
         let mut inputs = vec![self.data.as_path()];
         inputs.extend(self.targets.as_deref());
         inputs.extend(self.model.as_deref());
         // The settings first: their messages come before the output's.
-        check_rank_settings(
+        let settings = check_rank_settings(
             &self.heuristics,
             self.k,
             self.sample,
@@ -326,9 +391,9 @@ impl RankRequest {
         self.load.params.half_life_ms()?;
         tierank_format::output::check_output_path(&self.out, &inputs)
             .map_err(|e| bad_input(format!("--out: {e}")))?;
-        self.load.load_options()?;
+        let load = self.load.load_options()?;
         crate::check_output_file("--out", &self.out, self.force)?;
-        self.prepare_inputs(progress)
+        Ok((settings, load))
     }
 
     /// Checks every setting and the output as [`Self::prepare`] does, and builds the
@@ -340,29 +405,9 @@ impl RankRequest {
     ///
     /// # Errors
     /// Bad input for every mistake in the settings, the output path, the dataset's columns,
-    /// the target list, `--strict` or a snapshot file as `--data` (not supported
-    /// partitioned).
+    /// the target list, or a snapshot file as `--data` (not supported partitioned).
     pub fn prepare_partitioned(&self) -> Result<PartitionedPlan, ApiError> {
-        let mut inputs = vec![self.data.as_path()];
-        inputs.extend(self.targets.as_deref());
-        inputs.extend(self.model.as_deref());
-        let settings = check_rank_settings(
-            &self.heuristics,
-            self.k,
-            self.sample,
-            self.model.as_deref(),
-            &self.load.params,
-        )?;
-        tierank_format::output::check_output_path(&self.out, &inputs)
-            .map_err(|e| bad_input(format!("--out: {e}")))?;
-        let load = self.load.load_options()?;
-        crate::check_output_file("--out", &self.out, self.force)?;
-        if self.load.strict {
-            return Err(bad_input(
-                "--strict is not supported in a partitioned run (run tierank rank --strict \
-                 on one process, or tierank verify, to check the dataset first)",
-            ));
-        }
+        let (settings, load) = self.check_before_reading()?;
         if !self.data.is_dir() {
             return Err(bad_input(format!(
                 "--data {}: a partitioned run reads a dataset directory (a graph snapshot \
@@ -370,7 +415,6 @@ impl RankRequest {
                 self.data.display()
             )));
         }
-        check_heuristic_names("heuristics", &self.heuristics, &["all", LEARNED])?;
         let target_ids = match &self.targets {
             Some(path) => Some(
                 tierank_io::read_person_ids(path, tierank_io::IdList::Targets).map_err(io_error)?,
@@ -378,6 +422,13 @@ impl RankRequest {
             None => None,
         };
         let shape = tierank_io::share::dataset_shape(&self.data).map_err(io_error)?;
+        let model_check = self.model.as_ref().map(|model| ModelCheck {
+            model: model.clone(),
+            config: settings.config.clone(),
+            load,
+            root: shape.dir.clone(),
+            files: tierank_io::share::input_files(&shape),
+        });
         // A graph of no one with the dataset's kinds of input: what `all` and each
         // heuristic's needs are checked against.
         let kinds = tierank_io::share::build_graph(
@@ -406,6 +457,7 @@ impl RankRequest {
             target_ids,
             sample: self.sample,
             seed: self.load.params.seed,
+            model_check,
         })
     }
 

@@ -103,6 +103,11 @@ pub fn rank(
             targets,
             k,
             memory_budget,
+            window_check: plan.model_check.map(|check| {
+                tierank_dist::partition::WindowCheck(Box::new(move |window| {
+                    check.check(window).map_err(|e| format!("{e:#}"))
+                }))
+            }),
         },
     )
     .map_err(|e| match e {
@@ -124,7 +129,8 @@ pub fn rank(
     );
     println!(
         "process {}: ranked {} targets, {} rows in {} waves (largest ball {} bytes); sent {} \
-         bytes (ties {}, events {}, of which wave replies {}, rows {}, control {})",
+         bytes (ties {}, events {}, folded ties in wave replies {}, rows {}, control {}); \
+         {:.1} bytes sent per tie row",
         spec.process,
         report.targets_here,
         report.rows_here,
@@ -133,9 +139,10 @@ pub fn rank(
         report.traffic.total(),
         report.traffic.ties,
         report.traffic.events,
-        report.traffic.wave_replies,
+        report.traffic.folded,
         report.traffic.rows,
         report.traffic.control,
+        report.traffic.total() as f64 / tie_rows.max(1) as f64,
     );
     for (name, time) in &report.heuristic_time {
         println!("  {name:<22} {:>10.3}s thread time", time.as_secs_f64());
@@ -143,13 +150,14 @@ pub fn rank(
     let phases = |write_seconds: f64| {
         println!(
             "process {} phases: connect {:.2}s, read {:.2}s, window {:.2}s, exchange {:.2}s, \
-             targets {:.2}s, wave exchange {:.2}s, build {:.2}s, rank {:.2}s, gather {:.2}s, \
-             write {write_seconds:.2}s; total {:.2}s; peak RSS {}",
+             fold {:.2}s, targets {:.2}s, wave exchange {:.2}s, build {:.2}s, rank {:.2}s, \
+             gather {:.2}s, write {write_seconds:.2}s; total {:.2}s; peak RSS {}",
             spec.process,
             p.connect.as_secs_f64(),
             p.read.as_secs_f64(),
             p.window.as_secs_f64(),
             p.exchange.as_secs_f64(),
+            p.fold.as_secs_f64(),
             p.targets.as_secs_f64(),
             p.wave_exchange.as_secs_f64(),
             p.build.as_secs_f64(),

@@ -175,6 +175,33 @@ fn rank_refuses_a_model_made_under_other_settings() {
 }
 
 #[test]
+fn a_partitioned_rank_checks_the_model_as_one_process_does() {
+    // One process of two timely workers: the partitioned load, which learns the event
+    // window only once its workers agree on it, then makes the single-process check.
+    let workers = ["--workers", "2"];
+    let ok = rank_with_model("D", "R/model.json", &workers);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let late = rank_with_model(
+        "D",
+        "R/model.json",
+        &["--workers", "2", "--window-start", "2026-02-01"],
+    );
+    assert_eq!(late.status.code(), Some(2), "{}", stderr(&late));
+    let err = stderr(&late);
+    assert!(
+        err.contains("made under other settings") && err.contains("event_window_ms"),
+        "{err}"
+    );
+    let other = rank_with_model("E", "R/model.json", &workers);
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("dataset.manifest_sha256"),
+        "{}",
+        stderr(&other)
+    );
+}
+
+#[test]
 fn rank_with_a_missing_model_fails_even_without_learned() {
     let root = fixture();
     let run = tierank_in(

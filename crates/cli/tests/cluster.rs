@@ -445,6 +445,235 @@ fn a_bad_row_in_the_share_of_process_2_stops_the_run_with_exit_2_naming_it() {
         );
     }
     assert!(!out.exists(), "nothing written");
+
+    // With tiny's manifest beside them, the changed ties.parquet is refused by its checksum
+    // before any row is decoded, as a single-process run refuses it (exit 2, naming it):
+    // a partitioned run hashes each file on one worker.
+    std::fs::copy(tiny().join("manifest.json"), data.join("manifest.json")).unwrap();
+    let (status, log) = tierank(
+        &[
+            "cluster",
+            "-n",
+            "3",
+            "--logs",
+            logs.to_str().unwrap(),
+            "--",
+            "rank",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--sample",
+            "5",
+            "--heuristics",
+            "degree",
+            "--k",
+            "3",
+        ],
+        &dir.join("cluster-manifest.log"),
+    );
+    assert_eq!(status.code(), Some(2), "{log}");
+    let single = dir.join("single.log");
+    let (one, one_log) = tierank(
+        &[
+            "rank",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--sample",
+            "5",
+            "--heuristics",
+            "degree",
+            "--k",
+            "3",
+        ],
+        &single,
+    );
+    assert_eq!(one.code(), Some(2), "{one_log}");
+    let error = one_log
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or_else(|| panic!("no error line:\n{one_log}"));
+    let refusal = "ties.parquet: checksum mismatch";
+    assert!(error.contains(refusal), "{error}");
+    for p in 0..3 {
+        let text = read(&logs.join(format!("process-{p}.log")));
+        assert!(text.contains(refusal), "process {p}:\n{text}");
+    }
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn strict_refuses_what_one_process_refuses_or_writes_the_same_rows() {
+    // --strict partitioned: self-loops, repeated friendships and events between people who
+    // are not friends are counted across the workers, and the message names the row the
+    // single-process load names (tiny's group-chat replies between non-friends are such
+    // events).
+    let dir = scratch("strict");
+    let args = |out: &Path| {
+        let mut a = rank_args(out);
+        a.push("--strict".into());
+        a
+    };
+    let single_out = dir.join("single.parquet");
+    let single_args = args(&single_out);
+    let single_args: Vec<&str> = single_args.iter().map(String::as_str).collect();
+    let (single, single_log) = tierank(&single_args, &dir.join("single.log"));
+    let out = dir.join("rank.parquet");
+    let logs = dir.join("logs");
+    let mut cluster = vec![
+        "cluster",
+        "-n",
+        "3",
+        "-w",
+        "2",
+        "--logs",
+        logs.to_str().unwrap(),
+        "--",
+    ];
+    let rank = args(&out);
+    cluster.extend(rank.iter().map(String::as_str));
+    let (status, log) = tierank(&cluster, &dir.join("cluster.log"));
+    if single.success() {
+        assert!(status.success(), "{log}");
+        assert_eq!(
+            without_ppr(&read_rankings(&out)),
+            without_ppr(&read_rankings(&single_out))
+        );
+        return;
+    }
+    assert_eq!(single.code(), Some(2), "{single_log}");
+    assert_eq!(status.code(), Some(2), "{log}");
+    let line = single_log
+        .lines()
+        .find(|l| l.contains("refused in strict mode"))
+        .unwrap_or_else(|| panic!("no strict refusal:\n{single_log}"));
+    let data = tiny().to_str().unwrap();
+    let refusal = &line[line.find(data).expect("names the file")..];
+    for p in 0..3 {
+        let text = read(&logs.join(format!("process-{p}.log")));
+        assert!(
+            text.contains(refusal),
+            "process {p} says {refusal:?}:\n{text}"
+        );
+    }
+    assert!(!out.exists(), "nothing written");
+}
+
+/// A copy of `tiny` (without its manifest) whose ties.parquet has `extra` rows appended:
+/// each a copy of tie row `from`, with src and dst swapped when `swap`, or dst set to src
+/// when `self_loop`.
+fn tiny_with_extra_ties(name: &str, extra: &[(usize, bool, bool)]) -> PathBuf {
+    use arrow::array::{ArrayRef, RecordBatch};
+    use std::sync::Arc;
+    let data = scratch(name).join("data");
+    std::fs::create_dir_all(data.join("events")).unwrap();
+    for entry in std::fs::read_dir(tiny().join("events")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), data.join("events").join(entry.file_name())).unwrap();
+    }
+    if tiny().join("persons.parquet").is_file() {
+        std::fs::copy(tiny().join("persons.parquet"), data.join("persons.parquet")).unwrap();
+    }
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(File::open(tiny().join("ties.parquet")).unwrap())
+            .unwrap();
+    let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+    let mut all = vec![arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()];
+    let (si, di) = (
+        all[0].schema().index_of("src").unwrap(),
+        all[0].schema().index_of("dst").unwrap(),
+    );
+    for &(from, swap, self_loop) in extra {
+        let row = all[0].slice(from, 1);
+        let mut columns: Vec<ArrayRef> = row.columns().to_vec();
+        let (src, dst) = (Arc::clone(&columns[si]), Arc::clone(&columns[di]));
+        if swap {
+            columns[si] = Arc::clone(&dst);
+            columns[di] = src;
+        } else if self_loop {
+            columns[di] = src;
+        }
+        all.push(RecordBatch::try_new(row.schema(), columns).unwrap());
+    }
+    let ties = arrow::compute::concat_batches(&all[0].schema(), &all).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        File::create(data.join("ties.parquet")).unwrap(),
+        ties.schema(),
+        None,
+    )
+    .unwrap();
+    writer.write(&ties).unwrap();
+    writer.close().unwrap();
+    data
+}
+
+#[test]
+fn strict_refuses_self_loops_then_repeated_friendships_naming_the_single_process_row() {
+    // Rows appended to tiny's ties: a repeat of row 3 (reversed) and of row 7, then (second
+    // dataset) also a self-loop. Each refusal is counted across the workers and names the
+    // row the single-process load names.
+    for (name, extra, what) in [
+        (
+            "strict-repeat",
+            &[(3, true, false), (7, false, false)][..],
+            "duplicate tie(s)",
+        ),
+        (
+            "strict-loop",
+            &[(3, true, false), (5, false, true)][..],
+            "self-loop tie(s)",
+        ),
+    ] {
+        let data = tiny_with_extra_ties(name, extra);
+        let dir = data.parent().unwrap().to_owned();
+        let out = dir.join("rank.parquet");
+        let rank = [
+            "rank",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--sample",
+            "5",
+            "--heuristics",
+            "degree",
+            "--k",
+            "3",
+            "--strict",
+        ];
+        let (single, single_log) = tierank(&rank, &dir.join("single.log"));
+        assert_eq!(single.code(), Some(2), "{single_log}");
+        let line = single_log
+            .lines()
+            .find(|l| l.contains("refused in strict mode"))
+            .unwrap_or_else(|| panic!("no strict refusal:\n{single_log}"));
+        assert!(line.contains(what), "{line}");
+        let refusal = &line[line.find(data.to_str().unwrap()).expect("names the file")..];
+        let logs = dir.join("logs");
+        let mut cluster = vec![
+            "cluster",
+            "-n",
+            "2",
+            "-w",
+            "2",
+            "--logs",
+            logs.to_str().unwrap(),
+            "--",
+        ];
+        cluster.extend(rank);
+        let (status, log) = tierank(&cluster, &dir.join("cluster.log"));
+        assert_eq!(status.code(), Some(2), "{log}");
+        for p in 0..2 {
+            let text = read(&logs.join(format!("process-{p}.log")));
+            assert!(
+                text.contains(refusal),
+                "process {p} says {refusal:?}:\n{text}"
+            );
+        }
+        assert!(!out.exists(), "nothing written");
+    }
 }
 
 fn free_ports(n: usize) -> Vec<u16> {

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use tierank_io::share::{EventRecord, TieRecord};
+use tierank_io::share::{EventRecord, FoldedTie, TieRecord};
 use timely::dataflow::operators::{Exchange, Input, Inspect, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
 use timely::worker::Worker;
@@ -31,6 +31,11 @@ pub enum Msg {
     Count(u64),
     /// A number to take the maximum of.
     Max(u64),
+    /// A number to take the minimum of.
+    Min(u64),
+    /// `--strict`: an event (part, row) whose sender is known and not a friend of its
+    /// receiver, for the receiver's owner to confirm that the receiver is known.
+    NonFriend(u32, u64),
     /// A row of `ties.parquet`.
     Tie(TieRecord),
     /// A row of `persons.parquet`: (row, person).
@@ -41,8 +46,10 @@ pub enum Msg {
     Candidate(u64, i64),
     /// A chosen target: (position in the target list, person).
     Target(u32, i64),
-    /// A request for the records of a person, from a worker.
+    /// A request for the folded friendships of a person, from a worker.
     Request(i64, u32),
+    /// A friendship with its weight and folded features (a wave's reply).
+    Folded(FoldedTie),
     /// A ranked row for worker 0.
     Row(WireRow),
 }
@@ -54,13 +61,15 @@ impl Msg {
         4 + match self {
             Msg::Status(_, s) => 4 + 1 + s.as_ref().map_or(0, |s| 8 + s.len() as u64),
             Msg::Days(..) => 32,
-            Msg::Count(_) | Msg::Max(_) => 8,
+            Msg::Count(_) | Msg::Max(_) | Msg::Min(_) => 8,
+            Msg::NonFriend(..) => 12,
             Msg::Tie(_) => 32,
             Msg::Person(..) => 16,
             Msg::Event(_) => 45,
             Msg::Candidate(..) => 16,
             Msg::Target(..) => 12,
             Msg::Request(..) => 12,
+            Msg::Folded(t) => t.wire_bytes(),
             Msg::Row(_) => crate::rank::WIRE_ROW_BYTES,
         }
     }
@@ -75,31 +84,32 @@ pub struct Traffic {
     pub events: u64,
     /// Person records, requests, day counts, targets, statuses.
     pub control: u64,
+    /// Folded friendships (wave replies).
+    pub folded: u64,
     /// Ranked rows.
     pub rows: u64,
-    /// Tie and event records sent as wave replies (part of `ties` and `events`).
-    pub wave_replies: u64,
 }
 
 impl Traffic {
     /// Everything.
     pub fn total(&self) -> u64 {
-        self.ties + self.events + self.control + self.rows
+        self.ties + self.events + self.folded + self.control + self.rows
     }
 }
 
 /// Messages sent between two steps of the worker within a round.
 const STEP_EVERY: u64 = 1 << 14;
 
-/// What a round delivered to one worker: tie and event records apart (they are most of
-/// the volume, and are stored as they arrive without a second copy), the rest in arrival
-/// order.
+/// What a round delivered to one worker: tie, event and folded-tie records apart (they are
+/// most of the volume), the rest in arrival order.
 #[derive(Debug, Default)]
 pub struct Inbox {
     /// Tie records.
     pub ties: Vec<TieRecord>,
     /// Event records.
     pub events: Vec<EventRecord>,
+    /// Folded friendships.
+    pub folded: Vec<FoldedTie>,
     /// Every other message.
     pub other: Vec<Msg>,
 }
@@ -117,8 +127,6 @@ pub struct Bsp {
     process: usize,
     /// Bytes sent to workers of other processes.
     pub traffic: Traffic,
-    /// Whether the messages of the current round are wave replies (for [`Traffic`]).
-    pub replies: bool,
 }
 
 impl Bsp {
@@ -137,6 +145,9 @@ impl Bsp {
                     match &m.2 {
                         Msg::Tie(t) => inbox.ties.push(*t),
                         Msg::Event(e) => inbox.events.push(*e),
+                        // `inspect` lends the message: the records (a few per tie) are
+                        // copied once.
+                        Msg::Folded(t) => inbox.folded.push(t.clone()),
                         other => inbox.other.push(other.clone()),
                     }
                 })
@@ -152,7 +163,6 @@ impl Bsp {
             workers_per_process,
             process: worker.index() / workers_per_process,
             traffic: Traffic::default(),
-            replies: false,
         }
     }
 
@@ -163,11 +173,9 @@ impl Bsp {
             match &msg {
                 Msg::Tie(_) => self.traffic.ties += bytes,
                 Msg::Event(_) => self.traffic.events += bytes,
+                Msg::Folded(_) => self.traffic.folded += bytes,
                 Msg::Row(_) => self.traffic.rows += bytes,
                 _ => self.traffic.control += bytes,
-            }
-            if self.replies && matches!(msg, Msg::Tie(_) | Msg::Event(_)) {
-                self.traffic.wave_replies += bytes;
             }
         }
         self.input.send((
@@ -247,6 +255,20 @@ impl Bsp {
                 _ => 0,
             })
             .sum()
+    }
+
+    /// The minimum over all workers of `value`.
+    pub fn min(&mut self, worker: &mut Worker, value: u64) -> u64 {
+        let peers = worker.peers();
+        self.round(worker, (0..peers).map(|w| (w, Msg::Min(value))))
+            .other
+            .into_iter()
+            .filter_map(|m| match m {
+                Msg::Min(c) => Some(c),
+                _ => None,
+            })
+            .min()
+            .unwrap_or(u64::MAX)
     }
 
     /// The maximum over all workers of `value`.

@@ -3,25 +3,30 @@
 //!
 //! Per worker `w` of `T` (see docs/distributed.md, "The partitioned load"):
 //! 1. **read**: its share of every file's rows ([`tierank_io::share::read_share`]), checked
-//!    as the single-process loader checks them;
+//!    as the single-process loader checks them, and its files' checksums
+//!    ([`tierank_io::share::check_share_checksums`]);
 //! 2. **window**: every worker's events per day to every worker, and the window chosen from
 //!    their sum exactly as the single-process load chooses it;
 //! 3. **exchange**: each tie row to the owners ([`owner_of`]) of both its people, each event
 //!    inside the window to the owners of sender and receiver, each `persons.parquet` row to
 //!    its person's owner. A worker then holds every record incident to the people it owns;
-//! 4. **targets**: listed ones are checked by their owners; a sample is chosen from every
+//! 4. **fold**: each worker builds the graph of its held records once
+//!    ([`tierank_io::share::build_graph`]: the loader's own CSR build and per-tie fold) and
+//!    drops the raw events; under `--strict` it first counts what the single-process load
+//!    refuses (`strict_refusals`);
+//! 5. **targets**: listed ones are checked by their owners; a sample is chosen from every
 //!    worker's candidates (the same keys as the single-process sample) by worker 0;
-//! 5. **waves**: each worker takes its targets in waves whose estimated size stays within
-//!    the memory budget; for a wave it asks the owners of the targets' friends for every
-//!    record incident to them, builds the wave's *ball* (the targets' and friends' ties, and
-//!    all their events, with [`tierank_io::share::build_graph`]: the loader's own CSR build
-//!    and per-tie fold) and ranks the targets on it with the unchanged
-//!    [`rank_targets`]. Every kernel but `ppr` reads only the target's ties, its friends'
+//! 6. **waves**: each worker takes its targets in waves whose estimated size stays within
+//!    the memory budget; for a wave it asks the owners of the targets' friends for their
+//!    friendships, folded ([`tierank_io::share::folded_ties_of`]: weight and both
+//!    directions' features), assembles the wave's *ball* from them with
+//!    [`tierank_io::share::graph_from_folded`] (no second fold) and ranks the targets on it
+//!    with the unchanged [`rank_targets`]. Every kernel but `ppr` reads only the target's ties, its friends'
 //!    friend lists and degrees, and the weights and interactions (both directions) of ties
 //!    touching the target or a friend, which the ball holds completely; node ids follow
 //!    person ids in the ball as in the whole graph, so tie-breaks agree and the rows are
 //!    the single-process rows bit for bit;
-//! 6. **gather**: rows to worker 0, sorted into single-process order.
+//! 7. **gather**: rows to worker 0, sorted into single-process order.
 //!
 //! Errors (a bad row in any worker's share, an unknown target) are agreed on by all workers
 //! ([`Bsp::agree`]) so that every process stops with the same message.
@@ -30,14 +35,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tierank_graph::{NodeId, TimeWindow};
+use tierank_graph::{Graph, NodeId, TimeWindow};
 use tierank_heuristics::rank::{RankOptions, rank_targets, sample_key};
 use tierank_heuristics::{Heuristic, HeuristicConfig};
 use tierank_io::LoadOptions;
 use tierank_io::WindowSource;
 use tierank_io::share::{
-    DatasetShape, EventRecord, TieRecord, build_graph, choose_window, for_each_share_event,
-    read_share,
+    DatasetShape, FoldedTie, build_graph, check_share_checksums, choose_window, folded_ties_of,
+    for_each_share_event, graph_from_folded, read_share,
 };
 
 use crate::bsp::{Bsp, Inbox, Msg, Traffic};
@@ -49,11 +54,12 @@ use crate::rank::{HOLD_ENV, WireRow};
 /// Default memory budget of one wave's ball, per worker: 256 MiB.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 256 << 20;
 
-/// Estimated bytes of one tie record in a ball (the record, and its share of the CSR and
-/// the wave's bookkeeping).
-const BALL_TIE_BYTES: u64 = 64;
-/// Estimated bytes of one event record in a ball.
-const BALL_EVENT_BYTES: u64 = 48;
+/// Estimated bytes of one folded friendship in a ball (the record, its two CSR slots and
+/// weights, the wave's bookkeeping).
+const BALL_TIE_BYTES: u64 = 96;
+/// Estimated bytes of one (directed tie, channel) record in a ball (the wire record and its
+/// place in the ball's interaction arrays).
+const BALL_CHANNEL_BYTES: u64 = 48;
 
 /// Which targets to rank.
 #[derive(Debug, Clone)]
@@ -67,6 +73,17 @@ pub enum TargetSpec {
         /// The seed.
         seed: u64,
     },
+}
+
+/// A check that needs the event window of the run (an artefact's recorded settings, such as
+/// `rank --model`'s): run by worker 0 once the workers agree on the window (`None` for a
+/// dataset without events); its error stops every process as bad input.
+pub struct WindowCheck(pub Box<dyn Fn(Option<TimeWindow>) -> Result<(), String> + Send + Sync>);
+
+impl std::fmt::Debug for WindowCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WindowCheck")
+    }
 }
 
 /// A partitioned ranking: what to read and what to rank.
@@ -87,6 +104,8 @@ pub struct PartitionedRank {
     pub k: usize,
     /// Memory budget of one wave per worker, in bytes.
     pub memory_budget: u64,
+    /// Checks to run once the event window is known.
+    pub window_check: Option<WindowCheck>,
 }
 
 /// Wall time per phase (for a process: the slowest of its workers).
@@ -100,6 +119,8 @@ pub struct Phases {
     pub window: Duration,
     /// Records to their owners.
     pub exchange: Duration,
+    /// Folding the held events per tie, once (the graph of the held records).
+    pub fold: Duration,
     /// Choosing the targets.
     pub targets: Duration,
     /// Wave requests and replies.
@@ -119,6 +140,7 @@ impl Phases {
         m(&mut self.read, o.read);
         m(&mut self.window, o.window);
         m(&mut self.exchange, o.exchange);
+        m(&mut self.fold, o.fold);
         m(&mut self.targets, o.targets);
         m(&mut self.wave_exchange, o.wave_exchange);
         m(&mut self.build, o.build);
@@ -295,7 +317,7 @@ pub fn rank_partitioned_load(
         out.traffic.events += r.traffic.events;
         out.traffic.control += r.traffic.control;
         out.traffic.rows += r.traffic.rows;
-        out.traffic.wave_replies += r.traffic.wave_replies;
+        out.traffic.folded += r.traffic.folded;
         if out.heuristic_time.is_empty() {
             out.heuristic_time = r.heuristic_time;
         } else {
@@ -312,54 +334,168 @@ pub fn rank_partitioned_load(
     Ok(out)
 }
 
-/// The records one worker holds after the exchange, indexed by owned person: every tie
-/// and every event incident to a person it owns, so both directions of each of their ties
-/// are complete (what the distributed push's pair weights need).
-struct Held {
-    ties: Vec<TieRecord>,
-    events: Vec<EventRecord>,
-    /// (owned person, index into `ties`), sorted.
-    tie_index: Vec<(i64, u32)>,
-    /// (owned person, index into `events`), sorted.
-    event_index: Vec<(i64, u32)>,
-    /// Owned people listed in `persons.parquet` (sorted).
-    persons: Vec<i64>,
+/// What one worker holds after the exchange and the fold: the graph of every tie and event
+/// incident to a person it owns ([`build_graph`], the loader's CSR build and per-tie fold),
+/// so each owned person's friend list, tie weights and both directions of their ties'
+/// features are complete (what a wave's reply and the distributed push's pair weights
+/// need). The raw events are dropped once folded.
+struct Home {
+    graph: Graph,
+    me: usize,
+    peers: usize,
 }
 
-impl Held {
-    fn range(index: &[(i64, u32)], p: i64) -> impl Iterator<Item = usize> + '_ {
-        let lo = index.partition_point(|&(q, _)| q < p);
-        let hi = index.partition_point(|&(q, _)| q <= p);
-        index[lo..hi].iter().map(|&(_, i)| i as usize)
-    }
-    fn ties_of(&self, p: i64) -> impl Iterator<Item = &TieRecord> + '_ {
-        Self::range(&self.tie_index, p).map(|i| &self.ties[i])
-    }
-    fn events_of(&self, p: i64) -> impl Iterator<Item = &EventRecord> + '_ {
-        Self::range(&self.event_index, p).map(|i| &self.events[i])
-    }
-    /// The distinct friends of an owned person (self-loops are not friendships).
+impl Home {
+    /// The friends of an owned person, in ascending id order (self-loops are not
+    /// friendships).
     fn friends(&self, p: i64) -> Vec<i64> {
-        let mut f: Vec<i64> = self
-            .ties_of(p)
-            .map(|t| if t.src == p { t.dst } else { t.src })
-            .filter(|&q| q != p)
-            .collect();
-        f.sort_unstable();
-        f.dedup();
-        f
+        self.graph.dense(p).map_or_else(Vec::new, |u| {
+            self.graph
+                .neighbors(u)
+                .iter()
+                .map(|&v| self.graph.person(v))
+                .collect()
+        })
     }
+    /// Whether an owned person is in the dataset (in a tie or in `persons.parquet`).
     fn is_known(&self, p: i64) -> bool {
-        self.ties_of(p).next().is_some() || self.persons.binary_search(&p).is_ok()
+        self.graph.dense(p).is_some()
     }
     /// Every owned person (from ties or persons rows), sorted, distinct.
     fn owned_people(&self) -> Vec<i64> {
-        let mut people: Vec<i64> = self.tie_index.iter().map(|&(p, _)| p).collect();
-        people.extend_from_slice(&self.persons);
-        people.sort_unstable();
-        people.dedup();
-        people
+        self.graph
+            .ids()
+            .persons()
+            .iter()
+            .copied()
+            .filter(|&p| owner_of(p, self.peers) == self.me)
+            .collect()
     }
+}
+
+/// A sort key of an event row: (part, row) in one number (rows below 2^40 per part).
+fn event_key(part: u32, row: u64) -> u64 {
+    u64::from(part) << 40 | row.min((1 << 40) - 1)
+}
+
+/// `--strict` across the workers: the refusals of the single-process load (self-loop ties,
+/// then repeated friendships, then events inside the window between two known people who
+/// are not friends or from a person to themselves), each counted over the whole dataset
+/// and named by its first row, so that every process reports the single-process message.
+/// `ties` and `events` are this worker's held records (every one incident to a person it
+/// owns, self-events at the sender's owner) and `graph` their graph. Every worker makes the
+/// same rounds; each returns the same result.
+fn strict_refusals(
+    worker: &mut timely::worker::Worker,
+    bsp: &mut Bsp,
+    shape: &DatasetShape,
+    graph: &Graph,
+    ties: &[tierank_io::share::TieRecord],
+    events: &[tierank_io::share::EventRecord],
+) -> Result<(), String> {
+    let (me, peers) = (worker.index(), worker.peers());
+    let owner = |p: i64| owner_of(p, peers);
+    let ties_path = tierank_format::layout::DatasetPaths::new(&shape.dir).ties();
+    let refuse = |path: std::path::PathBuf, what: &str, count: u64, first_row: u64| {
+        Err(tierank_io::IoError::Strict {
+            path,
+            what: what.into(),
+            count,
+            first_row,
+        }
+        .to_string())
+    };
+    // Self-loops, at the owner of their person.
+    let loops: Vec<u64> = ties
+        .iter()
+        .filter(|t| t.src == t.dst && owner(t.src) == me)
+        .map(|t| t.row)
+        .collect();
+    let count = bsp.sum(worker, loops.len() as u64);
+    let first = bsp.min(worker, loops.iter().copied().min().unwrap_or(u64::MAX));
+    if count > 0 {
+        return refuse(ties_path, "self-loop tie(s) (src == dst)", count, first);
+    }
+    // Repeated friendships, at the owner of the smaller id.
+    let mut pairs: Vec<(i64, i64, u64)> = ties
+        .iter()
+        .filter(|t| owner(t.src.min(t.dst)) == me)
+        .map(|t| (t.src.min(t.dst), t.src.max(t.dst), t.row))
+        .collect();
+    pairs.sort_unstable();
+    let (mut count, mut first) = (0u64, u64::MAX);
+    for w in pairs.windows(2) {
+        if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
+            // Rows are sorted within a pair, so w[1] repeats an earlier row.
+            count += 1;
+            first = first.min(w[1].2);
+        }
+    }
+    let count = bsp.sum(worker, count);
+    let first = bsp.min(worker, first);
+    if count > 0 {
+        return refuse(
+            ties_path,
+            "duplicate tie(s) (the same friendship in either orientation)",
+            count,
+            first,
+        );
+    }
+    // Events: the sender's owner knows whether the sender is known and whether the
+    // receiver is a friend; the receiver's owner whether the receiver is known.
+    let known = |p: i64| graph.dense(p).is_some();
+    let friends = |p: i64, q: i64| match (graph.dense(p), graph.dense(q)) {
+        (Some(u), Some(v)) => graph.csr().has_edge(u, v),
+        _ => false,
+    };
+    let (mut count, mut first) = (0u64, u64::MAX);
+    let mut ask = Vec::new();
+    for e in events {
+        if owner(e.src) != me || !known(e.src) {
+            continue;
+        }
+        let refusable = if e.src == e.dst {
+            true
+        } else if friends(e.src, e.dst) {
+            false
+        } else if owner(e.dst) == me {
+            known(e.dst)
+        } else {
+            ask.push((owner(e.dst), Msg::NonFriend(e.part, e.row)));
+            false
+        };
+        if refusable {
+            count += 1;
+            first = first.min(event_key(e.part, e.row));
+        }
+    }
+    let mut mine: Vec<(u32, u64)> = events
+        .iter()
+        .filter(|e| owner(e.dst) == me && known(e.dst))
+        .map(|e| (e.part, e.row))
+        .collect();
+    mine.sort_unstable();
+    for m in bsp.round(worker, ask).other {
+        if let Msg::NonFriend(part, row) = m
+            && mine.binary_search(&(part, row)).is_ok()
+        {
+            count += 1;
+            first = first.min(event_key(part, row));
+        }
+    }
+    let count = bsp.sum(worker, count);
+    let first = bsp.min(worker, first);
+    if count > 0 {
+        let part = usize::try_from(first >> 40).unwrap_or(usize::MAX);
+        let path = shape.parts.get(part).cloned().unwrap_or_default();
+        return refuse(
+            path,
+            "event(s) between people who are not friends (or to oneself)",
+            count,
+            first & ((1 << 40) - 1),
+        );
+    }
+    Ok(())
 }
 
 fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
@@ -382,7 +518,14 @@ fn work(
 
     // 1. Read this worker's share.
     let t = Instant::now();
-    let share = read_share(&run.shape, peers, me).map_err(|e| e.to_string());
+    // Each file is hashed against the manifest by one worker, beside reading the share.
+    let (checked, share) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| check_share_checksums(&run.shape, peers, me));
+        let share = read_share(&run.shape, peers, me);
+        (hashing.join().expect("the hashing thread ends"), share)
+    });
+    // A changed file explains any decoding error it causes: report the checksum first.
+    let share = checked.and(share).map_err(|e| e.to_string());
     let share = input(bsp.agree(worker, share))?;
     report.tie_rows_read = share.ties.len() as u64;
     report.person_rows_read = share.persons.len() as u64;
@@ -426,6 +569,12 @@ fn work(
     } else {
         None
     };
+    // The checks that need the window (`--model`'s settings), as one process makes them.
+    let checked = match (&run.window_check, me) {
+        (Some(check), 0) => (check.0)(window.map(|(w, _)| w)),
+        _ => Ok(()),
+    };
+    input(bsp.agree(worker, checked))?;
     report.phases.window = t.elapsed();
 
     // 3. Records to their owners.
@@ -451,6 +600,10 @@ fn work(
                 return;
             }
             if e.src == e.dst {
+                // Never folded; `--strict` refuses it at the sender's owner.
+                if run.load.strict {
+                    bsp.send(worker, owner(e.src), Msg::Event(e));
+                }
                 return;
             }
             let (a, b) = (owner(e.src), owner(e.dst));
@@ -485,8 +638,9 @@ fn work(
     let window = window.map(|(w, _)| w);
     let Inbox {
         mut ties,
-        mut events,
+        events,
         other,
+        ..
     } = inbox;
     let mut persons: Vec<(i64, u64)> = other
         .into_iter()
@@ -495,8 +649,9 @@ fn work(
             _ => None,
         })
         .collect();
+    // In row order, so that a repeated friendship keeps its first row's weight (the fold
+    // does not depend on the order of the events).
     ties.sort_unstable_by_key(|t| t.row);
-    events.sort_unstable_by_key(|e| (e.part, e.row));
     persons.sort_unstable();
     // A person listed twice in persons.parquet: the single-process error, naming the row.
     let repeat = persons
@@ -515,38 +670,41 @@ fn work(
         None => Ok(()),
     };
     input(bsp.agree(worker, repeat))?;
-    let mut tie_index = Vec::new();
-    for (i, t) in ties.iter().enumerate() {
-        let i = u32::try_from(i).expect("fewer than 2^32 tie records per worker");
-        if owner(t.src) == me {
-            tie_index.push((t.src, i));
-        }
-        if t.dst != t.src && owner(t.dst) == me {
-            tie_index.push((t.dst, i));
-        }
-    }
-    tie_index.sort_unstable();
-    let mut event_index = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        let i = u32::try_from(i).expect("fewer than 2^32 event records per worker");
-        if owner(e.src) == me {
-            event_index.push((e.src, i));
-        }
-        if owner(e.dst) == me {
-            event_index.push((e.dst, i));
-        }
-    }
-    event_index.sort_unstable();
-    let held = Held {
-        ties,
-        events,
-        tie_index,
-        event_index,
-        persons: persons.into_iter().map(|(p, _)| p).collect(),
-    };
-    report.ties_held = held.ties.len() as u64;
-    report.events_held = held.events.len() as u64;
+    report.ties_held = ties.len() as u64;
+    report.events_held = events.len() as u64;
     report.phases.exchange = t.elapsed();
+
+    // Each worker folds the events of the ties incident to the people it owns, once; waves
+    // then ship folded friendships, not events.
+    let t = Instant::now();
+    let listed: Vec<i64> = persons.into_iter().map(|(p, _)| p).collect();
+    let graph = build_graph(
+        &listed,
+        &ties,
+        &events,
+        run.shape.has_weights,
+        window,
+        run.load.half_life_ms,
+    )
+    .map_err(|e| Failure::Other(format!("worker {me}: folding its held records: {e}")))?;
+    if run.load.strict {
+        let refused = strict_refusals(worker, bsp, &run.shape, &graph, &ties, &events);
+        input(bsp.agree(worker, refused))?;
+    }
+    drop((ties, events, listed));
+    let home = Home { graph, me, peers };
+    report.phases.fold = t.elapsed();
+    log::info!(
+        "worker {me}: folded {} tie and {} event records into {} friendships, {} channel \
+         records in {:.2}s",
+        report.ties_held,
+        report.events_held,
+        home.graph.num_edges(),
+        home.graph
+            .interactions()
+            .map_or(0, |i| i.num_channel_records()),
+        report.phases.fold.as_secs_f64()
+    );
 
     // 4. Targets: (position in the target list, person), the ones this worker owns.
     let t = Instant::now();
@@ -558,7 +716,7 @@ fn work(
                 if owner(p) != me {
                     continue;
                 }
-                if held.is_known(p) {
+                if home.is_known(p) {
                     mine.push((u32::try_from(pos).unwrap_or(u32::MAX), p));
                 } else {
                     unknown.push(p);
@@ -577,10 +735,10 @@ fn work(
             input(bsp.agree(worker, status))?;
         }
         TargetSpec::Sample { n, seed } => {
-            let mut keyed: Vec<(u64, i64)> = held
+            let mut keyed: Vec<(u64, i64)> = home
                 .owned_people()
                 .into_iter()
-                .filter(|&p| !held.friends(p).is_empty())
+                .filter(|&p| !home.friends(p).is_empty())
                 .map(|p| (sample_key(*seed, p), p))
                 .collect();
             let eligible = keyed.len() as u64;
@@ -634,16 +792,21 @@ fn work(
     report.targets_here = mine.len() as u64;
     report.phases.targets = t.elapsed();
 
-    // 5. Waves within the memory budget, estimated from the mean records per owned person.
-    let owned = held.owned_people().len().max(1) as u64;
-    let per_person = (held.ties.len() as u64 * BALL_TIE_BYTES
-        + held.events.len() as u64 * BALL_EVENT_BYTES)
+    // 5. Waves within the memory budget, estimated from the mean folded records per owned
+    // person.
+    let owned = home.owned_people().len().max(1) as u64;
+    let records = home
+        .graph
+        .interactions()
+        .map_or(0, |i| i.num_channel_records()) as u64;
+    let per_person = (home.graph.num_edges() as u64 * BALL_TIE_BYTES
+        + records * BALL_CHANNEL_BYTES)
         .div_ceil(owned)
         .max(1);
     let mut waves: Vec<Vec<(u32, i64, Vec<i64>)>> = Vec::new();
     let mut wave_bytes = 0u64;
     for &(pos, p) in &mine {
-        let friends = held.friends(p);
+        let friends = home.friends(p);
         let cost = (1 + friends.len() as u64) * per_person;
         if waves.is_empty() || wave_bytes + cost > run.memory_budget {
             if waves.last().is_none_or(|w| !w.is_empty()) {
@@ -685,20 +848,15 @@ fn work(
         out.extend(asked.iter().map(|&f| (owner(f), Msg::Request(f, me32))));
         let mut inbox = bsp.round(worker, out);
         keep_rows(&mut inbox.other, &mut gathered);
-        bsp.replies = true;
         for m in inbox.other {
             if let Msg::Request(f, requester) = m {
                 let to = requester as usize;
-                for t in held.ties_of(f) {
-                    bsp.send(worker, to, Msg::Tie(*t));
-                }
-                for e in held.events_of(f) {
-                    bsp.send(worker, to, Msg::Event(*e));
+                for tie in folded_ties_of(&home.graph, f) {
+                    bsp.send(worker, to, Msg::Folded(tie));
                 }
             }
         }
         let mut inbox = bsp.finish(worker);
-        bsp.replies = false;
         keep_rows(&mut inbox.other, &mut gathered);
         report.phases.wave_exchange += t.elapsed();
         if wave.is_empty() {
@@ -706,30 +864,23 @@ fn work(
         }
 
         let t = Instant::now();
-        let mut ball_ties = std::mem::take(&mut inbox.ties);
-        let mut ball_events = std::mem::take(&mut inbox.events);
+        let mut ball_ties: Vec<FoldedTie> = std::mem::take(&mut inbox.folded);
         for (_, p, _) in wave {
-            ball_ties.extend(held.ties_of(*p).copied());
-            ball_events.extend(held.events_of(*p).copied());
+            ball_ties.extend(folded_ties_of(&home.graph, *p));
         }
-        ball_ties.sort_unstable_by_key(|t| t.row);
-        ball_ties.dedup_by_key(|t| t.row);
-        ball_events.sort_unstable_by_key(|e| (e.part, e.row));
-        ball_events.dedup_by_key(|e| (e.part, e.row));
-        let ball_bytes =
-            ball_ties.len() as u64 * BALL_TIE_BYTES + ball_events.len() as u64 * BALL_EVENT_BYTES;
+        let ball_bytes = ball_ties
+            .iter()
+            .map(|t| BALL_TIE_BYTES + t.channels.len() as u64 * BALL_CHANNEL_BYTES)
+            .sum::<u64>();
         report.peak_ball_bytes = report.peak_ball_bytes.max(ball_bytes);
-        let ball = build_graph(
-            &[],
-            &ball_ties,
-            &ball_events,
+        // The folded records as they are: no event is folded again.
+        let ball = graph_from_folded(
+            ball_ties,
             run.shape.has_weights,
             window,
             run.load.half_life_ms,
         )
         .map_err(|e| Failure::Other(format!("worker {me}: building wave {r}: {e}")))?;
-        drop(ball_ties);
-        drop(ball_events);
         report.phases.build += t.elapsed();
 
         let t = Instant::now();
@@ -775,17 +926,7 @@ fn work(
     // the push's error bound of the single-process ones; docs/distributed.md).
     if let Some(column) = columns.ppr_column {
         let t = Instant::now();
-        let home = build_graph(
-            &held.persons,
-            &held.ties,
-            &held.events,
-            run.shape.has_weights,
-            window,
-            run.load.half_life_ms,
-        )
-        .map_err(|e| Failure::Other(format!("worker {me}: building its share for ppr: {e}")))?;
-        let share = OwnedAdjacency::from_graph(&home, &run.config, me, peers);
-        drop(home);
+        let share = OwnedAdjacency::from_graph(&home.graph, &run.config, me, peers);
         report.phases.build += t.elapsed();
         let t = Instant::now();
         let sources: Vec<i64> = mine.iter().map(|&(_, p)| p).collect();

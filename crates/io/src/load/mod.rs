@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tierank_format::layout::DatasetPaths;
-use tierank_graph::{Csr, Graph, IdMap, Interactions, NodeId, TimeWindow};
+use tierank_graph::{Graph, IdMap, Interactions, NodeId, TimeWindow};
 
 use crate::IoError;
 use crate::checksums::Checksums;
@@ -158,32 +158,13 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
             reason: format!("half-life must be positive, got {} ms", opts.half_life_ms),
         });
     }
-    if !dir.is_dir() {
-        return Err(IoError::Missing {
-            path: dir.to_owned(),
-            what: "dataset directory not found (it must hold ties.parquet, and events/*.parquet \
-                   or a weight column in ties.parquet)"
-                .into(),
-        });
-    }
+    require_dataset_dir(dir)?;
     let paths = DatasetPaths::new(dir);
-    let checksums = Checksums::open(dir)?;
-    checksums.require_present(is_graph_input)?;
+    let checksums = open_checksums(dir)?;
     let ties_path = paths.ties();
-    if !ties_path.is_file() {
-        return Err(IoError::Missing {
-            path: ties_path,
-            what: "required file not found: ties.parquet with Int64 columns src, dst \
-                   (and optionally a numeric weight column)"
-                .into(),
-        });
-    }
+    require_ties(&ties_path)?;
     let parts = events::list_parts(&paths.events_dir())?;
-    let mut files = vec![ties_path];
-    if paths.persons().is_file() {
-        files.push(paths.persons());
-    }
-    files.extend(parts.iter().cloned());
+    let files = input_files(&paths, &parts);
     // Hashing runs beside decoding, on the same thread pool, so that it costs CPU time but
     // little wall time; a file is never read into memory whole for it.
     let (checked, loaded) = rayon::join(
@@ -207,6 +188,51 @@ pub fn load_graph(dir: &Path, opts: &LoadOptions) -> Result<(Graph, LoadReport),
         report.seconds.total
     );
     Ok((graph, report))
+}
+
+/// The dataset's checksums (when it has a manifest), refusing a dataset whose manifest lists
+/// a file the load would read that is not on disk.
+fn open_checksums(dir: &Path) -> Result<Checksums, IoError> {
+    let checksums = Checksums::open(dir)?;
+    checksums.require_present(is_graph_input)?;
+    Ok(checksums)
+}
+
+/// Every file a load reads, in the order their checksums are reported: `ties.parquet`,
+/// `persons.parquet` when present, the event parts.
+fn input_files(paths: &DatasetPaths, parts: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = vec![paths.ties()];
+    if paths.persons().is_file() {
+        files.push(paths.persons());
+    }
+    files.extend(parts.iter().cloned());
+    files
+}
+
+/// A missing dataset directory, as every load reports it.
+fn require_dataset_dir(dir: &Path) -> Result<(), IoError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(IoError::Missing {
+        path: dir.to_owned(),
+        what: "dataset directory not found (it must hold ties.parquet, and events/*.parquet \
+               or a weight column in ties.parquet)"
+            .into(),
+    })
+}
+
+/// A missing `ties.parquet`, as every load reports it.
+fn require_ties(ties_path: &Path) -> Result<(), IoError> {
+    if ties_path.is_file() {
+        return Ok(());
+    }
+    Err(IoError::Missing {
+        path: ties_path.to_owned(),
+        what: "required file not found: ties.parquet with Int64 columns src, dst \
+               (and optionally a numeric weight column)"
+            .into(),
+    })
 }
 
 /// Whether the manifest path `key` names a file [`load_graph`] reads when present.
@@ -267,16 +293,7 @@ fn load_files(
         ties::refuse_dropped_ties(&ties_path, &edges)?;
     }
     // Each slot is placed with the row that made it, so weights need no search.
-    let (csr, stats, weights) = match weight.as_deref() {
-        Some(w) => {
-            let (csr, stats, w) = Csr::from_edges_with_values(ids.len(), &edges, w)?;
-            (csr, stats, Some(w))
-        }
-        None => {
-            let (csr, stats) = Csr::from_edges(ids.len(), &edges)?;
-            (csr, stats, None)
-        }
-    };
+    let (csr, stats, weights) = ties::friendship_csr(ids.len(), &edges, weight.as_deref())?;
     report.self_loops = stats.self_loops;
     report.duplicate_ties = stats.duplicates;
     drop(edges);

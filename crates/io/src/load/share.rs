@@ -14,20 +14,20 @@
 //! loader checks them (null, negative or wrong ids, bad weights, unknown channels, `NaT`
 //! times, bad values); an error names the file, column and file row.
 //!
-//! What is not checked in a partitioned run: the SHA-256 of each file against
-//! `manifest.json` (that would read every file whole on every process; run `tierank verify`
-//! first), and `--strict`.
+//! The SHA-256 of each file is checked against `manifest.json` by one worker per file
+//! ([`check_share_checksums`]).
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tierank_format::layout::DatasetPaths;
 use tierank_format::schema::col;
-use tierank_graph::{Csr, Graph, IdMap, Interactions, NodeId, TimeWindow};
+use tierank_graph::interactions::InteractionParts;
+use tierank_graph::{ChannelStats, Graph, IdMap, Interactions, NodeId, TimeWindow};
 
 use super::LoadOptions;
 use super::events::{self, MemoryEvent};
-use super::ties::refuse_negative;
+use super::ties::{self, refuse_negative};
 use crate::IoError;
 use crate::columns::{
     ColumnAt, ParquetSource, check_float, check_int, check_measure, copy_measures_into,
@@ -98,24 +98,13 @@ pub struct DatasetShape {
 /// # Errors
 /// [`IoError::Missing`] for a missing directory or `ties.parquet`; column errors.
 pub fn dataset_shape(dir: &Path) -> Result<DatasetShape, IoError> {
-    if !dir.is_dir() {
-        return Err(IoError::Missing {
-            path: dir.to_owned(),
-            what: "dataset directory not found (it must hold ties.parquet, and events/*.parquet \
-                   or a weight column in ties.parquet)"
-                .into(),
-        });
-    }
+    super::require_dataset_dir(dir)?;
+    // A bad manifest, or a listed input gone, is found here on every process, as the
+    // single-process load finds it before reading anything.
+    super::open_checksums(dir)?;
     let paths = DatasetPaths::new(dir);
     let ties_path = paths.ties();
-    if !ties_path.is_file() {
-        return Err(IoError::Missing {
-            path: ties_path,
-            what: "required file not found: ties.parquet with Int64 columns src, dst \
-                   (and optionally a numeric weight column)"
-                .into(),
-        });
-    }
+    super::require_ties(&ties_path)?;
     let ties = ParquetSource::open(&ties_path)?;
     let at = |path, column| ColumnAt {
         path,
@@ -156,6 +145,35 @@ pub fn dataset_shape(dir: &Path) -> Result<DatasetShape, IoError> {
         person_rows,
         event_rows,
     })
+}
+
+/// Every file a load of this dataset reads (`ties.parquet`, `persons.parquet` when present,
+/// the event parts), in the order the single-process load reports their checksums.
+pub fn input_files(shape: &DatasetShape) -> Vec<PathBuf> {
+    super::input_files(&DatasetPaths::new(&shape.dir), &shape.parts)
+}
+
+/// Checks worker `worker`'s part of the dataset's files against `manifest.json`, as the
+/// single-process load checks every file ([`super::load_graph`]): file `i` of
+/// [`input_files`] is hashed by worker `i mod workers`, so each file is read whole once
+/// across the cluster. Nothing is checked without a manifest.
+///
+/// # Errors
+/// [`IoError::Checksum`] for the first of its files whose digest differs;
+/// [`IoError::ListedMissing`], [`IoError::Manifest`], [`IoError::Io`].
+pub fn check_share_checksums(
+    shape: &DatasetShape,
+    workers: usize,
+    worker: usize,
+) -> Result<(), IoError> {
+    let checksums = super::open_checksums(&shape.dir)?;
+    let mine: Vec<PathBuf> = input_files(shape)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % workers.max(1) == worker)
+        .map(|(_, f)| f)
+        .collect();
+    checksums.check(&mine)
 }
 
 /// One unit of a file: `len` rows from file row `row0`, in row group `rg` after skipping
@@ -484,13 +502,8 @@ pub fn build_graph(
             )
         })
         .collect();
-    let (csr, weights) = if has_weights {
-        let w: Vec<f64> = ties.iter().map(|t| t.weight).collect();
-        let (csr, _, w) = Csr::from_edges_with_values(ids.len(), &edges, &w)?;
-        (csr, Some(w))
-    } else {
-        (Csr::from_edges(ids.len(), &edges)?.0, None)
-    };
+    let w: Option<Vec<f64>> = has_weights.then(|| ties.iter().map(|t| t.weight).collect());
+    let (csr, _, weights) = ties::friendship_csr(ids.len(), &edges, w.as_deref())?;
     let interactions = match window {
         Some(window) => {
             let folded: Vec<MemoryEvent> = events_in
@@ -506,6 +519,217 @@ pub fn build_graph(
                 })
                 .collect();
             let (parts, _) = events::fold_in_memory(&folded, &csr, window, half_life_ms)?;
+            Some(Interactions::try_from_parts(ids.len(), parts)?)
+        }
+        None => None,
+    };
+    drop(dense);
+    Ok(Graph::try_new(ids, csr, weights, interactions)?)
+}
+
+/// One (directed tie, channel) record of a [`FoldedTie`]: the fields of [`ChannelStats`]
+/// (23 bytes on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WireChannel {
+    /// [`ChannelStats::count`].
+    pub count: u32,
+    /// [`ChannelStats::value_sum`].
+    pub value_sum: f32,
+    /// [`ChannelStats::decayed`].
+    pub decayed: f32,
+    /// [`ChannelStats::first_s`].
+    pub first_s: u32,
+    /// [`ChannelStats::last_s`].
+    pub last_s: u32,
+    /// [`ChannelStats::active_days`].
+    pub active_days: u16,
+    /// [`ChannelStats::channel`].
+    pub channel: u8,
+}
+
+impl From<&ChannelStats> for WireChannel {
+    fn from(c: &ChannelStats) -> Self {
+        Self {
+            count: c.count,
+            value_sum: c.value_sum,
+            decayed: c.decayed,
+            first_s: c.first_s,
+            last_s: c.last_s,
+            active_days: c.active_days,
+            channel: c.channel,
+        }
+    }
+}
+
+impl From<&WireChannel> for ChannelStats {
+    fn from(c: &WireChannel) -> Self {
+        Self {
+            count: c.count,
+            value_sum: c.value_sum,
+            decayed: c.decayed,
+            first_s: c.first_s,
+            last_s: c.last_s,
+            active_days: c.active_days,
+            channel: c.channel,
+        }
+    }
+}
+
+/// One friendship and everything a [`Graph`] holds about it, already folded: its weight
+/// (the first row's, as the CSR keeps it) and the interaction features of both directions
+/// (per-channel stats, active days and weeks). What a wave of the partitioned ranking ships
+/// instead of the tie's rows and raw events; [`graph_from_folded`] assembles a graph from
+/// such records without folding anything again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldedTie {
+    /// The smaller person id.
+    pub a: i64,
+    /// The larger person id.
+    pub b: i64,
+    /// The slot weight; 0 when the graph has no weights.
+    pub weight: f64,
+    /// Active days of `a -> b` and of `b -> a` (0 for a direction without events).
+    pub days: [u16; 2],
+    /// Active weeks of `a -> b` and of `b -> a`.
+    pub weeks: [u16; 2],
+    /// `channels[..split]` are `a -> b`'s records, the rest `b -> a`'s; a direction is
+    /// active (has features) exactly when it has a record.
+    pub split: u8,
+    /// Channel records of both directions, each in channel order.
+    pub channels: Vec<WireChannel>,
+}
+
+impl FoldedTie {
+    /// Bytes on the wire (bincode, fixed-width: ids and weight 24, days and weeks 8, split
+    /// 1, the records' length 8, then 23 per record).
+    pub fn wire_bytes(&self) -> u64 {
+        24 + 8 + 1 + 8 + 23 * self.channels.len() as u64
+    }
+}
+
+/// Every friendship of `person` in `graph` as a [`FoldedTie`], in friend order (none when
+/// `person` is not in the graph). The features are complete when `graph` holds every event
+/// incident to `person`, as the graph a worker builds from its held records does for the
+/// people it owns.
+pub fn folded_ties_of(graph: &Graph, person: i64) -> Vec<FoldedTie> {
+    let Some(u) = graph.dense(person) else {
+        return Vec::new();
+    };
+    let slots = graph.csr().slots(u);
+    let weights = graph.weights();
+    let inter = graph.interactions();
+    let mut out = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let v = graph.csr().target(slot);
+        let other = graph.person(v);
+        // Directions as (from, to) with from < to first.
+        let (a, b, first, second) = if person < other {
+            (person, other, (u, v), (v, u))
+        } else {
+            (other, person, (v, u), (u, v))
+        };
+        let mut tie = FoldedTie {
+            a,
+            b,
+            weight: weights.map_or(0.0, |w| w[slot]),
+            days: [0; 2],
+            weeks: [0; 2],
+            split: 0,
+            channels: Vec::new(),
+        };
+        if let Some(inter) = inter {
+            for (k, (x, y)) in [first, second].into_iter().enumerate() {
+                if let Some(activity) = inter.tie(x, y) {
+                    tie.days[k] = activity.summary.active_days;
+                    tie.weeks[k] = activity.summary.active_weeks;
+                    tie.channels
+                        .extend(activity.channels.iter().map(WireChannel::from));
+                }
+                if k == 0 {
+                    // At most CHANNEL_COUNT records per direction.
+                    tie.split = u8::try_from(tie.channels.len()).unwrap_or(u8::MAX);
+                }
+            }
+        }
+        out.push(tie);
+    }
+    out
+}
+
+/// Assembles a graph from folded friendships (see [`FoldedTie`]), as
+/// [`crate::snapshot`] assembles one from stored arrays: the people are every endpoint
+/// (dense ids in person-id order, as in the whole graph), the CSR is built with the loader's
+/// own [`ties::friendship_csr`], and the features of each active direction are laid into
+/// [`Interactions`] as they are, with no second fold. A friendship listed more than once
+/// (from both its ends' owners) is taken once; its copies are equal.
+///
+/// With `window` `Some`, the graph has interaction features (possibly none on any tie);
+/// with `has_weights`, slot weights.
+///
+/// # Errors
+/// [`IoError::Graph`] beyond `u32::MAX` people or for inconsistent records.
+pub fn graph_from_folded(
+    mut ties: Vec<FoldedTie>,
+    has_weights: bool,
+    window: Option<TimeWindow>,
+    half_life_ms: i64,
+) -> Result<Graph, IoError> {
+    ties.sort_unstable_by_key(|t| (t.a, t.b));
+    ties.dedup_by_key(|t| (t.a, t.b));
+    let a: Vec<i64> = ties.iter().map(|t| t.a).collect();
+    let b: Vec<i64> = ties.iter().map(|t| t.b).collect();
+    let ids = IdMap::from_unsorted_parts(&[a.as_slice(), b.as_slice()])?;
+    drop((a, b));
+    let dense = ids.dense_lookup();
+    let edges: Vec<(NodeId, NodeId)> = ties
+        .iter()
+        .map(|t| {
+            (
+                dense(t.a).expect("every endpoint is mapped"),
+                dense(t.b).expect("every endpoint is mapped"),
+            )
+        })
+        .collect();
+    let w: Option<Vec<f64>> = has_weights.then(|| ties.iter().map(|t| t.weight).collect());
+    let (csr, _, weights) = ties::friendship_csr(ids.len(), &edges, w.as_deref())?;
+    drop(w);
+    let interactions = match window {
+        Some(window) => {
+            // Each active direction: (sender, receiver, tie, which half of its records).
+            let mut active: Vec<(NodeId, NodeId, usize, usize)> = Vec::new();
+            for (i, (t, &(u, v))) in ties.iter().zip(&edges).enumerate() {
+                let split = usize::from(t.split);
+                if split > 0 {
+                    active.push((u, v, i, 0));
+                }
+                if t.channels.len() > split {
+                    active.push((v, u, i, 1));
+                }
+            }
+            active.sort_unstable_by_key(|&(u, v, _, _)| (u, v));
+            let mut parts = InteractionParts {
+                window,
+                half_life_ms,
+                node_offsets: vec![0; ids.len() + 1],
+                ..InteractionParts::default()
+            };
+            let mut records: Vec<ChannelStats> = Vec::new();
+            for &(u, v, i, k) in &active {
+                let t = &ties[i];
+                let split = usize::from(t.split);
+                let own = if k == 0 {
+                    &t.channels[..split]
+                } else {
+                    &t.channels[split..]
+                };
+                records.clear();
+                records.extend(own.iter().map(ChannelStats::from));
+                parts.node_offsets[u.index() + 1] += 1;
+                parts.push_tie(v, t.days[k], t.weeks[k], &records)?;
+            }
+            for u in 0..ids.len() {
+                parts.node_offsets[u + 1] += parts.node_offsets[u];
+            }
             Some(Interactions::try_from_parts(ids.len(), parts)?)
         }
         None => None,

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 use tierank_format::schema::col;
-use tierank_graph::{IdMap, NodeId};
+use tierank_graph::{BuildStats, Csr, IdMap, NodeId};
 
 use crate::IoError;
 use crate::columns::{
@@ -300,6 +300,30 @@ pub(super) fn refuse_dropped_ties(path: &Path, edges: &[(NodeId, NodeId)]) -> Re
         });
     }
     Ok(())
+}
+
+/// The friendship CSR of `num_nodes` people from their tie rows (dense ids, in file-row
+/// order), with one weight per slot when the rows have weights: a repeated friendship keeps
+/// its first row's weight, self-loops are dropped. The single-process load and the
+/// partitioned load's graphs ([`super::share`]) build it here, so they agree slot for slot.
+///
+/// # Errors
+/// [`IoError::Graph`] for an endpoint out of range.
+pub(super) fn friendship_csr(
+    num_nodes: usize,
+    edges: &[(NodeId, NodeId)],
+    weights: Option<&[f64]>,
+) -> Result<(Csr, BuildStats, Option<Vec<f64>>), IoError> {
+    Ok(match weights {
+        Some(w) => {
+            let (csr, stats, w) = Csr::from_edges_with_values(num_nodes, edges, w)?;
+            (csr, stats, Some(w))
+        }
+        None => {
+            let (csr, stats) = Csr::from_edges(num_nodes, edges)?;
+            (csr, stats, None)
+        }
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod fuzz_crashes;
 mod load;
 mod load_errors;
 mod rankings;
+mod share;
 mod snapshot;
 mod targets;
 mod truth;

@@ -1,0 +1,143 @@
+//! The partitioned load's graphs (`tierank_io::share`): a wave's ball assembled from the
+//! folded friendships of each person's owner equals, array for array, the ball folded from
+//! every raw record incident to the same people, and agrees with the whole graph on every
+//! tie touching them.
+
+use proptest::prelude::*;
+use tierank_graph::{Graph, TimeWindow};
+use tierank_io::share::{
+    EventRecord, FoldedTie, TieRecord, build_graph, folded_ties_of, graph_from_folded,
+};
+
+const DAY: i64 = 86_400_000;
+const T0: i64 = 1_700_000_000_000;
+const HALF_LIFE: i64 = 7 * DAY;
+const PEOPLE: i64 = 9;
+
+fn window() -> TimeWindow {
+    TimeWindow {
+        start_ms: T0,
+        end_ms: T0 + 30 * DAY,
+    }
+}
+
+fn incident(p: &[i64], a: i64, b: i64) -> bool {
+    p.contains(&a) || p.contains(&b)
+}
+
+/// The graph of the records incident to `people`, as a worker owning them builds it.
+fn held(
+    people: &[i64],
+    ties: &[TieRecord],
+    events: &[EventRecord],
+    has_weights: bool,
+    window: Option<TimeWindow>,
+) -> Graph {
+    let ties: Vec<TieRecord> = ties
+        .iter()
+        .filter(|t| incident(people, t.src, t.dst))
+        .copied()
+        .collect();
+    let events: Vec<EventRecord> = events
+        .iter()
+        .filter(|e| incident(people, e.src, e.dst))
+        .copied()
+        .collect();
+    build_graph(&[], &ties, &events, has_weights, window, HALF_LIFE).unwrap()
+}
+
+fn persons_of(g: &Graph, u: tierank_graph::NodeId) -> Vec<i64> {
+    g.neighbors(u).iter().map(|&v| g.person(v)).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #[test]
+    fn a_ball_of_folded_ties_equals_the_ball_folded_from_raw_records(
+        raw_ties in prop::collection::vec((0..PEOPLE, 0..PEOPLE, 0u8..4), 1..30),
+        raw_events in prop::collection::vec(
+            (0..PEOPLE, 0..PEOPLE, 0u8..6, 0..(30 * DAY), 0u8..3), 0..120),
+        workers in 1usize..4,
+        targets in prop::collection::vec(0..PEOPLE, 1..4),
+        weighted in any::<bool>(),
+        with_events in any::<bool>(),
+    ) {
+        // Repeated friendships in both orientations, self-loops, events both ways, events
+        // between non-friends (group chats) and to people of no tie.
+        let ties: Vec<TieRecord> = raw_ties
+            .iter()
+            .enumerate()
+            .map(|(row, &(src, dst, w))| TieRecord { row: row as u64, src, dst, weight: f64::from(w) })
+            .collect();
+        let events: Vec<EventRecord> = raw_events
+            .iter()
+            .enumerate()
+            .map(|(row, &(src, dst, channel, ts, v))| EventRecord {
+                part: (row % 2) as u32,
+                row: row as u64,
+                src,
+                dst,
+                ts_ms: T0 + ts,
+                value: f64::from(v) * 1.25,
+                channel,
+            })
+            .collect();
+        let window = with_events.then(window);
+        let owner = |p: i64| (p as usize * 7 + 3) % workers;
+        let homes: Vec<Graph> = (0..workers)
+            .map(|w| {
+                let owned: Vec<i64> = (0..PEOPLE).filter(|&p| owner(p) == w).collect();
+                held(&owned, &ties, &events, weighted, window)
+            })
+            .collect();
+        let whole = build_graph(&[], &ties, &events, weighted, window, HALF_LIFE).unwrap();
+
+        // The ball of `targets`: them and their friends.
+        let mut ball_people: Vec<i64> = targets.clone();
+        for &t in &targets {
+            if let Some(u) = whole.dense(t) {
+                ball_people.extend(persons_of(&whole, u));
+            }
+        }
+        ball_people.sort_unstable();
+        ball_people.dedup();
+        // A person whose only tie is a self-loop has no friend: the folded ball leaves them
+        // out (they rank nothing either way), the raw one would keep them as a node.
+        let no_loops: Vec<TieRecord> = ties.iter().filter(|t| t.src != t.dst).copied().collect();
+        let raw_ball = held(&ball_people, &no_loops, &events, weighted, window);
+        let folded: Vec<FoldedTie> = ball_people
+            .iter()
+            .flat_map(|&p| folded_ties_of(&homes[owner(p)], p))
+            .collect();
+        let ball = graph_from_folded(folded, weighted, window, HALF_LIFE).unwrap();
+
+        prop_assert_eq!(ball.ids().persons(), raw_ball.ids().persons());
+        prop_assert_eq!(ball.csr(), raw_ball.csr());
+        prop_assert_eq!(ball.weights(), raw_ball.weights());
+        prop_assert_eq!(ball.interactions(), raw_ball.interactions());
+
+        // And with the whole graph on every tie touching the ball's people.
+        for &p in &ball_people {
+            let (Some(u), Some(x)) = (ball.dense(p), whole.dense(p)) else {
+                prop_assert!(whole.dense(p).is_none_or(|x| whole.degree(x) == 0));
+                continue;
+            };
+            prop_assert_eq!(persons_of(&ball, u), persons_of(&whole, x));
+            for (&v, slot) in ball.neighbors(u).iter().zip(ball.csr().slots(u)) {
+                let y = whole.dense(ball.person(v)).unwrap();
+                let whole_slot = whole.csr().slot(x, y).unwrap();
+                prop_assert_eq!(
+                    ball.weights().map(|w| w[slot]),
+                    whole.weights().map(|w| w[whole_slot])
+                );
+                if let (Some(bi), Some(wi)) = (ball.interactions(), whole.interactions()) {
+                    for (a, b, c, d) in [(u, v, x, y), (v, u, y, x)] {
+                        let got = bi.tie(a, b).map(|t| (t.summary, t.channels.to_vec()));
+                        let want = wi.tie(c, d).map(|t| (t.summary, t.channels.to_vec()));
+                        prop_assert_eq!(got, want);
+                    }
+                }
+            }
+        }
+    }
+}
