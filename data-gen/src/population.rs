@@ -123,6 +123,24 @@ impl Population {
 /// clustering stays low.
 const SOCIABILITY_SIGMA: f64 = 1.0;
 
+/// σ of the mean-1 lognormal regional factor of sociability (lively cities, quiet towns),
+/// normalised so that its mean over all people is 1.
+const REGION_SIGMA: f64 = 0.5;
+
+/// σ of the mean-1 lognormal liveliness of a context of up to [`LIVELINESS_TEAM`] members.
+const LIVELINESS_SIGMA: f64 = 0.6;
+/// A larger context is made of teams, classes or streets of about this size whose
+/// liveliness averages out: its σ is `LIVELINESS_SIGMA · √(LIVELINESS_TEAM / size)`. With
+/// one σ for all, a 3,000-person workplace (common on `small`, where it holds half the
+/// workers) moved the whole population's degree with a single draw.
+const LIVELINESS_TEAM: f64 = 40.0;
+
+/// Liveliness of a context of `size` members (see [`LIVELINESS_TEAM`]).
+fn liveliness(r: &mut Rng, size: usize) -> f64 {
+    let shrink = (LIVELINESS_TEAM / size.max(1) as f64).min(1.0).sqrt();
+    r.lognormal_mean1(LIVELINESS_SIGMA * shrink)
+}
+
 /// Sociability by age band: teenagers and young adults have the most friends.
 const AGE_SOCIABILITY: [f64; 7] = [1.5, 1.6, 1.2, 1.0, 0.85, 0.7, 0.55];
 /// Household sizes 1..=6 (roughly the OECD average distribution).
@@ -183,9 +201,29 @@ pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
         hh += 1;
     }
 
-    let region_factor: Vec<f64> = (0..=u64::from(region_id))
-        .map(|g| Rng::new(seed, Stream::Contexts, 3, g).lognormal_mean1(0.5))
+    let mut region_factor: Vec<f64> = (0..=u64::from(region_id))
+        .map(|g| Rng::new(seed, Stream::Contexts, 3, g).lognormal_mean1(REGION_SIGMA))
         .collect();
+    // Regions differ from each other, not the population from its own average: with a few
+    // heavy-tailed regions (one often holds most of `small`), an unnormalised factor moved
+    // every person's sociability by the same draw, and the median degree with it (59 to
+    // 104 over small seeds 1-5 and 7).
+    let people_per_region =
+        region[..people]
+            .iter()
+            .fold(vec![0usize; region_factor.len()], |mut acc, &g| {
+                acc[g as usize] += 1;
+                acc
+            });
+    let weighted: f64 = people_per_region
+        .iter()
+        .zip(&region_factor)
+        .map(|(&k, &f)| k as f64 * f)
+        .sum::<f64>()
+        / people.max(1) as f64;
+    if weighted > 0.0 {
+        region_factor.iter_mut().for_each(|f| *f /= weighted);
+    }
     let mut account = vec![AccountType::Person; n];
     let mut sociability = vec![0f32; n];
     let mut activity = vec![0f32; n];
@@ -277,16 +315,16 @@ fn build_contexts(
 ) {
     let mut next_work = 0u32;
     let mut next_school = 0u32;
-    let live = |r: &mut Rng| r.lognormal_mean1(0.6);
 
     // Extended families.
     for (f, range) in runs(family) {
         if range.len() >= 2 {
             let mut r = Rng::new(seed, Stream::Contexts, 1, u64::from(f));
+            let live = liveliness(&mut r, range.len());
             contexts.push(Context {
                 kind: ContextKind::Family,
                 members: range.map(|i| i as u32).collect(),
-                liveliness: live(&mut r),
+                liveliness: live,
             });
         }
     }
@@ -298,10 +336,11 @@ fn build_contexts(
             let end = (block + NEIGHBOURHOOD_SIZE).min(range.end);
             let mut members: Vec<u32> = (block as u32..end as u32).collect();
             r.shuffle(&mut members);
+            let live = liveliness(&mut r, members.len());
             contexts.push(Context {
                 kind: ContextKind::Neighbourhood,
                 members,
-                liveliness: live(&mut r),
+                liveliness: live,
             });
         }
         // Workers and students of the region, shuffled, then cut into heavy-tailed sizes.
@@ -330,7 +369,7 @@ fn build_contexts(
             contexts.push(Context {
                 kind: ContextKind::Work,
                 members: members.to_vec(),
-                liveliness: live(&mut r),
+                liveliness: liveliness(&mut r, members.len()),
             });
             rest = tail;
         }
@@ -345,7 +384,7 @@ fn build_contexts(
             contexts.push(Context {
                 kind: ContextKind::School,
                 members: members.to_vec(),
-                liveliness: live(&mut r),
+                liveliness: liveliness(&mut r, members.len()),
             });
             rest = tail;
         }
@@ -365,10 +404,11 @@ fn build_contexts(
             r.shuffle(&mut members);
             slots -= size;
             if members.len() >= 2 {
+                let live = liveliness(&mut r, members.len());
                 contexts.push(Context {
                     kind: ContextKind::Interest,
                     members,
-                    liveliness: live(&mut r),
+                    liveliness: live,
                 });
             }
         }

@@ -306,7 +306,9 @@ fn realism_on_tiny_degree_and_partners() {
     assert!(partners > 50);
     // Closeness rises with the tie's embedding (`network::closeness`), so a partner who
     // shares few of the ego's friends can fall behind well-embedded close friends and
-    // relatives: 77 % of partners are in layers 1-2 here (over 80 % before).
+    // relatives: 74 % of partners are in layers 1-2 here (320 of 434; 77 % before partners
+    // met more of each other's colleagues, over 80 % before the embedding term). The 80 %
+    // bound needs a model change (a partner's closeness depending less on embedding).
     assert!(inner as f64 > 0.7 * partners as f64, "{inner}/{partners}");
 }
 
@@ -525,10 +527,9 @@ fn evasion_hides_the_closest_routes_money_and_keeps_decoys() {
         "layer 3-4 transfers: {mid_pay_evasion} under evasion, {mid_pay_plain} without"
     );
     // ...and decoys among the outer friends are kept visibly busy.
-    // (1.12x here: embedded outer friends are busier than they were, 1.2x
-    // before closeness rose with embedding, so a decoy's boost is relatively smaller.)
+    // (1.24x here with DECOY_RATE 0.8, about a partner's level; 1.12x with 0.35.)
     assert!(
-        outer_evasion as f64 > 1.08 * outer_plain as f64,
+        outer_evasion as f64 > 1.2 * outer_plain as f64,
         "outer friends: {outer_evasion} visible events under evasion, {outer_plain} without"
     );
 }
