@@ -156,10 +156,10 @@ pub fn read_truth_where(
         let alter = at(col::ALTER);
         truth.alter.extend(
             i64_values(alter, alter.of(batch)?)?
-                .into_iter()
+                .iter()
                 .enumerate()
                 .filter(|(i, _)| is_kept(i))
-                .map(|(_, v)| v),
+                .map(|(_, v)| *v),
         );
 
         let layer_at = at(col::LAYER);
