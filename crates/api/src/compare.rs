@@ -346,15 +346,13 @@ impl CompareRequest {
             .map(|h| h.name().to_owned())
             .filter(|n| n != "random")
             .collect();
-        let mut baseline: Option<LearnedModel> = None;
-        let model: Option<LearnedModel> = if learned_requested && !components.is_empty() {
-            // Without opt-outs the evaluation graph is the full graph: one index serves both
-            // (an index is 10 bytes per directed friendship, 1.8 GB on `large`).
-            let owned_train;
-            let train_truth: &TruthIndex = if minimized.is_none() {
-                &truth_index
-            } else {
-                owned_train = TruthIndex::from_target_columns(
+        // Training and calibration read the truth on the full graph. Without opt-outs that is
+        // the evaluation graph, and one index serves all three (an index is 10 bytes per
+        // directed friendship, 1.8 GB on `large`).
+        let full_graph_truth = match &minimized {
+            None => None,
+            Some(_) => Some(
+                TruthIndex::from_target_columns(
                     &graph,
                     &sample.targets,
                     &truth.target,
@@ -363,9 +361,12 @@ impl CompareRequest {
                     &truth.relation,
                     &truth.closeness,
                 )
-                .bad_input()?;
-                &owned_train
-            };
+                .bad_input()?,
+            ),
+        };
+        let full_truth: &TruthIndex = full_graph_truth.as_ref().unwrap_or(&truth_index);
+        let mut baseline: Option<LearnedModel> = None;
+        let model: Option<LearnedModel> = if learned_requested && !components.is_empty() {
             let options = LearnedOptions {
                 relevant_layer: args.relevant_layer,
                 kind: model_kind,
@@ -379,7 +380,7 @@ impl CompareRequest {
                     &train,
                     &components,
                     &config,
-                    train_truth,
+                    full_truth,
                     options,
                     cancel.as_deref(),
                 )
@@ -490,27 +491,11 @@ impl CompareRequest {
             Some(name) => {
                 let h = build(name, &config, &graph).bad_input()?;
                 let fit_targets = if train.is_empty() { &test } else { &train };
-                let owned_fit;
-                let fit_truth: &TruthIndex = if minimized.is_none() {
-                    &truth_index
-                } else {
-                    owned_fit = TruthIndex::from_target_columns(
-                        &graph,
-                        &sample.targets,
-                        &truth.target,
-                        &truth.alter,
-                        &truth.layer,
-                        &truth.relation,
-                        &truth.closeness,
-                    )
-                    .bad_input()?;
-                    &owned_fit
-                };
                 CalibrationFile::fit(
                     &graph,
                     fit_targets,
                     h.as_ref(),
-                    fit_truth,
+                    full_truth,
                     args.relevant_layer,
                 )
                 .ok()
@@ -518,7 +503,7 @@ impl CompareRequest {
                     // Without the coverage maps (no friend with interaction weight), `select`
                     // still reads the heuristic's.
                     let base = c.clone();
-                    c.with_coverage(&graph, fit_targets, &config, fit_truth)
+                    c.with_coverage(&graph, fit_targets, &config, full_truth)
                         .unwrap_or(base)
                 })
             }
