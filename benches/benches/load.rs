@@ -3,12 +3,19 @@
 //! snapshot (`tierank index`), in the same rows per second so the two read side by side.
 //! The load report, with the graph's bytes per directed tie, is printed once.
 //!
+//! `load_graph_5_ranges` loads with a decoded-events budget of a fifth of the decoded events,
+//! as `large` needs on the default 4 GiB budget: the fold runs over five sender ranges, the
+//! later four spilled to temporary files by one decode (before the spill, each range decoded
+//! every row group again). Beside `load_graph`, it shows what the ranges cost.
+//!
 //! `TIERANK_BENCH_PRESET` picks the preset (default `small`).
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use tierank_benches::{ensure_dataset, load, preset_from_env};
+use tierank_io::memory::DECODED_EVENTS_BUDGET_OVERRIDE;
 
 fn load_graph(c: &mut Criterion) {
     let preset = preset_from_env().expect("TIERANK_BENCH_PRESET");
@@ -38,6 +45,18 @@ fn load_graph(c: &mut Criterion) {
     group.bench_function("load_graph", |b| {
         b.iter(|| load(&dir).expect("load"));
     });
+    // 24 bytes per decoded event; a fifth of them, rounded up, so that five ranges result.
+    let budget = (report.event_rows * 24).div_ceil(5).max(1);
+    DECODED_EVENTS_BUDGET_OVERRIDE.store(budget, Ordering::Relaxed);
+    let (_, ranged) = load(&dir).expect("load in ranges");
+    eprintln!(
+        "load/{preset}: decoded-events budget {budget} bytes: {:?}",
+        ranged.aggregation
+    );
+    group.bench_function("load_graph_5_ranges", |b| {
+        b.iter(|| load(&dir).expect("load in ranges"));
+    });
+    DECODED_EVENTS_BUDGET_OVERRIDE.store(0, Ordering::Relaxed);
     // The snapshot goes beside the cached dataset's files, not into it, so that the
     // dataset's own loads above stay fresh loads.
     let snap_dir = tempfile::tempdir().expect("temporary directory");

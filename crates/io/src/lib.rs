@@ -41,7 +41,9 @@ pub use audiences::{
 pub use checksums::verify_dataset_file;
 pub use error::IoError;
 pub use load::share;
-pub use load::{DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph};
+pub use load::{
+    AggregationWork, DEFAULT_HALF_LIFE_MS, LoadOptions, LoadReport, PhaseSeconds, load_graph,
+};
 pub use rankings::{RankingRows, RankingsBatches, RankingsWriter};
 pub use snapshot::{GraphSource, OpenedGraph, SNAPSHOT_FILE, open_graph, write_snapshot};
 pub use targets::{IdList, UNKNOWN_TARGETS_LISTED, read_person_ids, resolve_targets};

@@ -9,8 +9,10 @@
 //! (no hashing, no lock, no binary search per event, and memory read in order: the earlier
 //! per-event slot search and scattered fold were a cache miss per event). The decoded events
 //! are the peak of the load: 24 bytes per event in the window, bounded by
-//! [`crate::memory::DECODED_EVENTS_BUDGET`]; beyond it the two passes repeat over contiguous
-//! sender ranges, each decoding every row group again. Every fold is exactly
+//! [`crate::memory::DECODED_EVENTS_BUDGET`]; beyond it the fold runs over contiguous sender
+//! ranges one after another. Every row group is still decoded once: the first range's events
+//! stay in memory, the others' are written to temporary spill files (see `spill`) and read
+//! back for their range's fold. Every fold is exactly
 //! associative and commutative:
 //! counts and day bitsets are integers, first/last are min/max, and the two sums are kept
 //! in fixed point (`i128`): a value contributes `round(value · 2^32)` and a decayed term
@@ -37,6 +39,7 @@ use tierank_graph::interactions::InteractionParts;
 use tierank_graph::{ChannelStats, Csr, GraphError, IdMap, NodeId, TieSummary, TimeWindow};
 
 use super::LoadOptions;
+use super::spill::Spill;
 use crate::IoError;
 use crate::columns::{
     ColumnAt, ParquetSource, check_float, check_int, check_measure, check_string, check_timestamp,
@@ -152,6 +155,7 @@ pub(super) struct Outcome {
     pub window_seconds: f64,
     pub events_seconds: f64,
     pub finalise_seconds: f64,
+    pub work: super::AggregationWork,
 }
 
 /// One row group of one part.
@@ -298,7 +302,8 @@ const OFFSET_MASK: u64 = (1 << CHANNEL_SHIFT) - 1;
 /// Sorting events by `(pair, time)` groups them by sender, then receiver (the order of the
 /// CSR's slots), then channel, then time: the fold then walks each sender's friend list
 /// once, merge-style, and reads events and accumulators sequentially.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 struct Event {
     /// `sender << 32 | receiver`, dense ids.
     pair: u64,
@@ -381,6 +386,7 @@ pub(super) fn aggregate(
             window_seconds,
             events_seconds: 0.0,
             finalise_seconds: 0.0,
+            work: super::AggregationWork::default(),
         });
     }
     let (window, source) = choose_window(&hist, opts, dataset_dir)?;
@@ -403,7 +409,7 @@ pub(super) fn aggregate(
         window_seconds
     );
 
-    // Phase 4: aggregate, in two passes that touch memory in order. First every row group
+    // Phase 4: aggregate, in two steps that touch memory in order. First every row group
     // is decoded (in parallel) into compact events grouped by sender shard; then every
     // shard (in parallel) gathers its events, sorts them by (sender, receiver, channel,
     // time) and folds them while walking each sender's friend list once. No lock, no hash,
@@ -416,7 +422,8 @@ pub(super) fn aggregate(
         .collect();
     let lookup = ids.dense_lookup();
     // Bounded memory: the decoded events of all rows would be 24 bytes each; beyond the
-    // budget, run in passes over contiguous shard (sender) ranges.
+    // budget, fold contiguous shard (sender) ranges one after another, the later ranges'
+    // events spilled to temporary files by the one decode.
     let rows: u64 = hist.values().map(|d| d.count).sum();
     let budget = match crate::memory::DECODED_EVENTS_BUDGET_OVERRIDE.load(Ordering::Relaxed) {
         0 => crate::memory::DECODED_EVENTS_BUDGET,
@@ -428,34 +435,69 @@ pub(super) fn aggregate(
     )
     .unwrap_or(SHARDS)
     .clamp(1, SHARDS);
-    let mut decode_seconds = 0.0;
-    let mut event_bytes = 0usize;
+    let range_of_pass = |pass: usize| pass * SHARDS / passes..(pass + 1) * SHARDS / passes;
+    let pass_of_shard: Vec<u8> = (0..SHARDS)
+        .map(|s| {
+            (0..passes)
+                .position(|p| range_of_pass(p).contains(&s))
+                .expect("the passes' ranges cover every shard") as u8
+        })
+        .collect();
+    let spill = if passes > 1 {
+        Some(Spill::<Event>::create(passes - 1)?)
+    } else {
+        None
+    };
+    let sink = Sink {
+        keep: range_of_pass(0),
+        spill: spill.as_ref(),
+        pass_of_shard: &pass_of_shard,
+        passes,
+    };
+    let t_decode = Instant::now();
+    let decoded = run_tasks(&tasks, |i, task| {
+        decode_task(i, task, &lookup, &shard_of_node, &sink, &cal)
+    })?;
+    let decode_seconds = t_decode.elapsed().as_secs_f64();
+    let mut event_bytes: usize = decoded
+        .iter()
+        .map(|d| d.events.capacity() * std::mem::size_of::<Event>())
+        .sum();
     let mut counts = EventCounts::default();
+    for d in &decoded {
+        counts.add(&d.counts);
+    }
+    let rows_decoded = counts.rows;
     let mut outs: Vec<ShardOut> = Vec::with_capacity(SHARDS);
-    for pass in 0..passes {
-        let shards = pass * SHARDS / passes..(pass + 1) * SHARDS / passes;
-        let t_decode = Instant::now();
-        let decoded = run_tasks(&tasks, |i, task| {
-            decode_task(i, task, &lookup, &shard_of_node, shards.clone(), &cal)
-        })?;
-        decode_seconds += t_decode.elapsed().as_secs_f64();
-        event_bytes = event_bytes.max(
-            decoded
-                .iter()
-                .map(|d| d.events.capacity() * std::mem::size_of::<Event>())
-                .sum(),
-        );
-        // Every pass reads every row and counts the same; keep the first pass's counts.
-        if pass == 0 {
-            for d in &decoded {
-                counts.add(&d.counts);
-            }
+    outs.par_extend(
+        range_of_pass(0)
+            .into_par_iter()
+            .map(|s| fold_shard(s, &decoded, csr, &cal)),
+    );
+    drop(decoded);
+    let spilled_bytes = spill.as_ref().map_or(0, Spill::bytes_written);
+    let mut read_back_seconds = 0.0;
+    if let Some(spill) = &spill {
+        for pass in 1..passes {
+            let t_read = Instant::now();
+            let mut decoded = Vec::new();
+            spill.read_back(pass - 1, SPILL_CHUNK_EVENTS, |events| {
+                decoded.push(group_by_shard(events, &shard_of_node));
+                Ok(())
+            })?;
+            read_back_seconds += t_read.elapsed().as_secs_f64();
+            event_bytes = event_bytes.max(
+                decoded
+                    .iter()
+                    .map(|d| d.events.capacity() * std::mem::size_of::<Event>())
+                    .sum(),
+            );
+            outs.par_extend(
+                range_of_pass(pass)
+                    .into_par_iter()
+                    .map(|s| fold_shard(s, &decoded, csr, &cal)),
+            );
         }
-        outs.par_extend(
-            shards
-                .into_par_iter()
-                .map(|s| fold_shard(s, &decoded, csr, &cal)),
-        );
     }
     for out in &outs {
         counts.aggregated += out.aggregated;
@@ -464,16 +506,19 @@ pub(super) fn aggregate(
     }
     let events_seconds = t.elapsed().as_secs_f64();
     log::info!(
-        "aggregated {} of {} events in {:.3} s ({:.0} rows/s; decode {:.3} s, sort and fold \
-         {:.3} s; decoded events {} bytes, {} pass(es))",
+        "aggregated {} of {} events in {:.3} s ({:.0} rows/s; decode {:.3} s, spill read \
+         {:.3} s, sort and fold {:.3} s; decoded events held {} bytes, {} sender range(s), \
+         {} bytes spilled)",
         counts.aggregated,
         counts.rows,
         events_seconds,
         counts.rows as f64 / events_seconds.max(1e-9),
         decode_seconds,
-        events_seconds - decode_seconds,
+        read_back_seconds,
+        events_seconds - decode_seconds - read_back_seconds,
         event_bytes,
-        passes
+        passes,
+        spilled_bytes
     );
     if counts.non_friends + counts.self_events + counts.unknown_person > 0 {
         log::warn!(
@@ -552,6 +597,11 @@ pub(super) fn aggregate(
         window_seconds,
         events_seconds,
         finalise_seconds,
+        work: super::AggregationWork {
+            sender_ranges: passes,
+            event_rows_decoded: rows_decoded,
+            spilled_bytes,
+        },
     })
 }
 
@@ -640,7 +690,7 @@ fn decode_task(
     task: &Task<'_>,
     dense: &(impl Fn(PersonId) -> Option<NodeId> + Sync),
     shard_of_node: &[u8],
-    shards: std::ops::Range<usize>,
+    sink: &Sink<'_>,
     cal: &Calendar,
 ) -> Result<Decoded, IoError> {
     let path = task.source.path();
@@ -649,7 +699,10 @@ fn decode_task(
     if task.has_value {
         columns.push(col::VALUE);
     }
-    let mut events = Vec::with_capacity(usize::try_from(task.rows).unwrap_or(0));
+    let mut events =
+        Vec::with_capacity(usize::try_from(task.rows.div_ceil(sink.passes as u64)).unwrap_or(0));
+    // Events of later sender ranges, buffered per range and appended to its spill file.
+    let mut spilled: Vec<Vec<Event>> = vec![Vec::new(); sink.passes.saturating_sub(1)];
     let mut row0 = task.row0;
     for batch in task.source.reader(&columns, Some(vec![task.row_group]))? {
         let batch = batch.map_err(|e| IoError::parquet(path, e))?;
@@ -704,20 +757,66 @@ fn decode_task(
                     .get_or_insert((task_index, row0 + i as u64));
                 continue;
             }
-            if !shards.contains(&usize::from(shard_of_node[u.index()])) {
-                continue; // another pass's sender
-            }
             // In the window, so 0 <= ts - start <= MAX_WINDOW_MS < 2^43.
             let offset = (ts_i - cal.window.start_ms) as u64;
-            events.push(Event {
+            let event = Event {
                 pair: u64::from(u.0) << 32 | u64::from(v.0),
                 time: (channel.index() as u64) << CHANNEL_SHIFT | offset,
                 value: values.as_ref().and_then(|v| v[i]).unwrap_or(0.0),
-            });
+            };
+            let shard = usize::from(shard_of_node[u.index()]);
+            if sink.keep.contains(&shard) {
+                events.push(event);
+            } else {
+                let range = usize::from(sink.pass_of_shard[shard]) - 1;
+                spilled[range].push(event);
+                if spilled[range].len() >= SPILL_BUFFER_EVENTS {
+                    sink.spill(range, &mut spilled[range])?;
+                }
+            }
         }
         row0 += batch.num_rows() as u64;
     }
-    // Group by shard (a stable counting sort), so that each shard later reads one range.
+    for (range, buffer) in spilled.iter_mut().enumerate() {
+        sink.spill(range, buffer)?;
+    }
+    let mut decoded = group_by_shard(events, shard_of_node);
+    decoded.counts = counts;
+    Ok(decoded)
+}
+
+/// Where [`decode_task`] puts each event: the shards of `keep` in memory, the others in the
+/// spill file of their sender range (range `r` >= 1 is folded in pass `r`).
+struct Sink<'a> {
+    keep: std::ops::Range<usize>,
+    spill: Option<&'a Spill<Event>>,
+    pass_of_shard: &'a [u8],
+    passes: usize,
+}
+
+impl Sink<'_> {
+    /// Appends `buffer` to the spill file of later range `range + 1` and empties it.
+    fn spill(&self, range: usize, buffer: &mut Vec<Event>) -> Result<(), IoError> {
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        self.spill
+            .expect("events outside the kept range exist only when there is a spill")
+            .append(range, buffer)?;
+        buffer.clear();
+        Ok(())
+    }
+}
+
+/// Events a decoding thread buffers per later sender range before appending them to its
+/// spill file (1.5 MB: large sequential writes, little memory per thread).
+const SPILL_BUFFER_EVENTS: usize = 1 << 16;
+/// Events read back from a spill file at a time (384 MB, grouped by shard as they arrive).
+const SPILL_CHUNK_EVENTS: usize = 1 << 24;
+
+/// Groups `events` by sender shard (a stable counting sort), so that each shard later reads
+/// one range.
+fn group_by_shard(events: Vec<Event>, shard_of_node: &[u8]) -> Decoded {
     let mut bounds = vec![0usize; SHARDS + 1];
     for e in &events {
         bounds[usize::from(shard_of_node[e.sender() as usize]) + 1] += 1;
@@ -732,11 +831,11 @@ fn decode_task(
         grouped[next[s]] = *e;
         next[s] += 1;
     }
-    Ok(Decoded {
+    Decoded {
         events: grouped,
         bounds,
-        counts,
-    })
+        counts: EventCounts::default(),
+    }
 }
 
 /// The first (task, row) of an event between people who are not friends, or to oneself

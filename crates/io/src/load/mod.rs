@@ -15,6 +15,7 @@
 mod events;
 pub(crate) use events::list_parts;
 pub mod share;
+mod spill;
 mod ties;
 
 use std::path::{Path, PathBuf};
@@ -126,6 +127,22 @@ pub struct LoadReport {
     pub bytes_per_directed_tie: f64,
     /// Time per phase.
     pub seconds: PhaseSeconds,
+    /// How the event aggregation ran (all zero for a graph opened from a snapshot).
+    pub aggregation: AggregationWork,
+}
+
+/// How the event aggregation ran: a property of the run (budget, machine), not of the data,
+/// so a snapshot does not record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AggregationWork {
+    /// Sender ranges folded one after another: 1 when the decoded events fit
+    /// [`crate::memory::DECODED_EVENTS_BUDGET`].
+    pub sender_ranges: usize,
+    /// Event rows decoded from Parquet over all ranges: every row once, however many ranges.
+    pub event_rows_decoded: u64,
+    /// Bytes of decoded events written to temporary spill files and read back (0 with one
+    /// range).
+    pub spilled_bytes: u64,
 }
 
 /// Loads the dataset in `dir` into an immutable [`Graph`].
@@ -343,6 +360,7 @@ fn load_files(
         report.seconds.window = outcome.window_seconds;
         report.seconds.events = outcome.events_seconds;
         report.seconds.finalise = outcome.finalise_seconds;
+        report.aggregation = outcome.work;
         outcome.parts
     };
     let t = Instant::now();

@@ -351,9 +351,12 @@ fn same_graph_whatever_the_parts_row_groups_and_threads() {
             report.events_between_non_friends
         );
     }
-    // Several passes over sender ranges: a decoded-events budget far below these 3,000
-    // events' 72 KB (every pass decodes every row; the graph must not change). Other tests
-    // running meanwhile may see the small budget too, which must not change theirs either.
+    assert_eq!(report.aggregation.sender_ranges, 1);
+    assert_eq!(report.aggregation.spilled_bytes, 0);
+    // Several sender ranges: a decoded-events budget far below these 3,000 events' 72 KB
+    // (the later ranges' events are spilled to temporary files; the graph must not change).
+    // Other tests running meanwhile may see the small budget too, which must not change
+    // theirs either.
     use std::sync::atomic::Ordering;
     use tierank_io::memory::DECODED_EVENTS_BUDGET_OVERRIDE;
     DECODED_EVENTS_BUDGET_OVERRIDE.store(10_000, Ordering::Relaxed);
@@ -362,6 +365,11 @@ fn same_graph_whatever_the_parts_row_groups_and_threads() {
     let (g, r) = passes.unwrap();
     assert_same_graph(&reference, &g);
     assert_eq!(r.event_rows, report.event_rows);
+    // Each row decoded once, however many ranges (each range used to decode every row
+    // again: decoding was 85 % of the load of `large`, in five ranges).
+    assert!(r.aggregation.sender_ranges > 1, "{:?}", r.aggregation);
+    assert_eq!(r.aggregation.event_rows_decoded, r.event_rows);
+    assert!(r.aggregation.spilled_bytes > 0, "{:?}", r.aggregation);
     assert_eq!(r.events_aggregated, report.events_aggregated);
     assert_eq!(
         r.events_between_non_friends,
