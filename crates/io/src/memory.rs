@@ -33,9 +33,10 @@ pub const DECODED_BYTES_PER_EVENT: u64 = 24;
 pub const GRAPH_BYTES_PER_EVENT: u64 = 6;
 
 /// Most bytes of decoded events (24 per event row) the aggregation holds at once. Beyond it,
-/// the aggregation runs in passes over sender ranges, each decoding every row group again
-/// but keeping only its senders' events: the peak stays near this budget plus the graph,
-/// at the cost of one more decode per pass. `medium` (127 M events, 3.0 GB) takes one pass.
+/// the aggregation folds sender ranges one after another: one decode keeps the first range's
+/// events and spills the others' to temporary files, read back range by range. The peak
+/// stays near this budget plus the graph, at the cost of writing and reading the later
+/// ranges' records once. `medium` (127 M events, 3.0 GB) takes one range.
 pub const DECODED_EVENTS_BUDGET: u64 = 4 << 30;
 
 /// Overrides [`DECODED_EVENTS_BUDGET`] when non-zero: for tests, which force several passes
