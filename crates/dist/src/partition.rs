@@ -672,7 +672,7 @@ fn work(
 
     let arrivals = window.map(|(w, _)| {
         let arrivals = Rc::new(RefCell::new(Arrivals {
-            hold: EventHold::new(&graph, w, run.load.half_life_ms),
+            hold: EventHold::new(&graph, w, run.load.half_life_ms, run.load.strict),
             strict: run.load.strict,
             me,
             peers,

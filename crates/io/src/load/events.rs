@@ -271,7 +271,7 @@ fn task_days(task: &Task<'_>) -> Result<DayHistogram, IoError> {
 /// A fast hasher for integer keys (Fx-style multiply); keys are CSR slot numbers, not
 /// attacker-chosen strings, so DoS-resistant hashing buys nothing here.
 #[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
+pub(super) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -922,7 +922,8 @@ const BIN_CHUNK: usize = 4096;
 /// The fold is [`aggregate`]'s per-shard sort and fold, so it is exact and does not depend
 /// on the order of arrival.
 pub(super) struct EventBins {
-    num_nodes: usize,
+    /// The shard of each sender (a table: the division of [`shard_of`] per event is slow).
+    shard_of_node: Vec<u8>,
     shards: Vec<Vec<Vec<Event>>>,
     len: u64,
 }
@@ -931,7 +932,9 @@ impl EventBins {
     /// Bins for the senders of a graph of `num_nodes` people.
     pub(super) fn new(num_nodes: usize) -> Self {
         Self {
-            num_nodes,
+            shard_of_node: (0..num_nodes)
+                .map(|u| shard_of(NodeId(u as u32), num_nodes) as u8)
+                .collect(),
             shards: (0..SHARDS).map(|_| Vec::new()).collect(),
             len: 0,
         }
@@ -944,7 +947,7 @@ impl EventBins {
 
     /// Holds one event inside the window between two distinct people (dense ids).
     pub(super) fn push(&mut self, (u, v, channel, offset, value): MemoryEvent) {
-        let shard = &mut self.shards[shard_of(u, self.num_nodes)];
+        let shard = &mut self.shards[usize::from(self.shard_of_node[u.index()])];
         if shard.last().is_none_or(|c| c.len() == BIN_CHUNK) {
             shard.push(Vec::with_capacity(BIN_CHUNK));
         }

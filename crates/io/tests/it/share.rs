@@ -198,7 +198,7 @@ proptest! {
                 .copied()
                 .collect();
             let graph = friendship_graph(&[], &held_ties, weighted).unwrap();
-            let mut hold = EventHold::new(&graph, window, HALF_LIFE);
+            let mut hold = EventHold::new(&graph, window, HALF_LIFE, workers == 2);
             for e in events.iter().filter(|e| owner(e.src) == w) {
                 hold.add(&graph, e);
             }
