@@ -542,7 +542,8 @@ pub fn friendship_graph(
 /// What [`EventHold::add`] did with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arrival {
-    /// Held for the fold: inside the window, between two friends.
+    /// Held for the fold: inside the window, between two distinct people of the graph
+    /// (friends, when the hold tests friendship; otherwise the fold leaves non-friends out).
     Held,
     /// Outside the window: left out.
     Outside,
@@ -551,8 +552,9 @@ pub enum Arrival {
     UnknownSender,
     /// From a person to themselves: never folded.
     ToSelf,
-    /// To someone who is not the sender's friend: never folded. `receiver_known` says
-    /// whether the receiver is in the graph.
+    /// To someone who is not the sender's friend (found when the hold tests friendship, or
+    /// when the receiver is not in the graph): never folded. `receiver_known` says whether
+    /// the receiver is in the graph.
     NotFriend {
         /// Whether the receiver is a person of the graph.
         receiver_known: bool,
