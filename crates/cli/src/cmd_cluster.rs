@@ -129,8 +129,8 @@ pub fn rank(
     );
     println!(
         "process {}: ranked {} targets, {} rows in {} waves (largest ball {} bytes); sent {} \
-         bytes (ties {}, events {}, folded ties in wave replies {}, rows {}, control {}); \
-         {:.1} bytes sent per tie row",
+         bytes (ties {}, events {}, folded directions {}, folded ties in wave replies {}, \
+         rows {}, control {}); {:.1} bytes sent per tie row",
         spec.process,
         report.targets_here,
         report.rows_here,
@@ -139,6 +139,7 @@ pub fn rank(
         report.traffic.total(),
         report.traffic.ties,
         report.traffic.events,
+        report.traffic.directions,
         report.traffic.folded,
         report.traffic.rows,
         report.traffic.control,

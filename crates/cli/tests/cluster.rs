@@ -311,6 +311,46 @@ fn three_processes_of_two_workers_write_the_single_process_rows() {
     }
     assert_eq!(read.iter().map(|r| r.0).sum::<u64>(), ties, "{read:?}");
     assert_eq!(read.iter().map(|r| r.2).sum::<u64>(), events, "{read:?}");
+    // Each event is held once, by the owner of its sender (the owner of its receiver gets
+    // the direction folded), and crosses the network at most once: 49 bytes a record.
+    let held: Vec<(u64, u64)> = logs.iter().map(|l| events_held_and_sent(l)).collect();
+    let held_events: u64 = held.iter().map(|h| h.0).sum();
+    assert!(
+        held_events > 0 && held_events <= events,
+        "at most one copy of each of {events} events: {held:?}"
+    );
+    for (p, (h, r)) in held.iter().zip(&read).enumerate() {
+        assert!(
+            h.1 <= 49 * r.2,
+            "process {p} sent each of the {} event rows it read at most once: {held:?}",
+            r.2
+        );
+    }
+}
+
+/// What one process held and sent of the events: (event records held, bytes of event
+/// records sent to other processes), from its log lines `...; held A tie and B event
+/// records` and `... sent N bytes (ties T, events E, ...`.
+fn events_held_and_sent(log: &str) -> (u64, u64) {
+    let after = |marker: &str| -> u64 {
+        let at = log
+            .find(marker)
+            .unwrap_or_else(|| panic!("no {marker:?} in:\n{log}"));
+        log[at + marker.len()..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let held_line = log
+        .lines()
+        .find(|l| l.contains("; held "))
+        .unwrap_or_else(|| panic!("no held line in:\n{log}"));
+    let words: Vec<&str> = held_line.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "held").unwrap();
+    // held A tie and B event records
+    (words[at + 4].parse().unwrap(), after(", events "))
 }
 
 #[test]

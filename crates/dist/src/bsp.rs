@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use tierank_io::share::{EventRecord, FoldedTie, TieRecord};
+use tierank_io::share::{EventRecord, FoldedDirection, FoldedTie, TieRecord};
 use timely::dataflow::operators::{Exchange, Input, Inspect, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
 use timely::worker::Worker;
@@ -34,14 +34,18 @@ pub enum Msg {
     /// A number to take the minimum of.
     Min(u64),
     /// `--strict`: an event (part, row) whose sender is known and not a friend of its
-    /// receiver, for the receiver's owner to confirm that the receiver is known.
-    NonFriend(u32, u64),
+    /// receiver (the third field), for the receiver's owner to confirm that the receiver is
+    /// known.
+    NonFriend(u32, u64, i64),
     /// A row of `ties.parquet`.
     Tie(TieRecord),
     /// A row of `persons.parquet`: (row, person).
     Person(u64, i64),
-    /// A row of an events part.
+    /// A row of an events part (to the owner of its sender only).
     Event(EventRecord),
+    /// One direction of a friendship, folded by the owner of its sender, for the owner of
+    /// its receiver.
+    Direction(FoldedDirection),
     /// A sampling candidate: (key, person).
     Candidate(u64, i64),
     /// A chosen target: (position in the target list, person).
@@ -62,7 +66,7 @@ impl Msg {
             Msg::Status(_, s) => 4 + 1 + s.as_ref().map_or(0, |s| 8 + s.len() as u64),
             Msg::Days(..) => 32,
             Msg::Count(_) | Msg::Max(_) | Msg::Min(_) => 8,
-            Msg::NonFriend(..) => 12,
+            Msg::NonFriend(..) => 20,
             Msg::Tie(_) => 32,
             Msg::Person(..) => 16,
             Msg::Event(_) => 45,
@@ -70,6 +74,7 @@ impl Msg {
             Msg::Target(..) => 12,
             Msg::Request(..) => 12,
             Msg::Folded(t) => t.wire_bytes(),
+            Msg::Direction(d) => d.wire_bytes(),
             Msg::Row(_) => crate::rank::WIRE_ROW_BYTES,
         }
     }
@@ -86,6 +91,8 @@ pub struct Traffic {
     pub control: u64,
     /// Folded friendships (wave replies).
     pub folded: u64,
+    /// Folded directions (after the fold, to the owners of their receivers).
+    pub directions: u64,
     /// Ranked rows.
     pub rows: u64,
 }
@@ -93,7 +100,7 @@ pub struct Traffic {
 impl Traffic {
     /// Everything.
     pub fn total(&self) -> u64 {
-        self.ties + self.events + self.folded + self.control + self.rows
+        self.ties + self.events + self.folded + self.directions + self.control + self.rows
     }
 }
 
@@ -110,9 +117,14 @@ pub struct Inbox {
     pub events: Vec<EventRecord>,
     /// Folded friendships.
     pub folded: Vec<FoldedTie>,
+    /// Folded directions.
+    pub directions: Vec<FoldedDirection>,
     /// Every other message.
     pub other: Vec<Msg>,
 }
+
+/// What takes arriving events instead of the inbox ([`Bsp::set_event_sink`]).
+pub type EventSink = Box<dyn FnMut(&EventRecord)>;
 
 /// One worker's end of the rounds.
 pub struct Bsp {
@@ -121,6 +133,8 @@ pub struct Bsp {
     /// Per round: a fast worker's messages of the next round can arrive before this worker
     /// has finished the current one, so each message carries its round.
     inbox: Rc<RefCell<std::collections::BTreeMap<u64, Inbox>>>,
+    /// Where arriving events go instead of the inbox, when set ([`Bsp::set_event_sink`]).
+    event_sink: Rc<RefCell<Option<EventSink>>>,
     round: u64,
     sent: u64,
     workers_per_process: usize,
@@ -135,16 +149,26 @@ impl Bsp {
         let mut input: InputHandleVec<u64, (u32, u64, Msg)> = InputHandleVec::new();
         let inbox: Rc<RefCell<std::collections::BTreeMap<u64, Inbox>>> = Rc::default();
         let sink = Rc::clone(&inbox);
+        let event_sink: Rc<RefCell<Option<EventSink>>> = Rc::default();
+        let events_to = Rc::clone(&event_sink);
         let probe = worker.dataflow(|scope| {
             scope
                 .input_from(&mut input)
                 .exchange(|m: &(u32, u64, Msg)| u64::from(m.0))
                 .inspect(move |m: &(u32, u64, Msg)| {
+                    if let Msg::Event(e) = &m.2
+                        && let Some(f) = events_to.borrow_mut().as_mut()
+                    {
+                        // Taken as it arrives: the record is not kept.
+                        f(e);
+                        return;
+                    }
                     let mut inboxes = sink.borrow_mut();
                     let inbox = inboxes.entry(m.1).or_default();
                     match &m.2 {
                         Msg::Tie(t) => inbox.ties.push(*t),
                         Msg::Event(e) => inbox.events.push(*e),
+                        Msg::Direction(d) => inbox.directions.push(d.clone()),
                         // `inspect` lends the message: the records (a few per tie) are
                         // copied once.
                         Msg::Folded(t) => inbox.folded.push(t.clone()),
@@ -158,6 +182,7 @@ impl Bsp {
             input,
             probe,
             inbox,
+            event_sink,
             round: 0,
             sent: 0,
             workers_per_process,
@@ -174,6 +199,7 @@ impl Bsp {
                 Msg::Tie(_) => self.traffic.ties += bytes,
                 Msg::Event(_) => self.traffic.events += bytes,
                 Msg::Folded(_) => self.traffic.folded += bytes,
+                Msg::Direction(_) => self.traffic.directions += bytes,
                 Msg::Row(_) => self.traffic.rows += bytes,
                 _ => self.traffic.control += bytes,
             }
@@ -189,6 +215,21 @@ impl Bsp {
             // neither side buffers the whole round.
             worker.step();
         }
+    }
+
+    /// Hands every event that arrives from now on to `sink` instead of the inbox (`None`:
+    /// back to the inbox), so that a worker can hold each event in its own compact form
+    /// and free the record at once. Events already in the inbox (a faster worker's, sent
+    /// before this worker set its sink) go to `sink` first.
+    pub fn set_event_sink(&mut self, mut sink: Option<EventSink>) {
+        if let Some(f) = sink.as_mut() {
+            for inbox in self.inbox.borrow_mut().values_mut() {
+                for e in std::mem::take(&mut inbox.events) {
+                    f(&e);
+                }
+            }
+        }
+        *self.event_sink.borrow_mut() = sink;
     }
 
     /// Ends the current round: returns every message addressed to this worker in it, once

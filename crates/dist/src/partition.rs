@@ -7,13 +7,18 @@
 //!    ([`tierank_io::share::check_share_checksums`]);
 //! 2. **window**: every worker's events per day to every worker, and the window chosen from
 //!    their sum exactly as the single-process load chooses it;
-//! 3. **exchange**: each tie row to the owners ([`owner_of`]) of both its people, each event
-//!    inside the window to the owners of sender and receiver, each `persons.parquet` row to
-//!    its person's owner. A worker then holds every record incident to the people it owns;
-//! 4. **fold**: each worker builds the graph of its held records once
-//!    ([`tierank_io::share::build_graph`]: the loader's own CSR build and per-tie fold) and
-//!    drops the raw events; under `--strict` it first counts what the single-process load
-//!    refuses (`strict_refusals`);
+//! 3. **exchange**: each tie row to the owners ([`owner_of`]) of both its people and each
+//!    `persons.parquet` row to its person's owner; each worker builds its friendships
+//!    ([`tierank_io::share::friendship_graph`], the loader's CSR build). Then each event
+//!    inside the window goes to the owner of its sender only, which takes it as it arrives
+//!    ([`Bsp::set_event_sink`], [`EventHold`]: 24 bytes per event between friends, the record
+//!    freed at once). Each event is held once in the whole cluster;
+//! 4. **fold**: each worker folds its held events once (the loader's per-tie fold) and sends
+//!    every direction whose receiver another worker owns to that owner, folded
+//!    ([`for_each_direction`], [`with_directions`]): every friendship incident to a person it
+//!    owns then has its weight and both directions' features. Under `--strict` it counts
+//!    what the single-process load refuses (`strict_tie_refusals` before the events,
+//!    `strict_event_refusals` as they arrive);
 //! 5. **targets**: listed ones are checked by their owners; a sample is chosen from every
 //!    worker's candidates (the same keys as the single-process sample) by worker 0;
 //! 6. **waves**: each worker takes its targets in waves whose estimated size stays within
@@ -31,7 +36,9 @@
 //! Errors (a bad row in any worker's share, an unknown target) are agreed on by all workers
 //! ([`Bsp::agree`]) so that every process stops with the same message.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,8 +48,9 @@ use tierank_heuristics::{Heuristic, HeuristicConfig};
 use tierank_io::LoadOptions;
 use tierank_io::WindowSource;
 use tierank_io::share::{
-    DatasetShape, FoldedTie, build_graph, check_share_checksums, choose_window, folded_ties_of,
-    for_each_share_event, graph_from_folded, read_share,
+    Arrival, DatasetShape, EventHold, EventRecord, FoldedTie, check_share_checksums, choose_window,
+    folded_ties_of, for_each_direction, for_each_share_event, friendship_graph, graph_from_folded,
+    read_share, with_directions,
 };
 
 use crate::bsp::{Bsp, Inbox, Msg, Traffic};
@@ -94,7 +102,7 @@ pub struct PartitionedRank {
     /// Half-life and event window.
     pub load: LoadOptions,
     /// The heuristics, in column order. `ppr` among them runs as the distributed push
-    /// ([`crate::ppr`]) on the worker's held records; every other one on the wave balls.
+    /// ([`crate::ppr`]) on the worker's graph; every other one on the wave balls.
     pub heuristics: Vec<Box<dyn Heuristic>>,
     /// Their configuration: the pair weights and α, ε of the distributed push.
     pub config: HeuristicConfig,
@@ -119,7 +127,8 @@ pub struct Phases {
     pub window: Duration,
     /// Records to their owners.
     pub exchange: Duration,
-    /// Folding the held events per tie, once (the graph of the held records).
+    /// Folding the held events per directed tie, once, and the folded directions to the
+    /// owners of their receivers.
     pub fold: Duration,
     /// Choosing the targets.
     pub targets: Duration,
@@ -160,7 +169,9 @@ pub struct PartitionedReport {
     pub event_rows_read: u64,
     /// Tie records held after the exchange (incident to an owned person).
     pub ties_held: u64,
-    /// Event records held after the exchange.
+    /// Event records received in the exchange: each event inside the window is sent to one
+    /// worker only (the owner of its sender), so over the cluster this is at most the
+    /// number of events.
     pub events_held: u64,
     /// Targets ranked here.
     pub targets_here: u64,
@@ -318,6 +329,7 @@ pub fn rank_partitioned_load(
         out.traffic.control += r.traffic.control;
         out.traffic.rows += r.traffic.rows;
         out.traffic.folded += r.traffic.folded;
+        out.traffic.directions += r.traffic.directions;
         if out.heuristic_time.is_empty() {
             out.heuristic_time = r.heuristic_time;
         } else {
@@ -334,11 +346,11 @@ pub fn rank_partitioned_load(
     Ok(out)
 }
 
-/// What one worker holds after the exchange and the fold: the graph of every tie and event
-/// incident to a person it owns ([`build_graph`], the loader's CSR build and per-tie fold),
-/// so each owned person's friend list, tie weights and both directions of their ties'
-/// features are complete (what a wave's reply and the distributed push's pair weights
-/// need). The raw events are dropped once folded.
+/// What one worker holds after the exchange and the fold: the graph of every tie incident to
+/// a person it owns, with both directions' features of each (the directions its people
+/// sent folded here, the others received folded from their senders' owners), so each owned
+/// person's friend list, tie weights and both directions of their ties' features are
+/// complete (what a wave's reply and the distributed push's pair weights need).
 struct Home {
     graph: Graph,
     me: usize,
@@ -373,38 +385,67 @@ impl Home {
     }
 }
 
+/// What a worker does with each event as it arrives (at the owner of its sender): holds it
+/// for the fold ([`EventHold`]), and under `--strict` counts the ones the single-process
+/// load refuses (to oneself, or between known people who are not friends). The sender's
+/// owner knows whether the sender is known and the receiver a friend; when the receiver has
+/// another owner, that owner is asked whether the receiver is known (`asks`).
+struct Arrivals {
+    hold: EventHold,
+    strict: bool,
+    me: usize,
+    peers: usize,
+    /// Refusable events found here, and the smallest [`event_key`] among them.
+    refused: u64,
+    first_refused: u64,
+    /// `(receiver's owner, Msg::NonFriend)` for the receivers owned elsewhere.
+    asks: Vec<(usize, Msg)>,
+}
+
+impl Arrivals {
+    fn take(&mut self, graph: &Graph, e: &EventRecord) {
+        let refuse = |a: &mut Self| {
+            a.refused += 1;
+            a.first_refused = a.first_refused.min(event_key(e.part, e.row));
+        };
+        match self.hold.add(graph, e) {
+            Arrival::Held | Arrival::Outside | Arrival::UnknownSender => {}
+            Arrival::ToSelf if self.strict => refuse(self),
+            Arrival::ToSelf => {}
+            Arrival::NotFriend { receiver_known } if self.strict => {
+                let to = owner_of(e.dst, self.peers);
+                if to == self.me {
+                    if receiver_known {
+                        refuse(self);
+                    }
+                } else {
+                    self.asks.push((to, Msg::NonFriend(e.part, e.row, e.dst)));
+                }
+            }
+            Arrival::NotFriend { .. } => {}
+        }
+    }
+}
+
 /// A sort key of an event row: (part, row) in one number (rows below 2^40 per part).
 fn event_key(part: u32, row: u64) -> u64 {
     u64::from(part) << 40 | row.min((1 << 40) - 1)
 }
 
-/// `--strict` across the workers: the refusals of the single-process load (self-loop ties,
-/// then repeated friendships, then events inside the window between two known people who
-/// are not friends or from a person to themselves), each counted over the whole dataset
-/// and named by its first row, so that every process reports the single-process message.
-/// `ties` and `events` are this worker's held records (every one incident to a person it
-/// owns, self-events at the sender's owner) and `graph` their graph. Every worker makes the
-/// same rounds; each returns the same result.
-fn strict_refusals(
+/// `--strict` across the workers, for ties: the refusals of the single-process load
+/// (self-loop ties, then repeated friendships), each counted over the whole dataset and
+/// named by its first row, so that every process reports the single-process message.
+/// `ties` are this worker's held tie rows (every one incident to a person it owns). Every
+/// worker makes the same rounds; each returns the same result.
+fn strict_tie_refusals(
     worker: &mut timely::worker::Worker,
     bsp: &mut Bsp,
     shape: &DatasetShape,
-    graph: &Graph,
     ties: &[tierank_io::share::TieRecord],
-    events: &[tierank_io::share::EventRecord],
 ) -> Result<(), String> {
     let (me, peers) = (worker.index(), worker.peers());
     let owner = |p: i64| owner_of(p, peers);
     let ties_path = tierank_format::layout::DatasetPaths::new(&shape.dir).ties();
-    let refuse = |path: std::path::PathBuf, what: &str, count: u64, first_row: u64| {
-        Err(tierank_io::IoError::Strict {
-            path,
-            what: what.into(),
-            count,
-            first_row,
-        }
-        .to_string())
-    };
     // Self-loops, at the owner of their person.
     let loops: Vec<u64> = ties
         .iter()
@@ -441,43 +482,26 @@ fn strict_refusals(
             first,
         );
     }
-    // Events: the sender's owner knows whether the sender is known and whether the
-    // receiver is a friend; the receiver's owner whether the receiver is known.
-    let known = |p: i64| graph.dense(p).is_some();
-    let friends = |p: i64, q: i64| match (graph.dense(p), graph.dense(q)) {
-        (Some(u), Some(v)) => graph.csr().has_edge(u, v),
-        _ => false,
-    };
-    let (mut count, mut first) = (0u64, u64::MAX);
-    let mut ask = Vec::new();
-    for e in events {
-        if owner(e.src) != me || !known(e.src) {
-            continue;
-        }
-        let refusable = if e.src == e.dst {
-            true
-        } else if friends(e.src, e.dst) {
-            false
-        } else if owner(e.dst) == me {
-            known(e.dst)
-        } else {
-            ask.push((owner(e.dst), Msg::NonFriend(e.part, e.row)));
-            false
-        };
-        if refusable {
-            count += 1;
-            first = first.min(event_key(e.part, e.row));
-        }
-    }
-    let mut mine: Vec<(u32, u64)> = events
-        .iter()
-        .filter(|e| owner(e.dst) == me && known(e.dst))
-        .map(|e| (e.part, e.row))
-        .collect();
-    mine.sort_unstable();
-    for m in bsp.round(worker, ask).other {
-        if let Msg::NonFriend(part, row) = m
-            && mine.binary_search(&(part, row)).is_ok()
+    Ok(())
+}
+
+/// `--strict` across the workers, for events inside the window between two known people
+/// who are not friends or from a person to themselves: `refused` and `first` are what this
+/// worker found among the events its people sent ([`Arrivals`]), `asks` the events whose
+/// receiver another worker owns, which that worker confirms when the receiver is known.
+/// Every worker makes the same rounds; each returns the same result.
+fn strict_event_refusals(
+    worker: &mut timely::worker::Worker,
+    bsp: &mut Bsp,
+    shape: &DatasetShape,
+    graph: &Graph,
+    mut count: u64,
+    mut first: u64,
+    asks: Vec<(usize, Msg)>,
+) -> Result<(), String> {
+    for m in bsp.round(worker, asks).other {
+        if let Msg::NonFriend(part, row, receiver) = m
+            && graph.dense(receiver).is_some()
         {
             count += 1;
             first = first.min(event_key(part, row));
@@ -496,6 +520,16 @@ fn strict_refusals(
         );
     }
     Ok(())
+}
+
+fn refuse(path: std::path::PathBuf, what: &str, count: u64, first_row: u64) -> Result<(), String> {
+    Err(tierank_io::IoError::Strict {
+        path,
+        what: what.into(),
+        count,
+        first_row,
+    }
+    .to_string())
 }
 
 fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
@@ -577,10 +611,11 @@ fn work(
     input(bsp.agree(worker, checked))?;
     report.phases.window = t.elapsed();
 
-    // 3. Records to their owners.
+    // 3. Records to their owners: first the tie and persons rows, so that every worker
+    // knows its friendships before any event arrives; then each event inside the window to
+    // the owner of its sender only, which holds it as it arrives (24 bytes, the record
+    // freed at once) and folds it once.
     let t = Instant::now();
-    // Sent as produced: the events are read a second time, one row at a time, so that no
-    // worker holds its share's events.
     for t in &share.ties {
         let (a, b) = (owner(t.src), owner(t.dst));
         bsp.send(worker, a, Msg::Tie(*t));
@@ -592,56 +627,9 @@ fn work(
         bsp.send(worker, owner(p), Msg::Person(row, p));
     }
     drop(share);
-    let mut outside = 0u64;
-    let read = match window {
-        Some((w, _)) => for_each_share_event(&run.shape, peers, me, |e| {
-            if e.ts_ms < w.start_ms || e.ts_ms > w.end_ms {
-                outside += 1;
-                return;
-            }
-            if e.src == e.dst {
-                // Never folded; `--strict` refuses it at the sender's owner.
-                if run.load.strict {
-                    bsp.send(worker, owner(e.src), Msg::Event(e));
-                }
-                return;
-            }
-            let (a, b) = (owner(e.src), owner(e.dst));
-            bsp.send(worker, a, Msg::Event(e));
-            if b != a {
-                bsp.send(worker, b, Msg::Event(e));
-            }
-        }),
-        None => Ok(()),
-    };
-    let inbox = bsp.finish(worker);
-    log::info!(
-        "worker {me}: received {} tie and {} event records",
-        inbox.ties.len(),
-        inbox.events.len()
-    );
-    input(bsp.agree(worker, read.map_err(|e| e.to_string())))?;
-    if let Some((_, source)) = window {
-        let outside = bsp.sum(worker, outside);
-        let total = run.shape.event_rows.max(1);
-        if source != WindowSource::Given
-            && run.load.window.is_default()
-            && outside as f64 / total as f64 > tierank_io::window::MAX_OUTSIDE_FRACTION
-        {
-            return Err(Failure::Input(format!(
-                "{outside} of {total} events lie outside the event window ({source}); give \
-                 the window with --window-start and --window-end (or --as-of)"
-            )));
-        }
-        report.events_outside = outside;
-    }
-    let window = window.map(|(w, _)| w);
     let Inbox {
-        mut ties,
-        events,
-        other,
-        ..
-    } = inbox;
+        mut ties, other, ..
+    } = bsp.finish(worker);
     let mut persons: Vec<(i64, u64)> = other
         .into_iter()
         .filter_map(|m| match m {
@@ -671,33 +659,130 @@ fn work(
     };
     input(bsp.agree(worker, repeat))?;
     report.ties_held = ties.len() as u64;
-    report.events_held = events.len() as u64;
-    report.phases.exchange = t.elapsed();
-
-    // Each worker folds the events of the ties incident to the people it owns, once; waves
-    // then ship folded friendships, not events.
-    let t = Instant::now();
-    let listed: Vec<i64> = persons.into_iter().map(|(p, _)| p).collect();
-    let graph = build_graph(
-        &listed,
-        &ties,
-        &events,
-        run.shape.has_weights,
-        window,
-        run.load.half_life_ms,
-    )
-    .map_err(|e| Failure::Other(format!("worker {me}: folding its held records: {e}")))?;
     if run.load.strict {
-        let refused = strict_refusals(worker, bsp, &run.shape, &graph, &ties, &events);
+        // The single-process load refuses ties before it reads an event.
+        let refused = strict_tie_refusals(worker, bsp, &run.shape, &ties);
         input(bsp.agree(worker, refused))?;
     }
-    drop((ties, events, listed));
+    let listed: Vec<i64> = persons.into_iter().map(|(p, _)| p).collect();
+    let friendships = friendship_graph(&listed, &ties, run.shape.has_weights)
+        .map_err(|e| format!("worker {me}: building its friendships: {e}"));
+    drop((ties, listed));
+    let graph = Rc::new(input(bsp.agree(worker, friendships))?);
+
+    let arrivals = window.map(|(w, _)| {
+        let arrivals = Rc::new(RefCell::new(Arrivals {
+            hold: EventHold::new(&graph, w, run.load.half_life_ms, run.load.strict),
+            strict: run.load.strict,
+            me,
+            peers,
+            refused: 0,
+            first_refused: u64::MAX,
+            asks: Vec::new(),
+        }));
+        let (sink, held) = (Rc::clone(&arrivals), Rc::clone(&graph));
+        bsp.set_event_sink(Some(Box::new(move |e| sink.borrow_mut().take(&held, e))));
+        arrivals
+    });
+    // Every worker takes events from here on: none is sent before its receiver can hold it.
+    input(bsp.agree(worker, Ok(())))?;
+    let mut outside = 0u64;
+    let read = match window {
+        Some((w, _)) => for_each_share_event(&run.shape, peers, me, |e| {
+            if e.ts_ms < w.start_ms || e.ts_ms > w.end_ms {
+                outside += 1;
+                return;
+            }
+            if e.src == e.dst && !run.load.strict {
+                // Never folded; `--strict` refuses it at the sender's owner.
+                return;
+            }
+            bsp.send(worker, owner(e.src), Msg::Event(e));
+        }),
+        None => Ok(()),
+    };
+    bsp.finish(worker);
+    bsp.set_event_sink(None);
+    input(bsp.agree(worker, read.map_err(|e| e.to_string())))?;
+    if let Some((_, source)) = window {
+        let outside = bsp.sum(worker, outside);
+        let total = run.shape.event_rows.max(1);
+        if source != WindowSource::Given
+            && run.load.window.is_default()
+            && outside as f64 / total as f64 > tierank_io::window::MAX_OUTSIDE_FRACTION
+        {
+            return Err(Failure::Input(format!(
+                "{outside} of {total} events lie outside the event window ({source}); give \
+                 the window with --window-start and --window-end (or --as-of)"
+            )));
+        }
+        report.events_outside = outside;
+    }
+    let window = window.map(|(w, _)| w);
+    let graph = Rc::try_unwrap(graph).map_err(|_| {
+        Failure::Other(format!("worker {me}: the event sink still holds the graph"))
+    })?;
+    let arrivals = arrivals.map(|a| match Rc::try_unwrap(a) {
+        Ok(a) => a.into_inner(),
+        Err(_) => unreachable!("the event sink was dropped"),
+    });
+    if let Some(a) = &arrivals {
+        report.events_held = a.hold.received();
+        log::info!(
+            "worker {me}: received {} tie and {} event records (each event once, at its \
+             sender's owner); {} events held for the fold",
+            report.ties_held,
+            report.events_held,
+            a.hold.held()
+        );
+    }
+    report.phases.exchange = t.elapsed();
+
+    // Each worker folds the events its people sent, once, then sends each direction whose
+    // receiver another worker owns to that owner, folded: every friendship incident to a
+    // person it owns then has both directions' features, and waves ship folded
+    // friendships, not events.
+    let t = Instant::now();
+    let graph = match arrivals {
+        Some(a) => {
+            if run.load.strict {
+                let refused = strict_event_refusals(
+                    worker,
+                    bsp,
+                    &run.shape,
+                    &graph,
+                    a.refused,
+                    a.first_refused,
+                    a.asks,
+                );
+                input(bsp.agree(worker, refused))?;
+            }
+            let graph = a
+                .hold
+                .fold(graph)
+                .map_err(|e| Failure::Other(format!("worker {me}: folding its events: {e}")))?;
+            for_each_direction(
+                &graph,
+                |from, to| owner(from) == me && owner(to) != me,
+                |d| {
+                    let to = owner(d.to);
+                    bsp.send(worker, to, Msg::Direction(d));
+                },
+            );
+            let received = bsp.finish(worker).directions;
+            with_directions(graph, received).map_err(|e| {
+                Failure::Other(format!(
+                    "worker {me}: adding the directions it was sent: {e}"
+                ))
+            })?
+        }
+        None => graph,
+    };
     let home = Home { graph, me, peers };
     report.phases.fold = t.elapsed();
     log::info!(
-        "worker {me}: folded {} tie and {} event records into {} friendships, {} channel \
-         records in {:.2}s",
-        report.ties_held,
+        "worker {me}: folded {} event records into {} friendships, {} channel records in \
+         {:.2}s",
         report.events_held,
         home.graph.num_edges(),
         home.graph
@@ -922,7 +1007,7 @@ fn work(
         report.phases.rank += t.elapsed();
     }
 
-    // `ppr`: the distributed push over every worker's held records (its scores are within
+    // `ppr`: the distributed push over every worker's graph (its scores are within
     // the push's error bound of the single-process ones; docs/distributed.md).
     if let Some(column) = columns.ppr_column {
         let t = Instant::now();

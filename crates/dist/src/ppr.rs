@@ -628,8 +628,8 @@ fn barrier(
 
 /// The [`PushGraph`] share of one worker cut from a whole in-memory graph: the friends and
 /// [`for_each_pair_weight`] weights of the persons `owner_of` gives to `worker` among
-/// `workers`. The partitioned load cuts it from the graph of a worker's held records (every
-/// tie and event of the persons it owns); [`push_whole_graph`] and the tests from a whole graph.
+/// `workers`. The partitioned load cuts it from a worker's graph (every tie of the persons
+/// it owns, with both directions' features); [`push_whole_graph`] and the tests from a whole graph.
 #[derive(Debug, Clone, Default)]
 pub struct OwnedAdjacency {
     /// Owned persons, ascending.

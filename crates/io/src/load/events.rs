@@ -275,7 +275,7 @@ fn task_days(task: &Task<'_>) -> Result<DayHistogram, IoError> {
 /// A fast hasher for integer keys (Fx-style multiply); keys are CSR slot numbers, not
 /// attacker-chosen strings, so DoS-resistant hashing buys nothing here.
 #[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
+pub(super) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -910,6 +910,11 @@ fn fold_shard(s: usize, decoded: &[Decoded], csr: &Csr, cal: &Calendar) -> Shard
     for d in decoded {
         events.extend_from_slice(&d.events[d.bounds[s]..d.bounds[s + 1]]);
     }
+    fold_events(events, csr, cal)
+}
+
+/// Sorts one shard's events and folds them (see [`fold_shard`]).
+fn fold_events(mut events: Vec<Event>, csr: &Csr, cal: &Calendar) -> ShardOut {
     events.sort_unstable_by_key(|e| (e.pair, e.time));
 
     let mut out = ShardOut::default();
@@ -1001,22 +1006,87 @@ fn fold_shard(s: usize, decoded: &[Decoded], csr: &Csr, cal: &Calendar) -> Shard
     out
 }
 
-/// One event of the partitioned load, already inside `window` and between two distinct
-/// people of `csr` (dense ids): `(sender, receiver, channel index, ms after the window
+/// One event of the partitioned load, already inside the window and between two distinct
+/// people of a graph (dense ids): `(sender, receiver, channel index, ms after the window
 /// start, value or 0)`.
 pub(super) type MemoryEvent = (NodeId, NodeId, u8, u64, f64);
 
-/// Folds events held in memory into [`InteractionParts`] with the same per-tie fold as
-/// [`aggregate`] (one shard per sender range, sorted, [`fold_shard`], [`assemble`]): the
-/// partitioned load (`share`) builds each worker's graphs with it, so their tie features are
-/// bit-identical to the single-process load's whenever every event of a tie is present.
-/// Returns the parts and the number of events folded (the others are between non-friends).
-pub(super) fn fold_in_memory(
-    events: &[MemoryEvent],
-    csr: &Csr,
-    window: TimeWindow,
-    half_life_ms: i64,
-) -> Result<(InteractionParts, u64), IoError> {
+/// Events per chunk of an [`EventBins`] shard: 96 KiB, so that a shard's unused tail is
+/// small and no chunk is ever copied to grow.
+const BIN_CHUNK: usize = 4096;
+
+/// Events held in memory for [`EventBins::fold`], as they arrive (the partitioned load's
+/// exchange hands them in one at a time), grouped by sender shard in fixed-size chunks:
+/// 24 bytes per event, no second copy to group them and no doubling of a growing vector.
+/// The fold is [`aggregate`]'s per-shard sort and fold, so it is exact and does not depend
+/// on the order of arrival.
+pub(super) struct EventBins {
+    /// The shard of each sender (a table: the division of [`shard_of`] per event is slow).
+    shard_of_node: Vec<u8>,
+    shards: Vec<Vec<Vec<Event>>>,
+    len: u64,
+}
+
+impl EventBins {
+    /// Bins for the senders of a graph of `num_nodes` people.
+    pub(super) fn new(num_nodes: usize) -> Self {
+        Self {
+            shard_of_node: (0..num_nodes)
+                .map(|u| shard_of(NodeId(u as u32), num_nodes) as u8)
+                .collect(),
+            shards: (0..SHARDS).map(|_| Vec::new()).collect(),
+            len: 0,
+        }
+    }
+
+    /// Events held.
+    pub(super) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Holds one event inside the window between two distinct people (dense ids).
+    pub(super) fn push(&mut self, (u, v, channel, offset, value): MemoryEvent) {
+        let shard = &mut self.shards[usize::from(self.shard_of_node[u.index()])];
+        if shard.last().is_none_or(|c| c.len() == BIN_CHUNK) {
+            shard.push(Vec::with_capacity(BIN_CHUNK));
+        }
+        let chunk = shard.last_mut().expect("a chunk was pushed");
+        chunk.push(Event {
+            pair: u64::from(u.0) << 32 | u64::from(v.0),
+            time: u64::from(channel) << CHANNEL_SHIFT | offset,
+            value,
+        });
+        self.len += 1;
+    }
+
+    /// Folds every held event per directed tie of `csr` (events between non-friends are
+    /// left out), shard by shard in parallel, freeing each shard's events once gathered.
+    /// Returns the parts and the number of events folded.
+    pub(super) fn fold(
+        self,
+        csr: &Csr,
+        window: TimeWindow,
+        half_life_ms: i64,
+    ) -> Result<(InteractionParts, u64), IoError> {
+        let cal = calendar(window, half_life_ms)?;
+        let outs: Vec<ShardOut> = self
+            .shards
+            .into_par_iter()
+            .map(|chunks| {
+                let mut events = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+                for chunk in chunks {
+                    events.extend_from_slice(&chunk);
+                }
+                fold_events(events, csr, &cal)
+            })
+            .collect();
+        let aggregated = outs.iter().map(|o| o.aggregated).sum();
+        let parts = assemble(outs, csr, &cal, half_life_ms)?;
+        Ok((parts, aggregated))
+    }
+}
+
+fn calendar(window: TimeWindow, half_life_ms: i64) -> Result<Calendar, IoError> {
     let first_day = window.start_ms.div_euclid(DAY_MS);
     let num_days =
         usize::try_from(window.end_ms.div_euclid(DAY_MS) - first_day + 1).map_err(|_| {
@@ -1024,42 +1094,11 @@ pub(super) fn fold_in_memory(
                 reason: "the event window ends before it starts".into(),
             }
         })?;
-    let cal = Calendar {
+    Ok(Calendar {
         window,
         day_words: num_days.div_ceil(64),
         half_life_ms: half_life_ms as f64,
-    };
-    let n = csr.num_nodes();
-    let mut bounds = vec![0usize; SHARDS + 1];
-    for e in events {
-        bounds[shard_of(e.0, n) + 1] += 1;
-    }
-    for s in 0..SHARDS {
-        bounds[s + 1] += bounds[s];
-    }
-    let mut next = bounds.clone();
-    let mut grouped = vec![Event::default(); events.len()];
-    for &(u, v, channel, offset, value) in events {
-        let s = shard_of(u, n);
-        grouped[next[s]] = Event {
-            pair: u64::from(u.0) << 32 | u64::from(v.0),
-            time: u64::from(channel) << CHANNEL_SHIFT | offset,
-            value,
-        };
-        next[s] += 1;
-    }
-    let decoded = [Decoded {
-        events: grouped,
-        bounds,
-        counts: EventCounts::default(),
-    }];
-    let outs: Vec<ShardOut> = (0..SHARDS)
-        .into_par_iter()
-        .map(|s| fold_shard(s, &decoded, csr, &cal))
-        .collect();
-    let aggregated = outs.iter().map(|o| o.aggregated).sum();
-    let parts = assemble(outs, csr, &cal, half_life_ms)?;
-    Ok((parts, aggregated))
+    })
 }
 
 /// Concatenates the shards' outputs (in sender order) into [`InteractionParts`].

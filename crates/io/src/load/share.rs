@@ -17,6 +17,8 @@
 //! The SHA-256 of each file is checked against `manifest.json` by one worker per file
 //! ([`check_share_checksums`]).
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -26,7 +28,7 @@ use tierank_graph::interactions::InteractionParts;
 use tierank_graph::{ChannelStats, Graph, IdMap, Interactions, NodeId, TimeWindow};
 
 use super::LoadOptions;
-use super::events::{self, MemoryEvent};
+use super::events;
 use super::ties::{self, refuse_negative};
 use crate::IoError;
 use crate::columns::{
@@ -489,9 +491,38 @@ pub fn build_graph(
     window: Option<TimeWindow>,
     half_life_ms: i64,
 ) -> Result<Graph, IoError> {
+    let graph = friendship_graph(persons, ties, has_weights)?;
+    match window {
+        Some(window) => {
+            let mut hold = EventHold::new(&graph, window, half_life_ms, false);
+            for e in events_in {
+                hold.add(&graph, e);
+            }
+            hold.fold(graph)
+        }
+        None => Ok(graph),
+    }
+}
+
+/// The friendships of records, without interaction features: every person of `persons`
+/// and of the ties, the ties in row order (a repeated friendship keeps its first row's
+/// weight, self-loops are dropped), built with the loader's own CSR construction. The
+/// partitioned load builds it from a worker's held ties before the events arrive, so that
+/// each event can be held, folded, or refused as it comes ([`EventHold`]).
+///
+/// `ties` must be sorted by row and free of repeated rows.
+///
+/// # Errors
+/// [`IoError::Graph`] beyond `u32::MAX` people.
+pub fn friendship_graph(
+    persons: &[i64],
+    ties: &[TieRecord],
+    has_weights: bool,
+) -> Result<Graph, IoError> {
     let src: Vec<i64> = ties.iter().map(|t| t.src).collect();
     let dst: Vec<i64> = ties.iter().map(|t| t.dst).collect();
     let ids = IdMap::from_unsorted_parts(&[src.as_slice(), dst.as_slice(), persons])?;
+    drop((src, dst));
     let dense = ids.dense_lookup();
     let edges: Vec<(NodeId, NodeId)> = ties
         .iter()
@@ -502,29 +533,274 @@ pub fn build_graph(
             )
         })
         .collect();
+    drop(dense);
     let w: Option<Vec<f64>> = has_weights.then(|| ties.iter().map(|t| t.weight).collect());
     let (csr, _, weights) = ties::friendship_csr(ids.len(), &edges, w.as_deref())?;
-    let interactions = match window {
-        Some(window) => {
-            let folded: Vec<MemoryEvent> = events_in
+    Ok(Graph::try_new(ids, csr, weights, None)?)
+}
+
+/// What [`EventHold::add`] did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Held for the fold: inside the window, between two distinct people of the graph
+    /// (friends, when the hold tests friendship; otherwise the fold leaves non-friends out).
+    Held,
+    /// Outside the window: left out.
+    Outside,
+    /// The sender is not in the graph: left out (an unknown person, when the graph holds
+    /// the sender's owner's people).
+    UnknownSender,
+    /// From a person to themselves: never folded.
+    ToSelf,
+    /// To someone who is not the sender's friend (found when the hold tests friendship, or
+    /// when the receiver is not in the graph): never folded. `receiver_known` says whether
+    /// the receiver is in the graph.
+    NotFriend {
+        /// Whether the receiver is a person of the graph.
+        receiver_known: bool,
+    },
+}
+
+/// The events of a worker's partitioned load, held as they arrive and folded once.
+///
+/// Each event is held once, by the owner of its sender, in 24 bytes (dense ids, channel and
+/// time in one word, value), grouped by sender range; the record that carried it is freed
+/// at once. [`EventHold::fold`] then folds them per directed tie with the single-process
+/// loader's fold (exact fixed-point sums, min/max, day bitsets: independent of the order of
+/// arrival), so the features of every direction `x -> y` with `x` owned are those of the
+/// whole load. The owner of `y` gets that direction already folded ([`FoldedDirection`],
+/// [`with_directions`]) rather than a second copy of every event.
+///
+/// Why not fold each batch into running per-tie accumulators instead: an exact accumulator
+/// of one (directed tie, channel) needs its day bitset (one bit per day of the window: 48
+/// bytes for a year) beside two 128-bit sums, more than the 24 bytes of each of the few
+/// events it replaces (medium has about 2.5 per directed tie and channel).
+pub struct EventHold {
+    bins: events::EventBins,
+    /// Dense id of each person of the graph: a hash probe per event instead of two binary
+    /// searches over the ids (which cost more than the rest of taking an event).
+    dense: HashMap<i64, NodeId, BuildHasherDefault<events::KeyHasher>>,
+    /// Whether [`EventHold::add`] tests friendship (`--strict` needs to know); otherwise the
+    /// fold drops events between non-friends, as it does in the single-process load.
+    check_friends: bool,
+    window: TimeWindow,
+    half_life_ms: i64,
+    received: u64,
+}
+
+impl EventHold {
+    /// An empty hold for the events of `graph`'s people (built by [`friendship_graph`]).
+    /// With `check_friends`, [`EventHold::add`] tells an event between two people of the
+    /// graph who are not friends apart (and does not hold it); without, it holds it and the
+    /// fold leaves it out.
+    pub fn new(graph: &Graph, window: TimeWindow, half_life_ms: i64, check_friends: bool) -> Self {
+        Self {
+            bins: events::EventBins::new(graph.num_nodes()),
+            dense: graph
+                .ids()
+                .persons()
                 .iter()
-                .filter(|e| e.ts_ms >= window.start_ms && e.ts_ms <= window.end_ms)
-                .filter_map(|e| {
-                    let (u, v) = (dense(e.src)?, dense(e.dst)?);
-                    (u != v).then(|| {
-                        // In the window, so 0 <= ts - start <= MAX_WINDOW_MS.
-                        let offset = (e.ts_ms - window.start_ms) as u64;
-                        (u, v, e.channel, offset, e.value)
-                    })
+                .enumerate()
+                .map(|(i, &p)| {
+                    (
+                        p,
+                        NodeId(u32::try_from(i).expect("at most u32::MAX people")),
+                    )
                 })
-                .collect();
-            let (parts, _) = events::fold_in_memory(&folded, &csr, window, half_life_ms)?;
-            Some(Interactions::try_from_parts(ids.len(), parts)?)
+                .collect(),
+            check_friends,
+            window,
+            half_life_ms,
+            received: 0,
         }
-        None => None,
+    }
+
+    /// Holds `e` when it lies inside the window between two distinct people of `graph`
+    /// (the graph this hold was made for; friends, when it checks friendship); says what
+    /// became of it.
+    pub fn add(&mut self, graph: &Graph, e: &EventRecord) -> Arrival {
+        self.received += 1;
+        if e.ts_ms < self.window.start_ms || e.ts_ms > self.window.end_ms {
+            return Arrival::Outside;
+        }
+        let Some(&u) = self.dense.get(&e.src) else {
+            return Arrival::UnknownSender;
+        };
+        let v = self.dense.get(&e.dst).copied();
+        match v {
+            Some(v) if v == u => Arrival::ToSelf,
+            Some(v) if !self.check_friends || graph.csr().has_edge(u, v) => {
+                // In the window, so 0 <= ts - start <= MAX_WINDOW_MS.
+                let offset = (e.ts_ms - self.window.start_ms) as u64;
+                self.bins.push((u, v, e.channel, offset, e.value));
+                Arrival::Held
+            }
+            _ => Arrival::NotFriend {
+                receiver_known: v.is_some(),
+            },
+        }
+    }
+
+    /// Events handed to [`EventHold::add`].
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Events held for the fold (between non-friends too, without friendship checks).
+    pub fn held(&self) -> u64 {
+        self.bins.len()
+    }
+
+    /// Folds the held events into `graph`'s interaction features (the graph this hold was
+    /// made for), freeing them shard by shard.
+    ///
+    /// # Errors
+    /// [`IoError::Graph`] beyond `u32::MAX` channel records.
+    pub fn fold(self, graph: Graph) -> Result<Graph, IoError> {
+        let (parts, _) = self
+            .bins
+            .fold(graph.csr(), self.window, self.half_life_ms)?;
+        let interactions = Interactions::try_from_parts(graph.num_nodes(), parts)?;
+        Ok(graph.with_interactions(interactions)?)
+    }
+}
+
+/// One direction of a friendship, folded: what the owner of its sender sends the owner of
+/// its receiver after the fold (28 bytes plus 23 per channel record on the wire), so that
+/// each event is held and folded once, by its sender's owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldedDirection {
+    /// The sender.
+    pub from: i64,
+    /// The receiver.
+    pub to: i64,
+    /// Active days of the direction.
+    pub days: u16,
+    /// Active weeks of the direction.
+    pub weeks: u16,
+    /// Its channel records, in channel order (at least one).
+    pub channels: Vec<WireChannel>,
+}
+
+impl FoldedDirection {
+    /// Bytes on the wire (bincode, fixed-width: ids 16, days and weeks 4, the records'
+    /// length 8, then 23 per record).
+    pub fn wire_bytes(&self) -> u64 {
+        16 + 4 + 8 + 23 * self.channels.len() as u64
+    }
+}
+
+/// Hands `f` every active direction `from -> to` of `graph` (in sender, then receiver
+/// order) for which `wanted(from, to)` holds, folded.
+pub fn for_each_direction(
+    graph: &Graph,
+    mut wanted: impl FnMut(i64, i64) -> bool,
+    mut f: impl FnMut(FoldedDirection),
+) {
+    let Some(inter) = graph.interactions() else {
+        return;
     };
-    drop(dense);
-    Ok(Graph::try_new(ids, csr, weights, interactions)?)
+    for u in 0..graph.num_nodes() {
+        let u = NodeId(u32::try_from(u).expect("a graph has at most u32::MAX people"));
+        let from = graph.person(u);
+        for tie in inter.out_ties(u) {
+            let to = graph.person(tie.alter);
+            if wanted(from, to) {
+                f(FoldedDirection {
+                    from,
+                    to,
+                    days: tie.summary.active_days,
+                    weeks: tie.summary.active_weeks,
+                    channels: tie.channels.iter().map(WireChannel::from).collect(),
+                });
+            }
+        }
+    }
+}
+
+/// `graph` with the folded directions `received` added to its interaction features (a
+/// direction it already has is kept as it is: both are folds of the same events). The
+/// partitioned load completes each worker's graph with it: a worker folds the directions
+/// its people send, and receives those they are sent.
+///
+/// # Errors
+/// [`IoError::Graph`] for a direction between people who are not friends in `graph`, or
+/// when `graph` has no interaction features.
+pub fn with_directions(graph: Graph, received: Vec<FoldedDirection>) -> Result<Graph, IoError> {
+    if received.is_empty() {
+        return Ok(graph);
+    }
+    let bad = |m: String| IoError::Graph(tierank_graph::GraphError::Inconsistent(m));
+    let own = graph
+        .interactions()
+        .ok_or_else(|| bad("folded directions for a graph without events".into()))?;
+    let mut incoming: Vec<(NodeId, NodeId, usize)> = Vec::with_capacity(received.len());
+    for (i, d) in received.iter().enumerate() {
+        match (graph.dense(d.from), graph.dense(d.to)) {
+            (Some(u), Some(v)) if graph.csr().has_edge(u, v) => incoming.push((u, v, i)),
+            _ => {
+                return Err(bad(format!(
+                    "a folded direction {} -> {} between people who are not friends here",
+                    d.from, d.to
+                )));
+            }
+        }
+    }
+    incoming.sort_unstable();
+    let n = graph.num_nodes();
+    let extra: usize = received.iter().map(|d| d.channels.len()).sum();
+    let mut parts = InteractionParts {
+        window: own.window(),
+        half_life_ms: own.half_life_ms(),
+        node_offsets: vec![0; n + 1],
+        alters: Vec::with_capacity(own.num_active_ties() + incoming.len()),
+        tie_days: Vec::with_capacity(own.num_active_ties() + incoming.len()),
+        tie_weeks: Vec::with_capacity(own.num_active_ties() + incoming.len()),
+        masks: Vec::with_capacity(own.num_active_ties() + incoming.len()),
+        chan_bases: Vec::new(),
+        channels: Vec::with_capacity(own.num_channel_records() + extra),
+    };
+    let mut records: Vec<ChannelStats> = Vec::new();
+    let mut next = 0usize;
+    for x in 0..n {
+        let u = NodeId(u32::try_from(x).expect("a graph has at most u32::MAX people"));
+        let end = next + incoming[next..].partition_point(|&(s, _, _)| s == u);
+        let mut theirs = incoming[next..end].iter().peekable();
+        let mut ours = own.out_ties(u).peekable();
+        let mut pushed = 0u64;
+        loop {
+            let take_ours = match (ours.peek(), theirs.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(o), Some(t)) => o.alter <= t.1,
+            };
+            if take_ours {
+                let tie = ours.next().expect("peeked");
+                if theirs.peek().is_some_and(|t| t.1 == tie.alter) {
+                    theirs.next();
+                }
+                parts.push_tie(
+                    tie.alter,
+                    tie.summary.active_days,
+                    tie.summary.active_weeks,
+                    tie.channels,
+                )?;
+            } else {
+                let &(_, v, i) = theirs.next().expect("peeked");
+                let d = &received[i];
+                records.clear();
+                records.extend(d.channels.iter().map(ChannelStats::from));
+                parts.push_tie(v, d.days, d.weeks, &records)?;
+            }
+            pushed += 1;
+        }
+        parts.node_offsets[x + 1] = parts.node_offsets[x] + pushed;
+        next = end;
+    }
+    drop(received);
+    let interactions = Interactions::try_from_parts(n, parts)?;
+    Ok(graph.with_interactions(interactions)?)
 }
 
 /// One (directed tie, channel) record of a [`FoldedTie`]: the fields of [`ChannelStats`]

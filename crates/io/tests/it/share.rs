@@ -6,7 +6,8 @@
 use proptest::prelude::*;
 use tierank_graph::{Graph, TimeWindow};
 use tierank_io::share::{
-    EventRecord, FoldedTie, TieRecord, build_graph, folded_ties_of, graph_from_folded,
+    EventHold, EventRecord, FoldedDirection, FoldedTie, TieRecord, build_graph, folded_ties_of,
+    for_each_direction, friendship_graph, graph_from_folded, with_directions,
 };
 
 const DAY: i64 = 86_400_000;
@@ -138,6 +139,86 @@ proptest! {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn senders_owners_folds_and_directions_equal_the_fold_of_every_incident_event(
+        raw_ties in prop::collection::vec((0..PEOPLE, 0..PEOPLE, 0u8..4), 1..30),
+        raw_events in prop::collection::vec(
+            (0..PEOPLE, 0..PEOPLE, 0u8..6, 0..(30 * DAY), 0u8..3), 0..120),
+        workers in 1usize..4,
+        weighted in any::<bool>(),
+        arrival_seed in any::<u64>(),
+    ) {
+        // The partitioned load holds each event once, at its sender's owner, in any order
+        // of arrival; after the fold each owner sends every direction whose receiver
+        // another worker owns to that owner, folded. Each worker's graph must then be the
+        // one folded from every event incident to its people (both copies, as before).
+        let ties: Vec<TieRecord> = raw_ties
+            .iter()
+            .enumerate()
+            .map(|(row, &(src, dst, w))| TieRecord { row: row as u64, src, dst, weight: f64::from(w) })
+            .collect();
+        let mut events: Vec<EventRecord> = raw_events
+            .iter()
+            .enumerate()
+            .map(|(row, &(src, dst, channel, ts, v))| EventRecord {
+                part: (row % 2) as u32,
+                row: row as u64,
+                src,
+                dst,
+                ts_ms: T0 + ts,
+                value: f64::from(v) * 1.25,
+                channel,
+            })
+            .collect();
+        let window = window();
+        let owner = |p: i64| (p as usize * 7 + 3) % workers;
+        let owned = |w: usize| -> Vec<i64> { (0..PEOPLE).filter(|&p| owner(p) == w).collect() };
+        let want: Vec<Graph> = (0..workers)
+            .map(|w| held(&owned(w), &ties, &events, weighted, Some(window)))
+            .collect();
+        // Events arrive in another order than the rows.
+        let mut state = arrival_seed | 1;
+        for i in (1..events.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            events.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let mut sent: Vec<Vec<FoldedDirection>> = vec![Vec::new(); workers];
+        let mut folded = Vec::new();
+        let mut held_events = 0u64;
+        for w in 0..workers {
+            let mine = owned(w);
+            let held_ties: Vec<TieRecord> = ties
+                .iter()
+                .filter(|t| incident(&mine, t.src, t.dst))
+                .copied()
+                .collect();
+            let graph = friendship_graph(&[], &held_ties, weighted).unwrap();
+            let mut hold = EventHold::new(&graph, window, HALF_LIFE, workers == 2);
+            for e in events.iter().filter(|e| owner(e.src) == w) {
+                hold.add(&graph, e);
+            }
+            held_events += hold.received();
+            let graph = hold.fold(graph).unwrap();
+            for_each_direction(
+                &graph,
+                |from, to| owner(from) == w && owner(to) != w,
+                |d| sent[owner(d.to)].push(d),
+            );
+            folded.push(graph);
+        }
+        // Each event was handed to one worker only.
+        prop_assert_eq!(held_events, events.len() as u64);
+        for (w, (graph, received)) in folded.into_iter().zip(sent).enumerate() {
+            let got = with_directions(graph, received).unwrap();
+            prop_assert_eq!(got.ids().persons(), want[w].ids().persons());
+            prop_assert_eq!(got.csr(), want[w].csr());
+            prop_assert_eq!(got.weights(), want[w].weights());
+            prop_assert_eq!(got.interactions(), want[w].interactions());
         }
     }
 }
