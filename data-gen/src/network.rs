@@ -568,81 +568,6 @@ fn long_range_window(u: u32, n: usize) -> std::ops::Range<usize> {
     hi - w..hi
 }
 
-#[cfg(test)]
-mod window_tests {
-    use super::*;
-
-    /// The window always holds `min(n, LONG_RANGE_WINDOW)` people and contains `u`.
-    #[test]
-    fn the_window_is_full_sized_and_holds_the_person() {
-        for n in [1usize, 2, 9_999, 10_000, 10_001, 100_000] {
-            for u in [0, n / 3, n / 2, n - 1] {
-                let w = long_range_window(u as u32, n);
-                assert_eq!(w.len(), n.min(LONG_RANGE_WINDOW), "n {n} u {u}");
-                assert!(w.contains(&u), "n {n} u {u}: {w:?}");
-            }
-        }
-        assert_eq!(long_range_window(5_000, 10_000), 0..10_000);
-        assert_eq!(long_range_window(50_000, 100_000), 45_000..55_000);
-    }
-
-    fn outreach(n: usize) -> Outreach {
-        let of: Vec<f64> = (0..n)
-            .map(|i| Rng::new(3, Stream::Person, i as u64, 1).lognormal_mean1(ONLINE_SIGMA))
-            .collect();
-        let mut cumulative = Vec::new();
-        let mut total = 0.0;
-        for &x in &of {
-            total += x.powf(DRAW_POWER);
-            cumulative.push(total);
-        }
-        Outreach {
-            of,
-            cumulative,
-            total,
-        }
-    }
-
-    /// With everyone in the window, the windowed draw is the old global one, to the bit:
-    /// `tiny` and `small` (n ≤ 10,000) keep their structure.
-    #[test]
-    fn a_window_of_everyone_draws_as_before() {
-        let o = outreach(3_000);
-        for i in 0..20_000u64 {
-            let mut a = Rng::new(9, Stream::Special, i, 0);
-            let mut b = a.clone();
-            assert_eq!(
-                o.draw(&mut a, 0..3_000),
-                o.draw_everywhere(&mut b),
-                "draw {i}"
-            );
-        }
-    }
-
-    /// Draws stay inside the window, and reach both ends of it.
-    #[test]
-    fn draws_stay_in_the_window() {
-        let o = outreach(30_000);
-        let w = long_range_window(20_000, 30_000);
-        let mut r = Rng::new(9, Stream::Special, 1, 0);
-        let picks: Vec<u32> = (0..20_000).map(|_| o.draw(&mut r, w.clone())).collect();
-        assert!(picks.iter().all(|&v| w.contains(&(v as usize))));
-        let (lo, hi) = (picks.iter().min().unwrap(), picks.iter().max().unwrap());
-        assert!((*lo as usize) < w.start + 500 && (*hi as usize) >= w.end - 500);
-    }
-}
-
-impl Outreach {
-    /// The global draw of earlier versions, kept to prove [`Outreach::draw`] reproduces it
-    /// when the window is everyone.
-    #[cfg(test)]
-    fn draw_everywhere(&self, r: &mut Rng) -> u32 {
-        let x = r.f64() * self.total;
-        let i = self.cumulative.partition_point(|&c| c <= x);
-        i.min(self.of.len() - 1) as u32
-    }
-}
-
 /// How strongly a tie of each relation pulls its two ends' friends together in triadic
 /// closure (index order of [`Relation`]): partners and family merge their circles, close
 /// friends introduce each other's close friends, weak ties rarely introduce anyone
@@ -988,4 +913,76 @@ fn assign_layers(config: &GeneratorConfig, pop: &Population, net: &mut Network) 
             }
         }
     });
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    /// The window always holds `min(n, LONG_RANGE_WINDOW)` people and contains `u`.
+    #[test]
+    fn the_window_is_full_sized_and_holds_the_person() {
+        for n in [1usize, 2, 9_999, 10_000, 10_001, 100_000] {
+            for u in [0, n / 3, n / 2, n - 1] {
+                let w = long_range_window(u as u32, n);
+                assert_eq!(w.len(), n.min(LONG_RANGE_WINDOW), "n {n} u {u}");
+                assert!(w.contains(&u), "n {n} u {u}: {w:?}");
+            }
+        }
+        assert_eq!(long_range_window(5_000, 10_000), 0..10_000);
+        assert_eq!(long_range_window(50_000, 100_000), 45_000..55_000);
+    }
+
+    fn outreach(n: usize) -> Outreach {
+        let of: Vec<f64> = (0..n)
+            .map(|i| Rng::new(3, Stream::Person, i as u64, 1).lognormal_mean1(ONLINE_SIGMA))
+            .collect();
+        let mut cumulative = Vec::new();
+        let mut total = 0.0;
+        for &x in &of {
+            total += x.powf(DRAW_POWER);
+            cumulative.push(total);
+        }
+        Outreach {
+            of,
+            cumulative,
+            total,
+        }
+    }
+
+    /// With everyone in the window, the windowed draw is the old global one, to the bit:
+    /// `tiny` and `small` (n ≤ 10,000) keep their structure.
+    #[test]
+    fn a_window_of_everyone_draws_as_before() {
+        let o = outreach(3_000);
+        for i in 0..20_000u64 {
+            let mut a = Rng::new(9, Stream::Special, i, 0);
+            let mut b = a.clone();
+            assert_eq!(
+                o.draw(&mut a, 0..3_000),
+                draw_everywhere(&o, &mut b),
+                "draw {i}"
+            );
+        }
+    }
+
+    /// Draws stay inside the window, and reach both ends of it.
+    #[test]
+    fn draws_stay_in_the_window() {
+        let o = outreach(30_000);
+        let w = long_range_window(20_000, 30_000);
+        let mut r = Rng::new(9, Stream::Special, 1, 0);
+        let picks: Vec<u32> = (0..20_000).map(|_| o.draw(&mut r, w.clone())).collect();
+        assert!(picks.iter().all(|&v| w.contains(&(v as usize))));
+        let (lo, hi) = (picks.iter().min().unwrap(), picks.iter().max().unwrap());
+        assert!((*lo as usize) < w.start + 500 && (*hi as usize) >= w.end - 500);
+    }
+
+    /// The global draw of earlier versions, kept to prove [`Outreach::draw`] reproduces it
+    /// when the window is everyone.
+    fn draw_everywhere(o: &Outreach, r: &mut Rng) -> u32 {
+        let x = r.f64() * o.total;
+        let i = o.cumulative.partition_point(|&c| c <= x);
+        i.min(o.of.len() - 1) as u32
+    }
 }
