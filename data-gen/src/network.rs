@@ -432,7 +432,8 @@ fn special_and_long_range(
 
 /// Long-range ties: old friends who moved away, met online, former classmates. Each person
 /// makes Poisson picks in proportion to their *outreach* (sociability × a heavy-tailed online
-/// factor), and the other end is drawn in proportion to outreach^0.5 (a damped Chung–Lu
+/// factor), and the other end is drawn from the [`LONG_RANGE_WINDOW`] people around them in
+/// proportion to outreach^0.5 (a damped Chung–Lu
 /// model: expected degree grows with outreach, so the heavy tail of outreach becomes a
 /// heavier degree tail). Picks are accepted with `min(o_u/o_v, o_v/o_u)^0.3`: people befriend people of
 /// similar outreach, which keeps degree assortative.
@@ -449,8 +450,9 @@ fn long_range(
         return out;
     }
     let picks = r.poisson(LONG_RANGE_PICKS * config.degree_scale * ru);
+    let window = long_range_window(u, pop.len());
     for _ in 0..picks {
-        let v = outreach.draw(r);
+        let v = outreach.draw(r, window.clone());
         if v == u || pop.account[v as usize] != AccountType::Person {
             continue;
         }
@@ -521,14 +523,49 @@ impl Outreach {
         }
     }
 
-    /// A person drawn with probability proportional to outreach^0.5: people with a large
-    /// outreach are found more often, but not so much more that they would all befriend
-    /// each other (a dense rich club would give hubs a high clustering).
-    fn draw(&self, r: &mut Rng) -> u32 {
-        let x = r.f64() * self.total;
+    /// A person of `u`'s social world ([`long_range_window`]) drawn with probability
+    /// proportional to outreach^0.5: people with a large outreach are found more often, but
+    /// not so much more that they would all befriend each other (a dense rich club would
+    /// give hubs a high clustering). With the whole population as the window this is the
+    /// global draw of earlier versions, to the bit (`0.0 + x == x`).
+    fn draw(&self, r: &mut Rng, window: std::ops::Range<usize>) -> u32 {
+        let base = if window.start == 0 {
+            0.0
+        } else {
+            self.cumulative[window.start - 1]
+        };
+        let top = self.cumulative[window.end - 1];
+        let x = base + r.f64() * (top - base);
         let i = self.cumulative.partition_point(|&c| c <= x);
-        i.min(self.of.len() - 1) as u32
+        i.clamp(window.start, window.end - 1) as u32
     }
+}
+
+/// People in one person's social world, the pool their long-range ties are drawn from:
+/// 10,000, the size of the `small` preset, whose structure passes every realism check.
+///
+/// Friendship is local: the chance that two people are friends falls with the distance
+/// between them, roughly as its inverse (Liben-Nowell et al. 2005, "Geographic routing in
+/// social networks", PNAS 102:11623; Backstrom, Sun & Marlow 2010, "Find me if you can",
+/// WWW), so long-range ties are long compared with a neighbourhood or a workplace, not
+/// drawn from the whole country. Drawn from everyone, they behaved differently at each
+/// size: on 10,000 people a hub's thousands of friends are a large share of everyone, so
+/// any two friends share a few of them and triangles close by chance; on 100,000 that
+/// background is ten times thinner (`medium` seed 1: clustering at degree 100–199 0.062,
+/// the partner first by embeddedness for 0.65 of egos, against 0.13 and 0.31 on `small`).
+/// Drawing within a window of the same size on every preset makes `medium` and `large` a
+/// patchwork of `small`-like worlds that overlap (people are indexed by region, then
+/// neighbourhood), so they still form one network.
+pub const LONG_RANGE_WINDOW: usize = 10_000;
+
+/// The index range `u`'s long-range ties are drawn from: [`LONG_RANGE_WINDOW`] people
+/// around `u` in the internal order (region, neighbourhood, household), shifted to fit
+/// inside `0..n`; everyone when `n` is no larger.
+fn long_range_window(u: u32, n: usize) -> std::ops::Range<usize> {
+    let w = LONG_RANGE_WINDOW.min(n);
+    let lo = (u as usize).saturating_sub(w / 2);
+    let hi = (lo + w).min(n);
+    hi - w..hi
 }
 
 /// How strongly a tie of each relation pulls its two ends' friends together in triadic
@@ -596,11 +633,14 @@ fn closure_edges(seed: u64, scale: f64, pop: &Population, net: &Network, u: u32)
 /// friend (index order of [`Relation`]): couples share close friends and meet a share of
 /// each other's colleagues, classmates and club friends. This is what makes a partner's
 /// mutual friends span several of the ego's circles (household, work, school, friends),
-/// which dispersion detects (Backstrom & Kleinberg 2014). Colleagues and classmates 0.35,
-/// acquaintances 0.17 (0.16 and 0.09 before: the partner was ranked first by recursive
-/// dispersion for only 0.26-0.33 of egos on small seeds 1-5 and 7, against ≈ 0.5 on
-/// Facebook; now 0.47-0.53 on seeds 3 and 1).
-const PARTNER_MEETS: [f64; 7] = [0.0, 0.0, 0.55, 0.35, 0.35, 0.17, 0.0];
+/// which dispersion detects (Backstrom & Kleinberg 2014). Colleagues and classmates 0.25,
+/// acquaintances 0.12. History: 0.16 / 0.09 ranked the partner first by recursive
+/// dispersion for only 0.26-0.33 of egos on small seeds 1-5 and 7 (≈ 0.5 on Facebook);
+/// 0.35 / 0.17 fixed that on `small`, but once long-range ties stayed in a person's world
+/// ([`LONG_RANGE_WINDOW`]) `medium` seed 1 ranked the partner first by embeddedness for
+/// 0.43 of egos and by dispersion for 0.57 (bounds 0.37 and 0.52); with 0.7 times those
+/// rates it gave 0.35 and 0.46.
+const PARTNER_MEETS: [f64; 7] = [0.0, 0.0, 0.55, 0.25, 0.25, 0.12, 0.0];
 
 /// Chance that a close friend knows each member of one's household: close friends come
 /// home, so they bridge the household and the circle they came from.
@@ -873,4 +913,76 @@ fn assign_layers(config: &GeneratorConfig, pop: &Population, net: &mut Network) 
             }
         }
     });
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    /// The window always holds `min(n, LONG_RANGE_WINDOW)` people and contains `u`.
+    #[test]
+    fn the_window_is_full_sized_and_holds_the_person() {
+        for n in [1usize, 2, 9_999, 10_000, 10_001, 100_000] {
+            for u in [0, n / 3, n / 2, n - 1] {
+                let w = long_range_window(u as u32, n);
+                assert_eq!(w.len(), n.min(LONG_RANGE_WINDOW), "n {n} u {u}");
+                assert!(w.contains(&u), "n {n} u {u}: {w:?}");
+            }
+        }
+        assert_eq!(long_range_window(5_000, 10_000), 0..10_000);
+        assert_eq!(long_range_window(50_000, 100_000), 45_000..55_000);
+    }
+
+    fn outreach(n: usize) -> Outreach {
+        let of: Vec<f64> = (0..n)
+            .map(|i| Rng::new(3, Stream::Person, i as u64, 1).lognormal_mean1(ONLINE_SIGMA))
+            .collect();
+        let mut cumulative = Vec::new();
+        let mut total = 0.0;
+        for &x in &of {
+            total += x.powf(DRAW_POWER);
+            cumulative.push(total);
+        }
+        Outreach {
+            of,
+            cumulative,
+            total,
+        }
+    }
+
+    /// With everyone in the window, the windowed draw is the old global one, to the bit:
+    /// `tiny` and `small` (n ≤ 10,000) keep their structure.
+    #[test]
+    fn a_window_of_everyone_draws_as_before() {
+        let o = outreach(3_000);
+        for i in 0..20_000u64 {
+            let mut a = Rng::new(9, Stream::Special, i, 0);
+            let mut b = a.clone();
+            assert_eq!(
+                o.draw(&mut a, 0..3_000),
+                draw_everywhere(&o, &mut b),
+                "draw {i}"
+            );
+        }
+    }
+
+    /// Draws stay inside the window, and reach both ends of it.
+    #[test]
+    fn draws_stay_in_the_window() {
+        let o = outreach(30_000);
+        let w = long_range_window(20_000, 30_000);
+        let mut r = Rng::new(9, Stream::Special, 1, 0);
+        let picks: Vec<u32> = (0..20_000).map(|_| o.draw(&mut r, w.clone())).collect();
+        assert!(picks.iter().all(|&v| w.contains(&(v as usize))));
+        let (lo, hi) = (picks.iter().min().unwrap(), picks.iter().max().unwrap());
+        assert!((*lo as usize) < w.start + 500 && (*hi as usize) >= w.end - 500);
+    }
+
+    /// The global draw of earlier versions, kept to prove [`Outreach::draw`] reproduces it
+    /// when the window is everyone.
+    fn draw_everywhere(o: &Outreach, r: &mut Rng) -> u32 {
+        let x = r.f64() * o.total;
+        let i = o.cumulative.partition_point(|&c| c <= x);
+        i.min(o.of.len() - 1) as u32
+    }
 }

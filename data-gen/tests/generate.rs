@@ -527,9 +527,11 @@ fn evasion_hides_the_closest_routes_money_and_keeps_decoys() {
         "layer 3-4 transfers: {mid_pay_evasion} under evasion, {mid_pay_plain} without"
     );
     // ...and decoys among the outer friends are kept visibly busy.
-    // (1.24x here with DECOY_RATE 0.8, about a partner's level; 1.12x with 0.35.)
+    // (With DECOY_RATE 0.8, about a partner's level: 1.24x when partners met 35 % of the
+    // ego's colleagues, 1.12x since they meet 25 % (234,441 / 208,983 events): the ego's
+    // outer circle holds more ordinary ties, the decoys' extra traffic is the same.)
     assert!(
-        outer_evasion as f64 > 1.2 * outer_plain as f64,
+        outer_evasion as f64 > 1.1 * outer_plain as f64,
         "outer friends: {outer_evasion} visible events under evasion, {outer_plain} without"
     );
 }
