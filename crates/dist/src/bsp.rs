@@ -52,6 +52,9 @@ pub enum Msg {
     Folded(FoldedTie),
     /// A ranked row for worker 0.
     Row(WireRow),
+    /// A partitioned `select`'s per-target pass for worker 0: (position in the target
+    /// list, the pass).
+    Pass(u32, Box<tierank_select::TargetPass>),
 }
 
 impl Msg {
@@ -71,6 +74,7 @@ impl Msg {
             Msg::Request(..) => 12,
             Msg::Folded(t) => t.wire_bytes(),
             Msg::Row(_) => crate::rank::WIRE_ROW_BYTES,
+            Msg::Pass(_, p) => crate::select::pass_wire_bytes(p),
         }
     }
 }
@@ -86,7 +90,7 @@ pub struct Traffic {
     pub control: u64,
     /// Folded friendships (wave replies).
     pub folded: u64,
-    /// Ranked rows.
+    /// Ranked rows (a `select`'s per-target passes).
     pub rows: u64,
 }
 
@@ -174,7 +178,7 @@ impl Bsp {
                 Msg::Tie(_) => self.traffic.ties += bytes,
                 Msg::Event(_) => self.traffic.events += bytes,
                 Msg::Folded(_) => self.traffic.folded += bytes,
-                Msg::Row(_) => self.traffic.rows += bytes,
+                Msg::Row(_) | Msg::Pass(..) => self.traffic.rows += bytes,
                 _ => self.traffic.control += bytes,
             }
         }
