@@ -281,8 +281,11 @@ fn check_model_settings(
 /// The check of `--model`'s recorded settings in a partitioned run, which learns its event
 /// window only once its workers agree on it: [`ModelCheck::check`] is then called (by one
 /// worker) with that window, and compares exactly what a single-process run compares.
+/// A partitioned `select` checks its `--calibration` with it too.
 #[derive(Debug, Clone)]
 pub struct ModelCheck {
+    /// The flag that named the file (`--model`, `--calibration`).
+    flag: &'static str,
     model: PathBuf,
     config: HeuristicConfig,
     load: LoadOptions,
@@ -302,14 +305,27 @@ impl ModelCheck {
             files_read: self.files.clone(),
             ..LoadReport::default()
         };
-        check_model_settings(
-            &self.model,
-            &self.config,
-            &self.load,
-            &self.root,
-            &report,
-            &|m| log::warn!("{m}"),
-        )
+        let now = ScoreSettings::of_run(&self.config, &self.load, &self.root, &report)?;
+        check_settings(self.flag, &self.model, &now, &|m| log::warn!("{m}"))
+    }
+
+    /// The check of the settings recorded in `file` (named by `flag` in messages) against
+    /// a partitioned run of `config` and `load` on the dataset of `shape`.
+    pub(crate) fn new(
+        flag: &'static str,
+        file: &Path,
+        config: &HeuristicConfig,
+        load: LoadOptions,
+        shape: &tierank_io::share::DatasetShape,
+    ) -> Self {
+        Self {
+            flag,
+            model: file.to_owned(),
+            config: config.clone(),
+            load,
+            root: shape.dir.clone(),
+            files: tierank_io::share::input_files(shape),
+        }
     }
 }
 
@@ -422,13 +438,10 @@ impl RankRequest {
             None => None,
         };
         let shape = tierank_io::share::dataset_shape(&self.data).map_err(io_error)?;
-        let model_check = self.model.as_ref().map(|model| ModelCheck {
-            model: model.clone(),
-            config: settings.config.clone(),
-            load,
-            root: shape.dir.clone(),
-            files: tierank_io::share::input_files(&shape),
-        });
+        let model_check = self
+            .model
+            .as_ref()
+            .map(|model| ModelCheck::new("--model", model, &settings.config, load, &shape));
         // A graph of no one with the dataset's kinds of input: what `all` and each
         // heuristic's needs are checked against.
         let kinds = tierank_io::share::build_graph(

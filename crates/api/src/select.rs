@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 use tierank_eval::CalibrationFile;
 use tierank_format::atomic::{ExistingDir, StagedDir, check_output_dir};
 use tierank_graph::{Graph, NodeId};
-use tierank_heuristics::build;
+use tierank_heuristics::{Heuristic, HeuristicConfig, build};
 use tierank_io::{
     AudienceRows, ExposureRows, audiences_batches, exposure_batches, write_audiences,
     write_exposure,
 };
+use tierank_io::{LoadOptions, LoadReport};
 use tierank_select::{
     AuditParameters, AuditRecord, Block, Calibration, ExclusionSet, FileDigest, Policy, Position,
     SelectError, SelectOptions, Selection, select_cancellable,
@@ -27,6 +28,7 @@ use crate::artefact::{ScoreSettings, check_settings};
 use crate::error::{ApiError, BadInputExt, Context, bad_input, io_error};
 use crate::load::LoadSettings;
 use crate::params::{check_heuristic_names, window_record};
+use crate::rank::ModelCheck;
 use crate::{Batches, Progress, check_cancelled};
 
 /// The audience file: one row per notice.
@@ -127,8 +129,20 @@ impl SelectRequest {
     }
 }
 
-/// Runs the selection described by `args`.
-fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcome, ApiError> {
+/// A request's settings and small input files, checked and read before the dataset.
+struct Checked {
+    policy: Policy,
+    config: HeuristicConfig,
+    load: LoadOptions,
+    existing: ExistingDir,
+    target_ids: Vec<i64>,
+    excluded_ids: Vec<i64>,
+    calibrator: Option<CalibrationFile>,
+}
+
+/// Checks every setting and the output directory, and reads the small files (targets,
+/// opt-outs, calibration), so that a mistake in them costs no loading time.
+fn check_and_read(args: &SelectRequest, progress: &dyn Progress) -> Result<Checked, ApiError> {
     let policy: Policy = args
         .policy
         .parse()
@@ -149,11 +163,7 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
     }
     let config = args.load.params.config()?;
     let load = args.load.load_options()?;
-    let existing = if args.force {
-        ExistingDir::Replace
-    } else {
-        ExistingDir::Refuse
-    };
+    let existing = existing_dir(args);
     let mut input_paths = vec![args.data.as_path(), args.targets.as_path()];
     input_paths.extend(args.exclude.as_deref());
     input_paths.extend(args.calibration.as_deref());
@@ -161,7 +171,6 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         .map_err(|e| bad_input(format!("--out: {e}")))?;
     check_output_dir(&args.out, existing).map_err(|e| bad_input(format!("--out: {e}")))?;
 
-    // Small files first, so a mistake in them costs no loading time.
     let target_ids = tierank_io::read_person_ids(&args.targets, tierank_io::IdList::Targets)
         .map_err(io_error)?;
     let excluded_ids = match &args.exclude {
@@ -188,32 +197,6 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         Some(path) => Some(read_calibration(path, &args.heuristic)?),
         None => None,
     };
-
-    let started = Instant::now();
-    let opened = args.load.open(&args.data, &load, progress)?;
-    let (graph, report) = (opened.graph, opened.report);
-    log::info!(
-        "loaded {} people, {} friendships in {:.1}s",
-        report.num_nodes,
-        report.num_edges,
-        started.elapsed().as_secs_f64()
-    );
-    if let Some(path) = &args.calibration {
-        let now = ScoreSettings::of_run(&config, &load, &opened.dataset_dir, &report)?;
-        check_settings("--calibration", path, &now, &|m| progress.warn(m))?;
-    }
-    let heuristic = build(&args.heuristic, &config, &graph).bad_input()?;
-    let targets = tierank_io::resolve_targets(&graph, &target_ids).map_err(io_error)?;
-    let excluded = ExclusionSet::new(&graph, &excluded_ids);
-    if !excluded.unknown().is_empty() {
-        progress.warn(&format!(
-            "{} person id(s) of the exclusion list {} are not in the dataset; \
-             they cannot be selected anyway and are ignored",
-            excluded.unknown().len(),
-            args.exclude.as_deref().unwrap_or(Path::new("")).display()
-        ));
-    }
-
     if let Some(file) = calibrator.as_ref()
         && matches!(policy, Policy::Coverage(_))
         && file.coverage.is_empty()
@@ -228,13 +211,66 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
                 .display()
         ));
     }
-    let probability = calibrator.as_ref().map(ByRank);
+    Ok(Checked {
+        policy,
+        config,
+        load,
+        existing,
+        target_ids,
+        excluded_ids,
+        calibrator,
+    })
+}
+
+fn existing_dir(args: &SelectRequest) -> ExistingDir {
+    if args.force {
+        ExistingDir::Replace
+    } else {
+        ExistingDir::Refuse
+    }
+}
+
+/// The warning for opt-out ids that are not in the dataset.
+fn warn_unknown_opt_outs(args: &SelectRequest, unknown: u64, progress: &dyn Progress) {
+    if unknown > 0 {
+        progress.warn(&format!(
+            "{unknown} person id(s) of the exclusion list {} are not in the dataset; \
+             they cannot be selected anyway and are ignored",
+            args.exclude.as_deref().unwrap_or(Path::new("")).display()
+        ));
+    }
+}
+
+/// Runs the selection described by `args`.
+fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcome, ApiError> {
+    let checked = check_and_read(args, progress)?;
+    let (policy, config, load) = (&checked.policy, &checked.config, &checked.load);
+
+    let started = Instant::now();
+    let opened = args.load.open(&args.data, load, progress)?;
+    let (graph, report) = (opened.graph, opened.report);
+    log::info!(
+        "loaded {} people, {} friendships in {:.1}s",
+        report.num_nodes,
+        report.num_edges,
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(path) = &args.calibration {
+        let now = ScoreSettings::of_run(config, load, &opened.dataset_dir, &report)?;
+        check_settings("--calibration", path, &now, &|m| progress.warn(m))?;
+    }
+    let heuristic = build(&args.heuristic, config, &graph).bad_input()?;
+    let targets = tierank_io::resolve_targets(&graph, &checked.target_ids).map_err(io_error)?;
+    let excluded = ExclusionSet::new(&graph, &checked.excluded_ids);
+    warn_unknown_opt_outs(args, excluded.unknown().len() as u64, progress);
+
+    let probability = checked.calibrator.as_ref().map(ByRank);
     let opts = SelectOptions {
         excluded,
         strict_minimization: args.strict_minimization,
         min_evidence: args.min_evidence,
         calibration: probability.as_ref().map(|f| f as &dyn Calibration),
-        config: &config,
+        config,
     };
     check_cancelled(progress)?;
     // Stops before the next target once the caller sets the cancel flag.
@@ -243,16 +279,28 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
         &graph,
         &targets,
         heuristic.as_ref(),
-        &policy,
+        policy,
         &opts,
         cancel.as_deref(),
     )
     .map_err(select_error)?;
     check_cancelled(progress)?;
-
-    let inputs = input_digests(args, &report.files_read)?;
     let candidates = candidates(&graph, &targets);
-    let staged = StagedDir::new(&args.out, existing).map_err(|e| match e {
+    write_outputs(args, &checked, selection, candidates, &report)
+}
+
+/// Writes the output directory of a finished selection (staged: whole or nothing):
+/// audiences, exposure (`candidates`: each target's number of friends) and the audit
+/// record. `report` says which dataset files were read and the event window.
+fn write_outputs(
+    args: &SelectRequest,
+    checked: &Checked,
+    selection: Selection,
+    candidates: Vec<i64>,
+    report: &LoadReport,
+) -> Result<SelectOutcome, ApiError> {
+    let inputs = input_digests(args, &report.files_read)?;
+    let staged = StagedDir::new(&args.out, checked.existing).map_err(|e| match e {
         tierank_format::FormatError::Output { .. } => bad_input(format!("--out: {e}")),
         other => ApiError::other(other),
     })?;
@@ -271,12 +319,12 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
     ];
     let parameters = AuditParameters {
         heuristic: args.heuristic.clone(),
-        heuristic_config: config.clone(),
-        policy: policy.to_string(),
+        heuristic_config: checked.config.clone(),
+        policy: checked.policy.to_string(),
         min_evidence: args.min_evidence,
         strict_minimization: args.strict_minimization,
-        calibrated: calibrator.is_some(),
-        event_window: Some(window_record(&report)).filter(|v| !v.is_null()),
+        calibrated: args.calibration.is_some(),
+        event_window: Some(window_record(report)).filter(|v| !v.is_null()),
     };
     let mut record = AuditRecord::new(
         args.command_line.clone(),
@@ -304,6 +352,148 @@ fn execute(args: &SelectRequest, progress: &dyn Progress) -> Result<SelectOutcom
             batches: exposure,
         },
     })
+}
+
+/// A selection ready for a partitioned run ([`SelectRequest::prepare_partitioned`]):
+/// settings, output and small files checked and read, heuristic built, nothing loaded.
+pub struct PartitionedSelectPlan {
+    /// The dataset's files, as their footers describe them.
+    pub shape: tierank_io::share::DatasetShape,
+    /// Half-life, event window, strictness.
+    pub load: LoadOptions,
+    /// The heuristic.
+    pub heuristic: Box<dyn Heuristic>,
+    /// Its configuration.
+    pub config: HeuristicConfig,
+    /// The policy.
+    pub policy: Policy,
+    /// The target list, in order.
+    pub target_ids: Vec<i64>,
+    /// The opt-out list as read.
+    pub excluded_ids: Vec<i64>,
+    /// The calibration, as selection reads it.
+    pub calibration: Option<Box<dyn Calibration>>,
+    /// The check of `--calibration`'s recorded settings, to run once the event window is
+    /// known.
+    pub calibration_check: Option<ModelCheck>,
+}
+
+impl std::fmt::Debug for PartitionedSelectPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionedSelectPlan")
+            .field("heuristic", &self.heuristic.name())
+            .field("policy", &self.policy)
+            .field("targets", &self.target_ids.len())
+            .field("excluded", &self.excluded_ids.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SelectRequest {
+    /// Checks every setting, the output and the small files as [`Self::run`] does, and
+    /// builds the heuristic, for a partitioned run (crate `tierank-dist`) that reads the
+    /// dataset in shares instead of loading it here: only the files' footers are read.
+    ///
+    /// # Errors
+    /// Bad input for every mistake [`Self::run`] refuses before loading, a snapshot file as
+    /// `--data`, and `--heuristic ppr` (its scores need more of the graph than a wave's
+    /// ball; a partitioned `rank` runs it as a distributed push, `select` does not yet).
+    pub fn prepare_partitioned(
+        &self,
+        progress: &dyn Progress,
+    ) -> Result<PartitionedSelectPlan, ApiError> {
+        let checked = check_and_read(self, progress)?;
+        if !self.data.is_dir() {
+            return Err(bad_input(format!(
+                "--data {}: a partitioned run reads a dataset directory (a graph snapshot \
+                 is a whole graph)",
+                self.data.display()
+            )));
+        }
+        if self.heuristic == "ppr" {
+            return Err(bad_input(
+                "--heuristic ppr: a partitioned select cannot run ppr (its push walks \
+                 beyond a wave's ball); run select on one process",
+            ));
+        }
+        let shape = tierank_io::share::dataset_shape(&self.data).map_err(io_error)?;
+        if self.min_evidence > 0 && !shape.has_events {
+            return Err(select_error(SelectError::MinEvidenceWithoutEvents {
+                min_evidence: self.min_evidence,
+            }));
+        }
+        // A graph of no one with the dataset's kinds of input: what the heuristic's needs
+        // are checked against.
+        let kinds = tierank_io::share::build_graph(
+            &[],
+            &[],
+            &[],
+            shape.has_weights,
+            shape.has_events.then_some(tierank_graph::TimeWindow {
+                start_ms: 0,
+                end_ms: 0,
+            }),
+            checked.load.half_life_ms,
+        )
+        .map_err(io_error)?;
+        let heuristic = build(&self.heuristic, &checked.config, &kinds).bad_input()?;
+        let calibration_check = self.calibration.as_ref().map(|path| {
+            ModelCheck::new("--calibration", path, &checked.config, checked.load, &shape)
+        });
+        Ok(PartitionedSelectPlan {
+            shape,
+            load: checked.load,
+            heuristic,
+            config: checked.config,
+            policy: checked.policy,
+            target_ids: checked.target_ids,
+            excluded_ids: checked.excluded_ids,
+            calibration: checked
+                .calibrator
+                .map(|f| Box::new(ByRank(f)) as Box<dyn Calibration>),
+            calibration_check,
+        })
+    }
+
+    /// Writes the output directory of a partitioned selection (on process 0, once every
+    /// worker's passes have arrived), exactly as [`Self::run`] writes it: `selection` and
+    /// `candidates` from the partitioned run, `window` and `events_outside` its agreed event
+    /// window, `shape` the dataset it read.
+    ///
+    /// # Errors
+    /// As [`Self::run`]'s writing.
+    pub fn write_partitioned(
+        &self,
+        selection: Selection,
+        candidates: Vec<i64>,
+        shape: &tierank_io::share::DatasetShape,
+        window: Option<(tierank_graph::TimeWindow, tierank_io::WindowSource)>,
+        events_outside: u64,
+        progress: &dyn Progress,
+    ) -> Result<SelectOutcome, ApiError> {
+        warn_unknown_opt_outs(self, selection.consent.unknown, progress);
+        let checked = Checked {
+            policy: self
+                .policy
+                .parse()
+                .map_err(|e| bad_input(format!("--policy: {e}")))?,
+            config: self.load.params.config()?,
+            load: self.load.load_options()?,
+            existing: existing_dir(self),
+            target_ids: Vec::new(),
+            excluded_ids: Vec::new(),
+            calibrator: None,
+        };
+        let report = LoadReport {
+            files_read: tierank_io::share::input_files(shape),
+            window: window.map(|(w, _)| w),
+            window_source: window.map(|(_, s)| s),
+            has_events: window.is_some(),
+            events_outside_window: events_outside,
+            ..LoadReport::default()
+        };
+        write_outputs(self, &checked, selection, candidates, &report)
+    }
 }
 
 /// Maps a selection error to exit code 2 when the arguments or input files caused it.
@@ -338,22 +528,25 @@ fn read_calibration(path: &Path, heuristic: &str) -> Result<CalibrationFile, Api
     Ok(file)
 }
 
-/// A calibration file as selection reads it: by score, rank band and degree.
-struct ByRank<'a>(&'a CalibrationFile);
+/// A calibration file as selection reads it: by score, rank band and degree. Borrowed by
+/// a single-process run, owned by a partitioned one (whose workers share it).
+struct ByRank<F>(F);
 
-impl Calibration for ByRank<'_> {
+impl<F: std::borrow::Borrow<CalibrationFile> + Send + Sync> Calibration for ByRank<F> {
     fn probability(&self, score: f64, at: Position) -> f64 {
-        self.0.probability(score, at.rank, at.degree)
+        self.0.borrow().probability(score, at.rank, at.degree)
     }
 
     fn block(&self, score: f64, at: Position) -> Option<Block> {
-        let (id, standard_error) = self.0.block(score, at.rank, at.degree);
+        let (id, standard_error) = self.0.borrow().block(score, at.rank, at.degree);
         Some(Block { id, standard_error })
     }
 
     fn coverage(&self, uncovered: f64, at: Position) -> Option<(f64, Option<Block>)> {
-        let (p, (id, standard_error)) =
-            self.0.coverage_probability(uncovered, at.rank, at.degree)?;
+        let (p, (id, standard_error)) = self
+            .0
+            .borrow()
+            .coverage_probability(uncovered, at.rank, at.degree)?;
         Some((p, Some(Block { id, standard_error })))
     }
 }

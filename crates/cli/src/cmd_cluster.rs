@@ -1,4 +1,4 @@
-//! `tierank cluster` and the process flags of a partitioned `tierank rank`.
+//! `tierank cluster` and the process flags of a partitioned `tierank rank` and `select`.
 //!
 //! The logic (ownership, timely, failure handling, the local launcher) lives in
 //! `tierank-dist`; this module parses flags and prints.
@@ -114,19 +114,7 @@ pub fn rank(
         DistError::Input(m) => bad_input(m),
         other => other.into(),
     })?;
-    let p = &report.phases;
-    println!(
-        "process {} of {} ({} workers): read {} of {tie_rows} tie rows, {} person rows, {} of \
-         {event_rows} event rows; held {} tie and {} event records",
-        spec.process,
-        spec.processes,
-        spec.workers,
-        report.tie_rows_read,
-        report.person_rows_read,
-        report.event_rows_read,
-        report.ties_held,
-        report.events_held,
-    );
+    print_load(spec, &report, tie_rows, event_rows);
     println!(
         "process {}: ranked {} targets, {} rows in {} waves (largest ball {} bytes); sent {} \
          bytes (ties {}, events {}, folded directions {}, folded ties in wave replies {}, \
@@ -148,26 +136,7 @@ pub fn rank(
     for (name, time) in &report.heuristic_time {
         println!("  {name:<22} {:>10.3}s thread time", time.as_secs_f64());
     }
-    let phases = |write_seconds: f64| {
-        println!(
-            "process {} phases: connect {:.2}s, read {:.2}s, window {:.2}s, exchange {:.2}s, \
-             fold {:.2}s, targets {:.2}s, wave exchange {:.2}s, build {:.2}s, rank {:.2}s, \
-             gather {:.2}s, write {write_seconds:.2}s; total {:.2}s; peak RSS {}",
-            spec.process,
-            p.connect.as_secs_f64(),
-            p.read.as_secs_f64(),
-            p.window.as_secs_f64(),
-            p.exchange.as_secs_f64(),
-            p.fold.as_secs_f64(),
-            p.targets.as_secs_f64(),
-            p.wave_exchange.as_secs_f64(),
-            p.build.as_secs_f64(),
-            p.rank.as_secs_f64(),
-            p.gather.as_secs_f64(),
-            started.elapsed().as_secs_f64(),
-            peak_rss()
-        );
-    };
+    let phases = |write_seconds: f64| print_phases(spec, &report, write_seconds, started);
     if spec.process != 0 {
         phases(0.0);
         return Ok(());
@@ -199,6 +168,56 @@ pub fn rank(
     phases(write_started.elapsed().as_secs_f64());
     println!("wrote {} ({written} rows)", out.display());
     Ok(())
+}
+
+/// The line of what one process of a partitioned run read and held (the cluster tests
+/// read it).
+pub fn print_load(
+    spec: &ClusterSpec,
+    report: &tierank_dist::partition::PartitionedReport,
+    tie_rows: u64,
+    event_rows: u64,
+) {
+    println!(
+        "process {} of {} ({} workers): read {} of {tie_rows} tie rows, {} person rows, {} of \
+         {event_rows} event rows; held {} tie and {} event records",
+        spec.process,
+        spec.processes,
+        spec.workers,
+        report.tie_rows_read,
+        report.person_rows_read,
+        report.event_rows_read,
+        report.ties_held,
+        report.events_held,
+    );
+}
+
+/// The line of one process's phase times and peak memory.
+pub fn print_phases(
+    spec: &ClusterSpec,
+    report: &tierank_dist::partition::PartitionedReport,
+    write_seconds: f64,
+    started: std::time::Instant,
+) {
+    let p = &report.phases;
+    println!(
+        "process {} phases: connect {:.2}s, read {:.2}s, window {:.2}s, exchange {:.2}s, \
+             fold {:.2}s, targets {:.2}s, wave exchange {:.2}s, build {:.2}s, rank {:.2}s, \
+             gather {:.2}s, write {write_seconds:.2}s; total {:.2}s; peak RSS {}",
+        spec.process,
+        p.connect.as_secs_f64(),
+        p.read.as_secs_f64(),
+        p.window.as_secs_f64(),
+        p.exchange.as_secs_f64(),
+        p.fold.as_secs_f64(),
+        p.targets.as_secs_f64(),
+        p.wave_exchange.as_secs_f64(),
+        p.build.as_secs_f64(),
+        p.rank.as_secs_f64(),
+        p.gather.as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+        peak_rss()
+    );
 }
 
 /// Peak resident set of this process (`VmHWM` of /proc/self/status), for the phase line.
@@ -236,9 +255,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.processes == 0 || args.workers == 0 {
         return Err(bad_input("--processes and --workers must be at least 1"));
     }
-    if args.command.first().map(String::as_str) != Some("rank") {
+    if !matches!(
+        args.command.first().map(String::as_str),
+        Some("rank" | "select")
+    ) {
         return Err(bad_input(
-            "tierank cluster runs `rank` (give: tierank cluster -n N -- rank --data ...)",
+            "tierank cluster runs `rank` or `select` (give: tierank cluster -n N -- rank \
+             --data ...)",
         ));
     }
     let log_dir = match args.logs {

@@ -69,6 +69,9 @@ pub struct Args {
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Process flags of a partitioned run (`tierank cluster` sets them).
+    #[command(flatten)]
+    pub cluster: crate::cmd_cluster::ProcessArgs,
 }
 
 /// `tierank select` arguments alone, to reparse a recorded command line.
@@ -140,11 +143,99 @@ pub fn request_from_command_line(line: &[String]) -> Result<SelectRequest, Strin
 /// Runs `tierank select` and prints the exposure summary.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
-    let outcome = args
-        .request(std::env::args().collect())?
-        .run(&CliProgress::default())
-        .map_err(api_error)?;
+    let request = args.request(std::env::args().collect())?;
+    let progress = CliProgress::default();
+    if args.cluster.is_partitioned() {
+        return run_partitioned(&args, &request, &progress, started);
+    }
+    let outcome = request.run(&progress).map_err(api_error)?;
     print_summary(&args, &outcome);
+    println!(
+        "wrote {} ({AUDIENCES_FILE}, {EXPOSURE_FILE}, {AUDIT_FILE}) in {:.2}s",
+        outcome.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs `tierank select` as one process of a partitioned run (crate `tierank-dist`);
+/// process 0 writes the output directory and prints the summary.
+fn run_partitioned(
+    args: &Args,
+    request: &SelectRequest,
+    progress: &CliProgress,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let spec = args.cluster.spec()?;
+    let memory_budget = args.cluster.memory_budget()?;
+    let plan = request.prepare_partitioned(progress).map_err(api_error)?;
+    let shape = plan.shape.clone();
+    let run = tierank_dist::PartitionedSelect {
+        shape: plan.shape,
+        load: plan.load,
+        heuristic: plan.heuristic,
+        config: plan.config,
+        policy: plan.policy,
+        targets: plan.target_ids,
+        excluded: plan.excluded_ids,
+        strict_minimization: args.strict_minimization,
+        min_evidence: args.min_evidence,
+        calibration: plan.calibration,
+        memory_budget,
+        window_check: plan.calibration_check.map(|check| {
+            tierank_dist::partition::WindowCheck(Box::new(move |window| {
+                check.check(window).map_err(|e| format!("{e:#}"))
+            }))
+        }),
+    };
+    let done = tierank_dist::select_partitioned_load(&spec, run).map_err(|e| match e {
+        tierank_dist::DistError::Input(m) => crate::util::bad_input(m),
+        other => other.into(),
+    })?;
+    let report = &done.report;
+    crate::cmd_cluster::print_load(&spec, report, shape.tie_rows, shape.event_rows);
+    println!(
+        "process {}: selected for {} targets, {} notices or pool entries in {} waves (largest \
+         ball {} bytes); sent {} bytes (ties {}, events {}, folded ties in wave replies {}, \
+         passes {}, control {})",
+        spec.process,
+        report.targets_here,
+        report.rows_here,
+        report.waves,
+        report.peak_ball_bytes,
+        report.traffic.total(),
+        report.traffic.ties,
+        report.traffic.events,
+        report.traffic.folded,
+        report.traffic.rows,
+        report.traffic.control,
+    );
+    if spec.process != 0 {
+        crate::cmd_cluster::print_phases(&spec, report, 0.0, started);
+        return Ok(());
+    }
+    let selection = done
+        .selection
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("process 0 received no selection"))?;
+    let write_started = Instant::now();
+    let outcome = request
+        .write_partitioned(
+            selection,
+            done.candidates.clone(),
+            &shape,
+            report.window,
+            report.events_outside,
+            progress,
+        )
+        .map_err(api_error)?;
+    crate::cmd_cluster::print_phases(
+        &spec,
+        report,
+        write_started.elapsed().as_secs_f64(),
+        started,
+    );
+    print_summary(args, &outcome);
     println!(
         "wrote {} ({AUDIENCES_FILE}, {EXPOSURE_FILE}, {AUDIT_FILE}) in {:.2}s",
         outcome.out.display(),

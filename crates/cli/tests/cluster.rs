@@ -734,18 +734,32 @@ fn start_by_hand(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> (Vec<Child>, PathBuf) {
+    let out = dir.join("rank.parquet");
+    let children = start_command_by_hand(dir, processes, started, &rank_args(&out), extra, env);
+    (children, out)
+}
+
+/// Starts `started` of the processes of a `processes`-process cluster running `command`
+/// by hand, each with its log in `dir/process-I.log`.
+fn start_command_by_hand(
+    dir: &Path,
+    processes: usize,
+    started: usize,
+    command: &[String],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Vec<Child> {
     let hostfile = dir.join("hosts.txt");
     let hosts: String = free_ports(processes)
         .iter()
         .map(|p| format!("127.0.0.1:{p}\n"))
         .collect();
     std::fs::write(&hostfile, hosts).unwrap();
-    let out = dir.join("rank.parquet");
     let n = processes.to_string();
-    let children = (0..started)
+    (0..started)
         .map(|p| {
             let p = p.to_string();
-            let mut args = rank_args(&out);
+            let mut args = command.to_vec();
             args.extend(
                 [
                     "-v",
@@ -762,8 +776,7 @@ fn start_by_hand(
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             spawn(&args, &dir.join(format!("process-{p}.log")), env)
         })
-        .collect();
-    (children, out)
+        .collect()
 }
 
 #[test]
@@ -868,4 +881,309 @@ fn cluster_stops_and_names_a_failed_process() {
     assert!(log.contains("process "), "{log}");
     assert!(log.contains("failed"), "{log}");
     assert!(!dir.join("rank.parquet").exists());
+}
+
+// ---- `select` partitioned ----
+
+/// Every person of `tiny`, ascending.
+fn tiny_people() -> Vec<i64> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(
+        File::open(tiny().join("persons.parquet")).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let mut people: Vec<i64> = reader
+        .flat_map(|b| {
+            let b = b.unwrap();
+            let ids = b.column_by_name("person_id").unwrap().clone();
+            ids.as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    people.sort_unstable();
+    people
+}
+
+/// The `alter` column of a selection's audiences.
+fn selected_alters(out: &Path) -> Vec<i64> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(
+        File::open(out.join("audiences.parquet")).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    reader
+        .flat_map(|b| {
+            let b = b.unwrap();
+            let alter = b.column_by_name("alter").unwrap().clone();
+            alter
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec()
+        })
+        .collect()
+}
+
+/// The files every select test here shares: 40 targets spread over the ids, a
+/// calibration of `volume` (the select tests' step map), and an opt-out list of people
+/// that a top-k:15 selection picks, owned by different workers and processes, written
+/// header-less with repeats and ids not in the dataset, one of them a target too.
+struct SelectFiles {
+    targets: PathBuf,
+    calibration: PathBuf,
+    opt_outs: PathBuf,
+    opted_out: Vec<i64>,
+}
+
+fn select_files() -> &'static SelectFiles {
+    static FILES: OnceLock<SelectFiles> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = scratch("select-files");
+        let people = tiny_people();
+        let targets: Vec<i64> = (0..40).map(|i| people[i * people.len() / 40]).collect();
+        let targets_path = dir.join("targets.csv");
+        let text: String = std::iter::once("person_id\n".to_owned())
+            .chain(targets.iter().map(|t| format!("{t}\n")))
+            .collect();
+        std::fs::write(&targets_path, text).unwrap();
+        let calibration = dir.join("calibration.json");
+        tierank_eval::CalibrationFile {
+            format: tierank_eval::CALIBRATION_FORMAT,
+            heuristic: "volume".to_owned(),
+            relevant_layer: 3,
+            num_targets: 100,
+            bands: vec![tierank_eval::RankBand {
+                min_degree: None,
+                first_rank: 1,
+                last_rank: None,
+                calibration: tierank_eval::Calibrator {
+                    block_start: vec![0.0, 5.0, 20.0, 60.0],
+                    probability: vec![0.02, 0.2, 0.55, 0.9],
+                    examples: vec![400, 300, 200, 100],
+                },
+                design_effect: Vec::new(),
+            }],
+            coverage: Vec::new(),
+        }
+        .save(&calibration)
+        .unwrap();
+        // Who a top-k:15 selection without opt-outs picks: every third of them opts out.
+        let out = dir.join("unrestricted");
+        let args = select_args(&targets_path, &out, "volume", "top-k:15");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, log) = tierank(&args, &dir.join("unrestricted.log"));
+        assert!(status.success(), "{log}");
+        let mut picked = selected_alters(&out);
+        picked.sort_unstable();
+        picked.dedup();
+        let mut opted_out: Vec<i64> = picked.iter().copied().step_by(3).collect();
+        opted_out.push(targets[7]);
+        // Owned by every worker of a 3 x 2 run and by both processes of a 2 x 1 run.
+        let owners = |workers: usize| -> std::collections::BTreeSet<usize> {
+            opted_out
+                .iter()
+                .map(|&p| tierank_dist::owner_of(p, workers))
+                .collect()
+        };
+        assert_eq!(
+            owners(6).len(),
+            6,
+            "opt-outs owned by every worker of 3 x 2"
+        );
+        assert_eq!(
+            owners(2).len(),
+            2,
+            "opt-outs owned by both processes of 2 x 1"
+        );
+        // Header-less, repeated, and with people who are not in the dataset.
+        let mut lines: Vec<String> = opted_out.iter().map(|p| format!("{p}\n")).collect();
+        lines.push(format!("{}\n", opted_out[0]));
+        lines.push("999999999999\n".to_owned());
+        lines.push(format!("{}\n", opted_out[1]));
+        let opt_outs = dir.join("opt-outs.csv");
+        std::fs::write(&opt_outs, lines.concat()).unwrap();
+        SelectFiles {
+            targets: targets_path,
+            calibration,
+            opt_outs,
+            opted_out,
+        }
+    })
+}
+
+fn select_args(targets: &Path, out: &Path, heuristic: &str, policy: &str) -> Vec<String> {
+    [
+        "select",
+        "--data",
+        tiny().to_str().unwrap(),
+        "--targets",
+        targets.to_str().unwrap(),
+        "--heuristic",
+        heuristic,
+        "--policy",
+        policy,
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// Runs `command` on one process (no `cluster`) or through `tierank cluster -n N -w W`,
+/// with each process's log in its own file under `dir`.
+fn run_select(dir: &Path, name: &str, shape: Option<(usize, usize)>, command: &[String]) {
+    let mut args: Vec<String> = Vec::new();
+    if let Some((n, w)) = shape {
+        let logs = dir.join(format!("{name}-logs"));
+        args.extend(
+            [
+                "cluster",
+                "-n",
+                &n.to_string(),
+                "-w",
+                &w.to_string(),
+                "--logs",
+                logs.to_str().unwrap(),
+                "--",
+            ]
+            .map(|s| s.to_owned()),
+        );
+    }
+    args.extend(command.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, log) = tierank(&args, &dir.join(format!("{name}.log")));
+    assert!(status.success(), "{name}: {log}");
+}
+
+/// The audit record without its command line, the one field that differs between a
+/// single-process run and a cluster's (whose processes get their process flags), and
+/// without the request's `out`, which differs only because this test writes each run to
+/// its own directory.
+fn audit_without_command_line(out: &Path) -> serde_json::Value {
+    let mut audit: serde_json::Value =
+        serde_json::from_str(&read(&out.join("audit.json"))).unwrap();
+    audit["command_line"] = serde_json::Value::Null;
+    audit["request"]["out"] = serde_json::Value::Null;
+    audit
+}
+
+#[test]
+fn select_partitioned_writes_the_single_process_selection_under_every_policy() {
+    let files = select_files();
+    let dir = scratch("select");
+    let cal = files.calibration.to_str().unwrap();
+    let opt_outs = files.opt_outs.to_str().unwrap();
+    // (policy, heuristic, calibrated): the policies of the select tests; a two-hop
+    // heuristic for some, so that the balls matter.
+    let cases: [(&str, &str, bool); 6] = [
+        ("top-k:3", "jaccard", false),
+        ("threshold:30", "volume", false),
+        ("coverage:50", "dispersion", false),
+        ("budget:20,cap:1", "common_neighbors", false),
+        ("budget:30,cap:2", "volume", true),
+        ("probability:0.5", "volume", true),
+    ];
+    let mut notices = 0;
+    for (policy, heuristic, calibrated) in cases {
+        for opt_out in ["none", "listed", "strict"] {
+            if opt_out == "none" && !policy.starts_with("top-k") && !policy.starts_with("budget") {
+                continue;
+            }
+            let case = format!("{}-{heuristic}-{opt_out}", policy.replace([':', ','], "-"));
+            let command = |out: &Path| {
+                let mut args = select_args(&files.targets, out, heuristic, policy);
+                if calibrated {
+                    args.extend(["--calibration".to_owned(), cal.to_owned()]);
+                }
+                if opt_out != "none" {
+                    args.extend(["--exclude".to_owned(), opt_outs.to_owned()]);
+                }
+                if opt_out == "strict" {
+                    args.push("--strict-minimization".to_owned());
+                }
+                args
+            };
+            let single = dir.join(format!("{case}-single"));
+            run_select(&dir, &format!("{case}-single"), None, &command(&single));
+            let selected = selected_alters(&single);
+            notices += selected.len();
+            for shape in [(3, 2), (2, 1)] {
+                let name = format!("{case}-n{}w{}", shape.0, shape.1);
+                let out = dir.join(&name);
+                run_select(&dir, &name, Some(shape), &command(&out));
+                for file in ["audiences.parquet", "exposure.parquet"] {
+                    assert!(
+                        std::fs::read(out.join(file)).unwrap()
+                            == std::fs::read(single.join(file)).unwrap(),
+                        "{name}: {file} differs from the single-process one"
+                    );
+                }
+                assert_eq!(
+                    audit_without_command_line(&out),
+                    audit_without_command_line(&single),
+                    "{name}: audit.json"
+                );
+                if opt_out != "none" {
+                    let alters = selected_alters(&out);
+                    for p in &files.opted_out {
+                        assert!(!alters.contains(p), "{name}: opted-out {p} was selected");
+                    }
+                }
+            }
+        }
+    }
+    assert!(notices > 100, "the cases select people: {notices} notices");
+}
+
+#[test]
+fn a_killed_select_process_leaves_no_output() {
+    let files = select_files();
+    let dir = scratch("select-killed");
+    let out = dir.join("selection");
+    let mut command = select_args(&files.targets, &out, "volume", "top-k:3");
+    command.extend([
+        "--exclude".to_owned(),
+        files.opt_outs.to_str().unwrap().to_owned(),
+    ]);
+    let mut children = start_command_by_hand(
+        &dir,
+        3,
+        3,
+        &command,
+        &[],
+        &[("TIERANK_DIST_HOLD_MS", "60000")],
+    );
+    let log = |p: usize| dir.join(format!("process-{p}.log"));
+    let connected = Instant::now() + DEADLINE;
+    for p in 0..3 {
+        while !read(&log(p)).contains("processes connected") {
+            if Instant::now() > connected {
+                for c in &mut children {
+                    let _ = c.kill();
+                }
+                panic!("process {p} did not connect:\n{}", read(&log(p)));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    children[2].kill().unwrap();
+    children[2].wait().unwrap();
+    let killed = Instant::now();
+    for p in [0, 1] {
+        let status = wait(&mut children[p], killed + Duration::from_secs(30), &log(p));
+        assert_eq!(status.code(), Some(1), "{}", read(&log(p)));
+    }
+    assert!(!out.exists(), "no output directory after a failure");
+    let staged: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("selection"))
+        .collect();
+    assert!(staged.is_empty(), "nothing staged: {staged:?}");
 }

@@ -56,6 +56,9 @@ pub enum Msg {
     Folded(FoldedTie),
     /// A ranked row for worker 0.
     Row(WireRow),
+    /// A partitioned `select`'s per-target pass for worker 0: (position in the target
+    /// list, the pass).
+    Pass(u32, Box<tierank_select::TargetPass>),
 }
 
 impl Msg {
@@ -76,6 +79,7 @@ impl Msg {
             Msg::Folded(t) => t.wire_bytes(),
             Msg::Direction(d) => d.wire_bytes(),
             Msg::Row(_) => crate::rank::WIRE_ROW_BYTES,
+            Msg::Pass(_, p) => crate::select::pass_wire_bytes(p),
         }
     }
 }
@@ -93,7 +97,7 @@ pub struct Traffic {
     pub folded: u64,
     /// Folded directions (after the fold, to the owners of their receivers).
     pub directions: u64,
-    /// Ranked rows.
+    /// Ranked rows (a `select`'s per-target passes).
     pub rows: u64,
 }
 
@@ -200,7 +204,7 @@ impl Bsp {
                 Msg::Event(_) => self.traffic.events += bytes,
                 Msg::Folded(_) => self.traffic.folded += bytes,
                 Msg::Direction(_) => self.traffic.directions += bytes,
-                Msg::Row(_) => self.traffic.rows += bytes,
+                Msg::Row(_) | Msg::Pass(..) => self.traffic.rows += bytes,
                 _ => self.traffic.control += bytes,
             }
         }

@@ -22,6 +22,8 @@
 //! The partitioned load ([`partition`]) reads only a worker's share of each file,
 //! exchanges records to their owners, and ranks in waves bounded by a memory budget; see
 //! docs/distributed.md for what it does not cover yet (`ppr` is not wired to it).
+//! [`select`] runs `tierank select` on the same load and waves: the per-target pass of
+//! `tierank_select` on each ball, the step across targets on worker 0.
 
 pub mod bsp;
 pub mod cluster;
@@ -30,6 +32,8 @@ pub mod launch;
 pub mod partition;
 pub mod ppr;
 pub mod rank;
+pub mod select;
 
 pub use cluster::{ClusterSpec, DistError, owner_of, read_hostfile};
 pub use partition::{PartitionedRank, TargetSpec, rank_partitioned_load};
+pub use select::{PartitionedSelect, PartitionedSelection, select_partitioned_load};

@@ -232,7 +232,7 @@ impl Columns {
 }
 
 /// How a worker failed: bad input (the same on every worker, exit 2) or not.
-enum Failure {
+pub(crate) enum Failure {
     Input(String),
     Other(String),
 }
@@ -246,6 +246,26 @@ pub fn rank_partitioned_load(
     spec: &ClusterSpec,
     run: PartitionedRank,
 ) -> Result<PartitionedReport, DistError> {
+    let push = PushParams::new(&run.config, DEFAULT_PUSH_BATCH)
+        .map_err(|e| DistError::Input(e.to_string()))?;
+    let run = Columns::split(run, push);
+    let reports = run_workers(spec, move |worker, bsp, connect| {
+        work(worker, bsp, &run, connect)
+    })?;
+    Ok(merge_reports(reports))
+}
+
+/// Runs `job` on every worker of this process inside timely (the panic hook, the connect
+/// watchdog and the fault-drill hold armed), and returns each worker's result. An input
+/// failure is agreed on by every worker ([`Bsp::agree`]) and comes back as
+/// [`DistError::Input`]; any other failure ends the process (its peers then lose it).
+pub(crate) fn run_workers<R: Send + 'static>(
+    spec: &ClusterSpec,
+    job: impl Fn(&mut timely::worker::Worker, &mut Bsp, Duration) -> Result<R, Failure>
+    + Send
+    + Sync
+    + 'static,
+) -> Result<Vec<R>, DistError> {
     install_exit_on_panic(spec.process);
     let watchdog = Arc::new(ConnectWatchdog::arm(
         spec.process,
@@ -254,10 +274,7 @@ pub fn rank_partitioned_load(
     ));
     let started = Instant::now();
     let workers_per_process = spec.workers;
-    let push = PushParams::new(&run.config, DEFAULT_PUSH_BATCH)
-        .map_err(|e| DistError::Input(e.to_string()))?;
-    let run = Arc::new(Columns::split(run, push));
-    let reports: Arc<Mutex<Vec<PartitionedReport>>> = Arc::default();
+    let reports: Arc<Mutex<Vec<R>>> = Arc::default();
     let sink = Arc::clone(&reports);
     let hold_ms = std::env::var(HOLD_ENV)
         .ok()
@@ -278,7 +295,7 @@ pub fn rank_partitioned_load(
             std::thread::sleep(Duration::from_millis(ms));
         }
         let mut bsp = Bsp::new(worker, workers_per_process);
-        let result = work(worker, &mut bsp, &run, connect);
+        let result = job(worker, &mut bsp, connect);
         let report = match result {
             Ok(r) => r,
             Err(Failure::Input(e)) => return Err((true, e)),
@@ -312,6 +329,11 @@ pub fn rank_partitioned_load(
             .lock()
             .map_err(|_| DistError::Worker("a worker panicked".into()))?,
     );
+    Ok(reports)
+}
+
+/// One process's report from its workers' (sums, or the slowest phase).
+pub(crate) fn merge_reports(reports: Vec<PartitionedReport>) -> PartitionedReport {
     let mut out = PartitionedReport::default();
     for r in reports {
         out.tie_rows_read += r.tie_rows_read;
@@ -343,7 +365,7 @@ pub fn rank_partitioned_load(
             out.rows = r.rows;
         }
     }
-    Ok(out)
+    out
 }
 
 /// What one worker holds after the exchange and the fold: the graph of every tie incident to
@@ -351,8 +373,8 @@ pub fn rank_partitioned_load(
 /// sent folded here, the others received folded from their senders' owners), so each owned
 /// person's friend list, tie weights and both directions of their ties' features are
 /// complete (what a wave's reply and the distributed push's pair weights need).
-struct Home {
-    graph: Graph,
+pub(crate) struct Home {
+    pub(crate) graph: Graph,
     me: usize,
     peers: usize,
 }
@@ -360,7 +382,7 @@ struct Home {
 impl Home {
     /// The friends of an owned person, in ascending id order (self-loops are not
     /// friendships).
-    fn friends(&self, p: i64) -> Vec<i64> {
+    pub(crate) fn friends(&self, p: i64) -> Vec<i64> {
         self.graph.dense(p).map_or_else(Vec::new, |u| {
             self.graph
                 .neighbors(u)
@@ -370,7 +392,7 @@ impl Home {
         })
     }
     /// Whether an owned person is in the dataset (in a tie or in `persons.parquet`).
-    fn is_known(&self, p: i64) -> bool {
+    pub(crate) fn is_known(&self, p: i64) -> bool {
         self.graph.dense(p).is_some()
     }
     /// Every owned person (from ties or persons rows), sorted, distinct.
@@ -532,7 +554,7 @@ fn refuse(path: std::path::PathBuf, what: &str, count: u64, first_row: u64) -> R
     .to_string())
 }
 
-fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
+pub(crate) fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
     r.map_err(Failure::Input)
 }
 
@@ -543,11 +565,124 @@ fn work(
     connect: Duration,
 ) -> Result<PartitionedReport, Failure> {
     let run = &columns.run;
-    let me = worker.index();
-    let peers = worker.peers();
-    let me32 = u32::try_from(me).expect("worker index fits u32");
+    let (me, peers) = (worker.index(), worker.peers());
     let mut report = PartitionedReport::default();
     report.phases.connect = connect;
+    let (home, window) = load_and_fold(worker, bsp, run, &mut report)?;
+    let mine = own_targets(worker, bsp, run, &home, &mut report)?;
+    let waves = plan_waves(&home, &mine, run.memory_budget);
+    let num_waves = bsp.max(worker, waves.len() as u64);
+    report.waves = num_waves;
+    let mut gathered: Vec<WireRow> = Vec::new();
+    fn keep_rows(inbox: &mut Vec<Msg>, gathered: &mut Vec<WireRow>) {
+        inbox.retain(|m| match m {
+            Msg::Row(r) => {
+                gathered.push(*r);
+                false
+            }
+            _ => true,
+        });
+    }
+    let mut pending: Vec<(usize, Msg)> = Vec::new();
+    let mut heuristic_nanos = vec![Duration::ZERO; columns.names.len()];
+    for r in 0..usize::try_from(num_waves).unwrap_or(usize::MAX) {
+        let empty = Vec::new();
+        let wave = waves.get(r).unwrap_or(&empty);
+        let out = std::mem::take(&mut pending);
+        let (ball, mut mail) =
+            fetch_ball(worker, bsp, &home, run, window, wave, out, r, &mut report)?;
+        keep_rows(&mut mail, &mut gathered);
+        let Some(ball) = ball else {
+            continue;
+        };
+
+        let t = Instant::now();
+        let positions: HashMap<NodeId, u32> = wave
+            .iter()
+            .filter_map(|&(pos, p, _)| ball.dense(p).map(|u| (u, pos)))
+            .collect();
+        let targets: Vec<NodeId> = wave.iter().filter_map(|&(_, p, _)| ball.dense(p)).collect();
+        let summary = rank_targets(
+            &ball,
+            &targets,
+            &run.heuristics,
+            run.k,
+            &RankOptions::default(),
+            |chunk| -> Result<(), tierank_heuristics::rank::RankError> {
+                for i in 0..chunk.len() {
+                    let target = chunk.target[i];
+                    pending.push((
+                        0,
+                        Msg::Row((
+                            positions[&target],
+                            ball.person(target),
+                            columns.ball_columns[usize::from(chunk.heuristic[i])],
+                            chunk.rank[i],
+                            ball.person(chunk.alter[i]),
+                            chunk.score[i],
+                        )),
+                    ));
+                }
+                Ok(())
+            },
+            &|_| {},
+        )
+        .map_err(|e| Failure::Other(format!("worker {me}: {e}")))?;
+        report.rows_here += summary.rows;
+        for (&column, (_, t)) in columns.ball_columns.iter().zip(&summary.heuristic_time) {
+            heuristic_nanos[usize::from(column)] += *t;
+        }
+        report.phases.rank += t.elapsed();
+    }
+
+    // `ppr`: the distributed push over every worker's graph (its scores are within
+    // the push's error bound of the single-process ones; docs/distributed.md).
+    if let Some(column) = columns.ppr_column {
+        let t = Instant::now();
+        let share = OwnedAdjacency::from_graph(&home.graph, &run.config, me, peers);
+        report.phases.build += t.elapsed();
+        let t = Instant::now();
+        let sources: Vec<i64> = mine.iter().map(|&(_, p)| p).collect();
+        let pushed = push_partitioned(worker, &share, &sources, &columns.push)
+            .map_err(|e| Failure::Other(format!("worker {me}: ppr push: {e}")))?;
+        for (&(pos, target), scores) in mine.iter().zip(&pushed.scores) {
+            let best = top_k_pushed(&scores.friends, &scores.scores, run.k);
+            for (rank, (alter, score)) in best.into_iter().enumerate() {
+                let rank = u32::try_from(rank + 1).unwrap_or(u32::MAX);
+                pending.push((0, Msg::Row((pos, target, column, rank, alter, score))));
+                report.rows_here += 1;
+            }
+        }
+        heuristic_nanos[usize::from(column)] += pushed.stats.elapsed;
+        report.phases.rank += t.elapsed();
+    }
+    report.heuristic_time = columns.names.iter().cloned().zip(heuristic_nanos).collect();
+
+    // 6. The last wave's rows to worker 0.
+    let t = Instant::now();
+    let mut inbox = bsp.round(worker, pending);
+    keep_rows(&mut inbox.other, &mut gathered);
+    if me == 0 {
+        gathered.sort_unstable_by_key(|r| (r.0, r.2, r.3));
+        report.rows = gathered;
+    }
+    report.phases.gather = t.elapsed();
+    report.traffic = bsp.traffic;
+    Ok(report)
+}
+
+/// Steps 1 to 3 and the fold of a partitioned run (see the module's documentation): reads
+/// this worker's share, agrees on the window, exchanges every record to its owners and
+/// folds the held records into the worker's [`Home`]. Returns it with the event window
+/// (`None` for a dataset without events). Every worker makes the same rounds.
+pub(crate) fn load_and_fold(
+    worker: &mut timely::worker::Worker,
+    bsp: &mut Bsp,
+    run: &PartitionedRank,
+    report: &mut PartitionedReport,
+) -> Result<(Home, Option<TimeWindow>), Failure> {
+    let me = worker.index();
+    let peers = worker.peers();
     let owner = |p: i64| owner_of(p, peers);
 
     // 1. Read this worker's share.
@@ -790,7 +925,21 @@ fn work(
             .map_or(0, |i| i.num_channel_records()),
         report.phases.fold.as_secs_f64()
     );
+    Ok((home, window))
+}
 
+/// Step 4: the targets this worker owns, as (position in the target list, person), in
+/// list order. Listed targets are checked by their owners; a sample is chosen from every
+/// worker's candidates by worker 0. Every worker makes the same rounds.
+pub(crate) fn own_targets(
+    worker: &mut timely::worker::Worker,
+    bsp: &mut Bsp,
+    run: &PartitionedRank,
+    home: &Home,
+    report: &mut PartitionedReport,
+) -> Result<Vec<(u32, i64)>, Failure> {
+    let (me, peers) = (worker.index(), worker.peers());
+    let owner = |p: i64| owner_of(p, peers);
     // 4. Targets: (position in the target list, person), the ones this worker owns.
     let t = Instant::now();
     let mut mine: Vec<(u32, i64)> = Vec::new();
@@ -876,7 +1025,15 @@ fn work(
     mine.sort_unstable();
     report.targets_here = mine.len() as u64;
     report.phases.targets = t.elapsed();
+    Ok(mine)
+}
 
+/// One wave: (position in the target list, target, its friends).
+pub(crate) type Wave = Vec<(u32, i64, Vec<i64>)>;
+
+/// Step 5's cut: this worker's targets, in list order, in waves whose estimated ball stays
+/// within `budget` bytes, estimated from the mean folded records per owned person.
+pub(crate) fn plan_waves(home: &Home, mine: &[(u32, i64)], budget: u64) -> Vec<Wave> {
     // 5. Waves within the memory budget, estimated from the mean folded records per owned
     // person.
     let owned = home.owned_people().len().max(1) as u64;
@@ -890,10 +1047,10 @@ fn work(
         .max(1);
     let mut waves: Vec<Vec<(u32, i64, Vec<i64>)>> = Vec::new();
     let mut wave_bytes = 0u64;
-    for &(pos, p) in &mine {
+    for &(pos, p) in mine {
         let friends = home.friends(p);
         let cost = (1 + friends.len() as u64) * per_person;
-        if waves.is_empty() || wave_bytes + cost > run.memory_budget {
+        if waves.is_empty() || wave_bytes + cost > budget {
             if waves.last().is_none_or(|w| !w.is_empty()) {
                 waves.push(Vec::new());
             }
@@ -905,140 +1062,75 @@ fn work(
             .expect("a wave was pushed")
             .push((pos, p, friends));
     }
-    let num_waves = bsp.max(worker, waves.len() as u64);
-    report.waves = num_waves;
-    let mut gathered: Vec<WireRow> = Vec::new();
-    fn keep_rows(inbox: &mut Vec<Msg>, gathered: &mut Vec<WireRow>) {
-        inbox.retain(|m| match m {
-            Msg::Row(r) => {
-                gathered.push(*r);
-                false
-            }
-            _ => true,
-        });
-    }
-    let mut pending: Vec<(usize, Msg)> = Vec::new();
-    let mut heuristic_nanos = vec![Duration::ZERO; columns.names.len()];
-    for r in 0..usize::try_from(num_waves).unwrap_or(usize::MAX) {
-        let empty = Vec::new();
-        let wave = waves.get(r).unwrap_or(&empty);
-        let t = Instant::now();
-        let mut asked: Vec<i64> = wave
-            .iter()
-            .flat_map(|(_, _, f)| f.iter().copied())
-            .collect();
-        asked.sort_unstable();
-        asked.dedup();
-        let mut out = std::mem::take(&mut pending);
-        out.extend(asked.iter().map(|&f| (owner(f), Msg::Request(f, me32))));
-        let mut inbox = bsp.round(worker, out);
-        keep_rows(&mut inbox.other, &mut gathered);
-        for m in inbox.other {
-            if let Msg::Request(f, requester) = m {
-                let to = requester as usize;
-                for tie in folded_ties_of(&home.graph, f) {
-                    bsp.send(worker, to, Msg::Folded(tie));
-                }
-            }
-        }
-        let mut inbox = bsp.finish(worker);
-        keep_rows(&mut inbox.other, &mut gathered);
-        report.phases.wave_exchange += t.elapsed();
-        if wave.is_empty() {
-            continue;
-        }
+    waves
+}
 
-        let t = Instant::now();
-        let mut ball_ties: Vec<FoldedTie> = std::mem::take(&mut inbox.folded);
-        for (_, p, _) in wave {
-            ball_ties.extend(folded_ties_of(&home.graph, *p));
-        }
-        let ball_bytes = ball_ties
-            .iter()
-            .map(|t| BALL_TIE_BYTES + t.channels.len() as u64 * BALL_CHANNEL_BYTES)
-            .sum::<u64>();
-        report.peak_ball_bytes = report.peak_ball_bytes.max(ball_bytes);
-        // The folded records as they are: no event is folded again.
-        let ball = graph_from_folded(
-            ball_ties,
-            run.shape.has_weights,
-            window,
-            run.load.half_life_ms,
-        )
-        .map_err(|e| Failure::Other(format!("worker {me}: building wave {r}: {e}")))?;
-        report.phases.build += t.elapsed();
-
-        let t = Instant::now();
-        let positions: HashMap<NodeId, u32> = wave
-            .iter()
-            .filter_map(|&(pos, p, _)| ball.dense(p).map(|u| (u, pos)))
-            .collect();
-        let targets: Vec<NodeId> = wave.iter().filter_map(|&(_, p, _)| ball.dense(p)).collect();
-        let summary = rank_targets(
-            &ball,
-            &targets,
-            &run.heuristics,
-            run.k,
-            &RankOptions::default(),
-            |chunk| -> Result<(), tierank_heuristics::rank::RankError> {
-                for i in 0..chunk.len() {
-                    let target = chunk.target[i];
-                    pending.push((
-                        0,
-                        Msg::Row((
-                            positions[&target],
-                            ball.person(target),
-                            columns.ball_columns[usize::from(chunk.heuristic[i])],
-                            chunk.rank[i],
-                            ball.person(chunk.alter[i]),
-                            chunk.score[i],
-                        )),
-                    ));
-                }
-                Ok(())
-            },
-            &|_| {},
-        )
-        .map_err(|e| Failure::Other(format!("worker {me}: {e}")))?;
-        report.rows_here += summary.rows;
-        for (&column, (_, t)) in columns.ball_columns.iter().zip(&summary.heuristic_time) {
-            heuristic_nanos[usize::from(column)] += *t;
-        }
-        report.phases.rank += t.elapsed();
-    }
-
-    // `ppr`: the distributed push over every worker's graph (its scores are within
-    // the push's error bound of the single-process ones; docs/distributed.md).
-    if let Some(column) = columns.ppr_column {
-        let t = Instant::now();
-        let share = OwnedAdjacency::from_graph(&home.graph, &run.config, me, peers);
-        report.phases.build += t.elapsed();
-        let t = Instant::now();
-        let sources: Vec<i64> = mine.iter().map(|&(_, p)| p).collect();
-        let pushed = push_partitioned(worker, &share, &sources, &columns.push)
-            .map_err(|e| Failure::Other(format!("worker {me}: ppr push: {e}")))?;
-        for (&(pos, target), scores) in mine.iter().zip(&pushed.scores) {
-            let best = top_k_pushed(&scores.friends, &scores.scores, run.k);
-            for (rank, (alter, score)) in best.into_iter().enumerate() {
-                let rank = u32::try_from(rank + 1).unwrap_or(u32::MAX);
-                pending.push((0, Msg::Row((pos, target, column, rank, alter, score))));
-                report.rows_here += 1;
-            }
-        }
-        heuristic_nanos[usize::from(column)] += pushed.stats.elapsed;
-        report.phases.rank += t.elapsed();
-    }
-    report.heuristic_time = columns.names.iter().cloned().zip(heuristic_nanos).collect();
-
-    // 6. The last wave's rows to worker 0.
+/// One round of step 5: sends `out` (messages of the caller's, such as the previous
+/// wave's rows for worker 0) with this wave's requests for its targets' friends'
+/// friendships, answers the requests addressed to this worker, and assembles the wave's
+/// ball from the replies (`None` for an empty wave: a worker with fewer waves than the
+/// most still answers). Returns the ball and every other message received in the round.
+/// Every worker calls it the same number of times.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fetch_ball(
+    worker: &mut timely::worker::Worker,
+    bsp: &mut Bsp,
+    home: &Home,
+    run: &PartitionedRank,
+    window: Option<TimeWindow>,
+    wave: &Wave,
+    mut out: Vec<(usize, Msg)>,
+    r: usize,
+    report: &mut PartitionedReport,
+) -> Result<(Option<Graph>, Vec<Msg>), Failure> {
+    let (me, peers) = (worker.index(), worker.peers());
+    let me32 = u32::try_from(me).expect("worker index fits u32");
+    let owner = |p: i64| owner_of(p, peers);
+    let mut mail = Vec::new();
     let t = Instant::now();
-    let mut inbox = bsp.round(worker, pending);
-    keep_rows(&mut inbox.other, &mut gathered);
-    if me == 0 {
-        gathered.sort_unstable_by_key(|r| (r.0, r.2, r.3));
-        report.rows = gathered;
+    let mut asked: Vec<i64> = wave
+        .iter()
+        .flat_map(|(_, _, f)| f.iter().copied())
+        .collect();
+    asked.sort_unstable();
+    asked.dedup();
+    out.extend(asked.iter().map(|&f| (owner(f), Msg::Request(f, me32))));
+    let inbox = bsp.round(worker, out);
+    for m in inbox.other {
+        if let Msg::Request(f, requester) = m {
+            let to = requester as usize;
+            for tie in folded_ties_of(&home.graph, f) {
+                bsp.send(worker, to, Msg::Folded(tie));
+            }
+        } else {
+            mail.push(m);
+        }
     }
-    report.phases.gather = t.elapsed();
-    report.traffic = bsp.traffic;
-    Ok(report)
+    let mut inbox = bsp.finish(worker);
+    mail.append(&mut inbox.other);
+    report.phases.wave_exchange += t.elapsed();
+    if wave.is_empty() {
+        return Ok((None, mail));
+    }
+
+    let t = Instant::now();
+    let mut ball_ties: Vec<FoldedTie> = std::mem::take(&mut inbox.folded);
+    for (_, p, _) in wave {
+        ball_ties.extend(folded_ties_of(&home.graph, *p));
+    }
+    let ball_bytes = ball_ties
+        .iter()
+        .map(|t| BALL_TIE_BYTES + t.channels.len() as u64 * BALL_CHANNEL_BYTES)
+        .sum::<u64>();
+    report.peak_ball_bytes = report.peak_ball_bytes.max(ball_bytes);
+    // The folded records as they are: no event is folded again.
+    let ball = graph_from_folded(
+        ball_ties,
+        run.shape.has_weights,
+        window,
+        run.load.half_life_ms,
+    )
+    .map_err(|e| Failure::Other(format!("worker {me}: building wave {r}: {e}")))?;
+    report.phases.build += t.elapsed();
+    Ok((Some(ball), mail))
 }

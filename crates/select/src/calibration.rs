@@ -60,7 +60,7 @@ pub struct Position {
 }
 
 /// A fitted block of a calibration.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Block {
     /// Identifies the block within the calibration.
     pub id: u64,

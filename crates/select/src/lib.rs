@@ -13,7 +13,11 @@
 //! - [`Calibration`]: the score → probability map the evaluation crate provides.
 //! - [`ExclusionSet`] and [`minimize`]: opt-outs, and strict data minimisation.
 //! - [`select`]: the selection, with [`SelectOptions`], returning a [`Selection`] of
-//!   [`AudienceRow`]s and an [`ExposureSummary`].
+//!   [`AudienceRow`]s and an [`ExposureSummary`]. It is two steps, public for the
+//!   partitioned run (`tierank-dist`): [`select_targets`], the per-target pass, which reads
+//!   only the graph around each target and returns [`TargetPass`]es in person ids, and
+//!   [`select_global`], the step across targets (the `budget` policy, people reached,
+//!   consent and exposure figures).
 //! - [`AuditRecord`] and [`verify`]: the audit file and the comparison with a rerun.
 //!
 //! The exact rule of every policy, the exposure formulas and the audit fields are in
@@ -59,8 +63,9 @@ pub use calibration::{Block, Calibration, Position};
 pub use consent::{ExclusionSet, minimize};
 pub use policy::{POLICY_FORMS, Policy, PolicyError};
 pub use select::{
-    AudienceRow, ConsentSummary, EXPOSURE_CONFIDENCE, ExposureSummary, REASON_STRUCTURE,
-    SelectOptions, Selection, TargetExposure, select, select_cancellable,
+    AudienceRow, ConsentSummary, EXPOSURE_CONFIDENCE, ExposureSummary, Pick, REASON_STRUCTURE,
+    SelectOptions, Selection, TargetExposure, TargetPass, consent_of, select, select_cancellable,
+    select_global, select_targets,
 };
 
 use tierank_format::PersonId;

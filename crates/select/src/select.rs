@@ -2,7 +2,7 @@
 //! the policy, and summarise the exposure.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
@@ -158,14 +158,55 @@ struct Candidate {
     enough_evidence: bool,
 }
 
-/// What one target contributes before any global step.
-struct TargetPass {
-    /// Per-target policies: the chosen; budget: the eligible pool.
-    chosen: Vec<Candidate>,
-    /// Budget: the pool without the exclusion list (None when nobody is excluded).
-    counterfactual_pool: Option<Vec<Candidate>>,
+/// A friend kept by the per-target pass ([`select_targets`]), named by person id, so that
+/// passes computed on different graphs (the wave balls of a partitioned run) meet in one
+/// global step ([`select_global`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pick {
+    /// The friend's person id.
+    pub alter: PersonId,
+    /// The heuristic's score.
+    pub score: f64,
+    /// Expected closeness for the budget policy: the probability, else the normalised score.
+    pub value: f64,
+    /// The calibrated probability, when a calibration was given.
+    pub probability: Option<f64>,
+    /// The calibration block `probability` was read from, if the calibration says.
+    pub block: Option<Block>,
+    /// Whether the friend opted out (true only in a budget's counterfactual pool).
+    pub excluded: bool,
+    /// The main evidence ([`AudienceRow::reason`]) as a channel code ([`Channel::index`]),
+    /// `None` for [`REASON_STRUCTURE`]. Read on the graph of the pass, which holds the
+    /// target's ties; filled for chosen friends only (a counterfactual pool is never
+    /// written).
+    pub channel: Option<u8>,
+}
+
+impl Pick {
+    /// [`AudienceRow::reason`] of this pick.
+    pub fn reason(&self) -> &'static str {
+        self.channel
+            .and_then(|c| Channel::from_index(usize::from(c)))
+            .map_or(REASON_STRUCTURE, Channel::as_str)
+    }
+}
+
+/// What one target contributes before the step across targets: everything
+/// [`select_global`] needs, in person ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetPass {
+    /// The target's person id.
+    pub target: PersonId,
+    /// Its number of friends in the graph as given (before minimisation): the exposure
+    /// file's `num_candidates`.
+    pub friends: u64,
+    /// Per-target policies: the chosen; budget: the eligible pool (value > 0).
+    pub chosen: Vec<Pick>,
+    /// Budget: the pool without the exclusion list. `None` when it equals `chosen`
+    /// (nobody in the pass's graph is excluded).
+    pub counterfactual_pool: Option<Vec<Pick>>,
     /// Per-target policies: excluded people the policy would have chosen.
-    excluded_would_have_been_selected: u64,
+    pub excluded_would_have_been_selected: u64,
 }
 
 /// Chooses who is shown a notice about each target.
@@ -206,6 +247,43 @@ pub fn select_cancellable(
     opts: &SelectOptions<'_>,
     cancel: Option<&AtomicBool>,
 ) -> Result<Selection, SelectError> {
+    let passes = select_targets(graph, targets, heuristic, policy, opts, cancel)?;
+    let selection = select_global(
+        passes,
+        policy,
+        consent_of(&opts.excluded),
+        opts.calibration.is_some(),
+    );
+    log::info!(
+        "selected {} notices reaching {} people for {} targets under {policy} ({} excluded people would have been selected)",
+        selection.exposure.notices,
+        selection.exposure.people_reached,
+        targets.len(),
+        selection.consent.excluded_would_have_been_selected
+    );
+    Ok(selection)
+}
+
+/// The per-target pass of [`select`]: for every target, in input order, its friends scored
+/// (on the minimised graph under strict minimisation), filtered by consent and evidence,
+/// and chosen by a per-target policy (or, for `budget`, its eligible pool), in person ids.
+///
+/// It reads, per target, only what the heuristic reads plus the target's own ties, so a
+/// partitioned run calls it on each wave's ball (which holds those completely, and every
+/// excluded person in it) and gets the passes of the whole graph. Minimising the ball is
+/// exact for the target's and its friends' lists: [`minimize`] removes the same ties there.
+/// Stops with [`SelectError::Cancelled`] soon after `cancel` is set.
+///
+/// # Errors
+/// As [`select_cancellable`].
+pub fn select_targets(
+    graph: &Graph,
+    targets: &[NodeId],
+    heuristic: &dyn Heuristic,
+    policy: &Policy,
+    opts: &SelectOptions<'_>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<TargetPass>, SelectError> {
     let cancelled = || cancel.is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed));
     check_inputs(graph, targets, policy, opts)?;
     let minimized = if opts.strict_minimization && !opts.excluded.is_empty() {
@@ -238,20 +316,46 @@ pub fn select_cancellable(
         return Err(SelectError::Cancelled);
     }
     // Report the first failing target in input order, whatever the scheduling.
-    let passes = passes.into_iter().collect::<Result<Vec<_>, _>>()?;
+    passes.into_iter().collect()
+}
 
-    let (chosen, would_have): (Vec<Vec<Candidate>>, u64) = match *policy {
+/// The consent figures of `excluded` (without the counterfactual count, which
+/// [`select_global`] fills in).
+pub fn consent_of(excluded: &ExclusionSet) -> ConsentSummary {
+    ConsentSummary {
+        listed: excluded.listed() as u64,
+        unknown: excluded.unknown().len() as u64,
+        excluded_in_graph: excluded.nodes().len() as u64,
+        excluded_would_have_been_selected: 0,
+        canonical_sha256: excluded.canonical_sha256().to_owned(),
+    }
+}
+
+/// The step of [`select`] across targets: the `budget` policy's allocation (and its
+/// counterfactual without the exclusion list), then the rows, exposure and consent figures.
+/// `passes` are [`select_targets`]'s, in target input order (from one graph or from the
+/// balls of a partitioned run: they name people by person id); `consent` the exclusion
+/// list's figures over the whole graph, whose `excluded_would_have_been_selected` this
+/// fills in; `calibrated` whether the passes read a calibration.
+pub fn select_global(
+    passes: Vec<TargetPass>,
+    policy: &Policy,
+    mut consent: ConsentSummary,
+    calibrated: bool,
+) -> Selection {
+    let friends: Vec<(PersonId, u64)> = passes.iter().map(|p| (p.target, p.friends)).collect();
+    let (chosen, would_have): (Vec<Vec<Pick>>, u64) = match *policy {
         Policy::Budget { budget, cap } => {
-            let pools: Vec<&[Candidate]> = passes.iter().map(|p| p.chosen.as_slice()).collect();
-            let chosen = greedy(&pools, budget, cap, graph.num_nodes());
-            let would_have = if opts.excluded.is_empty() {
+            let pools: Vec<&[Pick]> = passes.iter().map(|p| p.chosen.as_slice()).collect();
+            let chosen = greedy(&pools, budget, cap);
+            let would_have = if consent.excluded_in_graph == 0 {
                 0
             } else {
-                let cf: Vec<&[Candidate]> = passes
+                let cf: Vec<&[Pick]> = passes
                     .iter()
-                    .map(|p| p.counterfactual_pool.as_deref().unwrap_or(&[]))
+                    .map(|p| p.counterfactual_pool.as_deref().unwrap_or(&p.chosen))
                     .collect();
-                greedy(&cf, budget, cap, graph.num_nodes())
+                greedy(&cf, budget, cap)
                     .iter()
                     .flatten()
                     .filter(|c| c.excluded)
@@ -267,16 +371,8 @@ pub fn select_cancellable(
             (passes.into_iter().map(|p| p.chosen).collect(), would_have)
         }
     };
-
-    let selection = assemble(actual, targets, chosen, opts, would_have);
-    log::info!(
-        "selected {} notices reaching {} people for {} targets under {policy} ({} excluded people would have been selected)",
-        selection.exposure.notices,
-        selection.exposure.people_reached,
-        targets.len(),
-        would_have
-    );
-    Ok(selection)
+    consent.excluded_would_have_been_selected = would_have;
+    assemble(&friends, chosen, consent, calibrated)
 }
 
 fn check_inputs(
@@ -347,28 +443,47 @@ impl Context<'_> {
             .collect();
         let cf_pool: Option<Vec<Candidate>> =
             counterfactual.map(|c| c.into_iter().filter(|c| c.enough_evidence).collect());
-        match self.policy {
-            Policy::Budget { .. } => Ok(TargetPass {
-                chosen: eligible.into_iter().filter(|c| c.value > 0.0).collect(),
-                counterfactual_pool: cf_pool
-                    .map(|p| p.into_iter().filter(|c| c.value > 0.0).collect()),
-                excluded_would_have_been_selected: 0,
-            }),
-            Policy::Coverage(_) => Ok(TargetPass {
-                chosen: self.coverage_probabilities(t, choose(self.policy, eligible))?,
-                counterfactual_pool: None,
-                excluded_would_have_been_selected: cf_pool.map_or(0, |p| {
+        let (chosen, counterfactual_pool, would_have) = match self.policy {
+            Policy::Budget { .. } => (
+                eligible.into_iter().filter(|c| c.value > 0.0).collect(),
+                cf_pool.map(|p| p.into_iter().filter(|c| c.value > 0.0).collect()),
+                0,
+            ),
+            Policy::Coverage(_) => (
+                self.coverage_probabilities(t, choose(self.policy, eligible))?,
+                None,
+                cf_pool.map_or(0, |p| {
                     choose(self.policy, p).iter().filter(|c| c.excluded).count() as u64
                 }),
-            }),
-            policy => Ok(TargetPass {
-                chosen: choose(policy, eligible),
-                counterfactual_pool: None,
-                excluded_would_have_been_selected: cf_pool.map_or(0, |p| {
+            ),
+            policy => (
+                choose(policy, eligible),
+                None,
+                cf_pool.map_or(0, |p| {
                     choose(policy, p).iter().filter(|c| c.excluded).count() as u64
                 }),
-            }),
-        }
+            ),
+        };
+        let pick = |c: &Candidate, channel: Option<u8>| Pick {
+            alter: self.actual.person(c.node),
+            score: c.score,
+            value: c.value,
+            probability: c.probability,
+            block: c.block,
+            excluded: c.excluded,
+            channel,
+        };
+        Ok(TargetPass {
+            target: self.original.person(t),
+            friends: self.original.degree(t) as u64,
+            chosen: chosen
+                .iter()
+                .map(|c| pick(c, reason(self.actual, self.opts.config, t, c.node)))
+                .collect(),
+            counterfactual_pool: counterfactual_pool
+                .map(|p: Vec<Candidate>| p.iter().map(|c| pick(c, None)).collect()),
+            excluded_would_have_been_selected: would_have,
+        })
     }
 
     /// Replaces the probabilities of `coverage`'s picks by the calibration's map of the
@@ -543,16 +658,16 @@ fn choose(policy: &Policy, mut pool: Vec<Candidate>) -> Vec<Candidate> {
     }
 }
 
+/// Descending score, ties by person id: [`by_score`] on picks.
+fn pick_by_score(a: &Pick, b: &Pick) -> Ordering {
+    b.score.total_cmp(&a.score).then(a.alter.cmp(&b.alter))
+}
+
 /// The greedy budget allocation: walk every (target, friend) pair by descending value (ties
 /// by target input order, then person id) and keep it while the budget lasts and the
 /// person is under the cap. Returns the chosen per target.
-fn greedy(
-    pools: &[&[Candidate]],
-    budget: u64,
-    cap: Option<u32>,
-    num_nodes: usize,
-) -> Vec<Vec<Candidate>> {
-    let mut items: Vec<(usize, &Candidate)> = pools
+fn greedy(pools: &[&[Pick]], budget: u64, cap: Option<u32>) -> Vec<Vec<Pick>> {
+    let mut items: Vec<(usize, &Pick)> = pools
         .iter()
         .enumerate()
         .flat_map(|(ti, pool)| pool.iter().map(move |c| (ti, c)))
@@ -561,31 +676,30 @@ fn greedy(
         b.1.value
             .total_cmp(&a.1.value)
             .then(a.0.cmp(&b.0))
-            .then(a.1.node.cmp(&b.1.node))
+            .then(a.1.alter.cmp(&b.1.alter))
     });
-    let mut received = vec![0u32; num_nodes];
+    let mut received: HashMap<PersonId, u32> = HashMap::new();
     let mut chosen = vec![Vec::new(); pools.len()];
     let mut sent = 0u64;
     for (ti, c) in items {
         if sent >= budget {
             break;
         }
-        let r = &mut received[c.node.index()];
+        let r = received.entry(c.alter).or_insert(0);
         if cap.is_some_and(|cap| *r >= cap) {
             continue;
         }
         *r += 1;
         sent += 1;
-        chosen[ti].push(*c);
+        chosen[ti].push(c.clone());
     }
     chosen
 }
 
-/// The main evidence between `t` and `v`: see [`AudienceRow::reason`].
-fn reason(graph: &Graph, config: &HeuristicConfig, t: NodeId, v: NodeId) -> &'static str {
-    let Some(inter) = graph.interactions() else {
-        return REASON_STRUCTURE;
-    };
+/// The main evidence between `t` and `v` (see [`AudienceRow::reason`]) as a channel code,
+/// `None` for [`REASON_STRUCTURE`].
+fn reason(graph: &Graph, config: &HeuristicConfig, t: NodeId, v: NodeId) -> Option<u8> {
+    let inter = graph.interactions()?;
     let mut per = [(0.0_f64, 0u64); CHANNEL_COUNT];
     for tie in [inter.tie(t, v), inter.tie(v, t)].iter().flatten() {
         for c in tie.channels {
@@ -604,27 +718,26 @@ fn reason(graph: &Graph, config: &HeuristicConfig, t: NodeId, v: NodeId) -> &'st
             best = Some(i);
         }
     }
-    best.and_then(Channel::from_index)
-        .map_or(REASON_STRUCTURE, Channel::as_str)
+    best.and_then(|b| u8::try_from(b).ok())
 }
 
+/// Rows, exposure and consent figures of the chosen per target (`targets`: person id and
+/// number of friends, in input order).
 fn assemble(
-    graph: &Graph,
-    targets: &[NodeId],
-    chosen: Vec<Vec<Candidate>>,
-    opts: &SelectOptions<'_>,
-    would_have: u64,
+    targets: &[(PersonId, u64)],
+    chosen: Vec<Vec<Pick>>,
+    consent: ConsentSummary,
+    calibrated: bool,
 ) -> Selection {
-    let calibrated = opts.calibration.is_some();
     let mut rows = Vec::new();
     let mut per_target = Vec::with_capacity(targets.len());
-    let mut reached: Vec<NodeId> = Vec::new();
+    let mut reached: Vec<PersonId> = Vec::new();
     let mut collateral_total = 0.0;
     let mut variance = 0.0;
     // Per block: its standard error and how many notices read it.
     let mut blocks: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
-    for (&t, mut picks) in targets.iter().zip(chosen) {
-        picks.sort_by(by_score);
+    for (&(t, _), mut picks) in targets.iter().zip(chosen) {
+        picks.sort_by(pick_by_score);
         let mut collateral = 0.0;
         for (i, c) in picks.iter().enumerate() {
             collateral += c.probability.map_or(0.0, |p| 1.0 - p);
@@ -633,19 +746,19 @@ fn assemble(
                 let e = blocks.entry(b.id).or_insert((b.standard_error, 0.0));
                 e.1 += 1.0;
             }
-            reached.push(c.node);
+            reached.push(c.alter);
             rows.push(AudienceRow {
-                target: graph.person(t),
-                alter: graph.person(c.node),
+                target: t,
+                alter: c.alter,
                 selection_rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
                 score: c.score,
                 probability: c.probability,
-                reason: reason(graph, opts.config, t, c.node).to_owned(),
+                reason: c.reason().to_owned(),
             });
         }
         collateral_total += collateral;
         per_target.push(TargetExposure {
-            target: graph.person(t),
+            target: t,
             notices: picks.len() as u64,
             people_reached: picks.len() as u64,
             expected_collateral: calibrated.then_some(collateral),
@@ -663,7 +776,6 @@ fn assemble(
             }
         })
         .sum();
-    let excluded = &opts.excluded;
     Selection {
         exposure: ExposureSummary {
             per_target,
@@ -680,12 +792,6 @@ fn assemble(
             }),
         },
         rows,
-        consent: ConsentSummary {
-            listed: excluded.listed() as u64,
-            unknown: excluded.unknown().len() as u64,
-            excluded_in_graph: excluded.nodes().len() as u64,
-            excluded_would_have_been_selected: would_have,
-            canonical_sha256: excluded.canonical_sha256().to_owned(),
-        },
+        consent,
     }
 }
