@@ -147,6 +147,9 @@ pub fn select_partitioned_load(
     Ok(out)
 }
 
+/// Worker 0's result: the selection and the candidates' person ids (other workers: `None`).
+type Selected = Option<(Selection, Vec<i64>)>;
+
 /// One worker's selection: the load, its targets' passes wave by wave, and on worker 0 the
 /// step across targets.
 fn work(
@@ -154,7 +157,7 @@ fn work(
     bsp: &mut Bsp,
     run: &Run,
     connect: Duration,
-) -> Result<(PartitionedReport, Option<(Selection, Vec<i64>)>), Failure> {
+) -> Result<(PartitionedReport, Selected), Failure> {
     let sel = &run.select;
     let (me, peers) = (worker.index(), worker.peers());
     let mut report = PartitionedReport::default();
