@@ -196,8 +196,8 @@ fn run_partitioned(
     crate::cmd_cluster::print_load(&spec, report, shape.tie_rows, shape.event_rows);
     println!(
         "process {}: selected for {} targets, {} notices or pool entries in {} waves (largest \
-         ball {} bytes); sent {} bytes (ties {}, events {}, folded ties in wave replies {}, \
-         passes {}, control {})",
+         ball {} bytes); sent {} bytes (ties {}, events {}, folded directions {}, folded ties \
+         in wave replies {}, passes {}, control {})",
         spec.process,
         report.targets_here,
         report.rows_here,
@@ -206,6 +206,7 @@ fn run_partitioned(
         report.traffic.total(),
         report.traffic.ties,
         report.traffic.events,
+        report.traffic.directions,
         report.traffic.folded,
         report.traffic.rows,
         report.traffic.control,
