@@ -442,20 +442,9 @@ impl RankRequest {
             .model
             .as_ref()
             .map(|model| ModelCheck::new("--model", model, &settings.config, load, &shape));
-        // A graph of no one with the dataset's kinds of input: what `all` and each
-        // heuristic's needs are checked against.
-        let kinds = tierank_io::share::build_graph(
-            &[],
-            &[],
-            &[],
-            shape.has_weights,
-            shape.has_events.then_some(tierank_graph::TimeWindow {
-                start_ms: 0,
-                end_ms: 0,
-            }),
-            load.half_life_ms,
-        )
-        .map_err(io_error)?;
+        // A graph of no one with the dataset's kinds of input: what the heuristics' needs
+        // are checked against.
+        let kinds = shape.kinds_graph(load.half_life_ms).map_err(io_error)?;
         let heuristics = build_with_model(
             &self.heuristics,
             &settings.config,

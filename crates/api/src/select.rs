@@ -422,20 +422,11 @@ impl SelectRequest {
                 min_evidence: self.min_evidence,
             }));
         }
-        // A graph of no one with the dataset's kinds of input: what the heuristic's needs
+        // A graph of no one with the dataset's kinds of input: what the heuristics' needs
         // are checked against.
-        let kinds = tierank_io::share::build_graph(
-            &[],
-            &[],
-            &[],
-            shape.has_weights,
-            shape.has_events.then_some(tierank_graph::TimeWindow {
-                start_ms: 0,
-                end_ms: 0,
-            }),
-            checked.load.half_life_ms,
-        )
-        .map_err(io_error)?;
+        let kinds = shape
+            .kinds_graph(checked.load.half_life_ms)
+            .map_err(io_error)?;
         let heuristic = build(&self.heuristic, &checked.config, &kinds).bad_input()?;
         let calibration_check = self.calibration.as_ref().map(|path| {
             ModelCheck::new("--calibration", path, &checked.config, checked.load, &shape)

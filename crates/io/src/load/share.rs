@@ -474,6 +474,28 @@ pub fn choose_window(
     events::choose_window(&hist, opts, dataset_dir)
 }
 
+impl DatasetShape {
+    /// A graph of no one with this dataset's kinds of input (weights, interaction features):
+    /// what a partitioned run checks each heuristic's needs against before any process
+    /// loads its share.
+    ///
+    /// # Errors
+    /// As [`build_graph`] (never, for no one).
+    pub fn kinds_graph(&self, half_life_ms: i64) -> Result<Graph, IoError> {
+        build_graph(
+            &[],
+            &[],
+            &[],
+            self.has_weights,
+            self.has_events.then_some(TimeWindow {
+                start_ms: 0,
+                end_ms: 0,
+            }),
+            half_life_ms,
+        )
+    }
+}
+
 /// Builds a graph from records: every person of `persons` and of the ties, the ties in row
 /// order (so a repeated friendship keeps its first row's weight, as in the single-process
 /// load), and the events inside `window` between friends folded per directed tie.
