@@ -3,15 +3,26 @@
 //!
 //! [`run_local`] picks free loopback ports, writes a host file, starts one process per
 //! index with the same command plus the process flags, sends each process's output to its
-//! own log file, and stops every process as soon as one fails.
+//! own log file, and stops every process soon after one fails.
+//!
+//! "Soon after", not "at once": a failure every process agreed on (a refused input, a bad
+//! row) makes each of them print the reason and exit by itself within milliseconds of the
+//! first. Killing the others the instant the first one exits cut those messages from their
+//! logs, so the launcher gives them [`STOP_GRACE`] to finish on their own and kills whatever
+//! is still running after it. A process that is stuck (or waiting on a dead peer) is
+//! therefore killed at most [`STOP_GRACE`] after the first failure.
 
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cluster::DistError;
+
+/// How long the other processes get to exit by themselves after one fails, before they are
+/// killed (see the module's documentation).
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// What to run on a local cluster.
 #[derive(Debug, Clone)]
@@ -49,7 +60,7 @@ fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
 /// # Errors
 /// [`DistError::Spawn`] when a process cannot be started or waited for;
 /// [`DistError::ProcessFailed`] naming the first process seen to exit unsuccessfully, after
-/// every other process was killed.
+/// every other process exited or, [`STOP_GRACE`] later, was killed.
 pub fn run_local(cluster: &LocalCluster) -> Result<(), DistError> {
     let spawn_err = |index| move |source| DistError::Spawn { index, source };
     std::fs::create_dir_all(&cluster.log_dir).map_err(spawn_err(0))?;
@@ -110,6 +121,10 @@ pub fn run_local(cluster: &LocalCluster) -> Result<(), DistError> {
             }
         }
         if let Some(err) = failed {
+            let deadline = Instant::now() + STOP_GRACE;
+            while Instant::now() < deadline && reap_exited(&mut children) > 0 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             kill_all(&mut children);
             return Err(err);
         }
@@ -120,11 +135,95 @@ pub fn run_local(cluster: &LocalCluster) -> Result<(), DistError> {
     }
 }
 
+/// Reaps the children that have exited; returns how many are still running.
+fn reap_exited(children: &mut [Option<Child>]) -> usize {
+    let mut running = 0;
+    for slot in children.iter_mut() {
+        if let Some(child) = slot.as_mut() {
+            match child.try_wait() {
+                Ok(Some(_)) => *slot = None,
+                // Still running, or its state unknown: counted as running, killed later.
+                Ok(None) | Err(_) => running += 1,
+            }
+        }
+    }
+    running
+}
+
 /// Kills (SIGKILL) and reaps every child still running.
 fn kill_all(children: &mut [Option<Child>]) {
     for child in children.iter_mut().filter_map(Option::take) {
         let mut child = child;
         let _ = child.kill();
         let _ = child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cluster of `sh -c SCRIPT`: the process flags land in `$1`..`$8`, so `$4` is the
+    /// process index.
+    fn shell_cluster(name: &str, script: &str) -> LocalCluster {
+        let log_dir =
+            std::env::temp_dir().join(format!("tierank-launch-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&log_dir);
+        LocalCluster {
+            program: PathBuf::from("/bin/sh"),
+            args: vec!["-c".into(), script.into(), "sh".into()],
+            processes: 3,
+            workers: 1,
+            log_dir,
+        }
+    }
+
+    #[test]
+    fn the_others_print_their_own_refusal_before_they_are_stopped() {
+        // Process 1 fails at once; the others fail by themselves 0.3 s later, as processes
+        // that agreed on a refused input do. Killing them at the first exit (as the launcher
+        // did) cut their message from their logs.
+        let cluster = shell_cluster(
+            "grace",
+            r#"if [ "$4" = 1 ]; then echo refused; exit 2; fi; sleep 0.3; echo refused too; exit 2"#,
+        );
+        let err = run_local(&cluster).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DistError::ProcessFailed {
+                    index: 1,
+                    code: Some(2),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        for p in [0, 2] {
+            let log = std::fs::read_to_string(log_path(&cluster.log_dir, p)).unwrap();
+            assert!(log.contains("refused too"), "process {p}: {log:?}");
+        }
+        std::fs::remove_dir_all(&cluster.log_dir).unwrap();
+    }
+
+    #[test]
+    fn a_process_that_does_not_stop_is_killed_after_the_grace() {
+        let cluster = shell_cluster(
+            "stuck",
+            r#"if [ "$4" = 2 ]; then exit 1; fi; exec sleep 600"#,
+        );
+        let t = Instant::now();
+        let err = run_local(&cluster).unwrap_err();
+        assert!(
+            matches!(err, DistError::ProcessFailed { index: 2, .. }),
+            "{err:?}"
+        );
+        let took = t.elapsed();
+        assert!(took >= STOP_GRACE, "killed before the grace: {took:?}");
+        assert!(
+            took < STOP_GRACE + Duration::from_secs(30),
+            "not killed: {took:?}"
+        );
+        std::fs::remove_dir_all(&cluster.log_dir).unwrap();
     }
 }
