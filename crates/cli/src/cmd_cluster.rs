@@ -180,7 +180,7 @@ pub fn print_load(
 ) {
     println!(
         "process {} of {} ({} workers): read {} of {tie_rows} tie rows, {} person rows, {} of \
-         {event_rows} event rows; held {} tie and {} event records",
+         {event_rows} event rows; held {} tie and {} event records{}",
         spec.process,
         spec.processes,
         spec.workers,
@@ -189,6 +189,14 @@ pub fn print_load(
         report.event_rows_read,
         report.ties_held,
         report.events_held,
+        if report.event_ranges > 1 {
+            format!(
+                " (folded in {} sender ranges, {} bytes spilled)",
+                report.event_ranges, report.events_spilled_bytes
+            )
+        } else {
+            String::new()
+        },
     );
 }
 

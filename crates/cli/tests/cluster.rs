@@ -1187,3 +1187,47 @@ fn a_killed_select_process_leaves_no_output() {
         .collect();
     assert!(staged.is_empty(), "nothing staged: {staged:?}");
 }
+
+#[test]
+fn a_process_over_its_event_budget_spills_and_writes_the_same_rows() {
+    // tiny's 2.4 M event rows are about 1.2 M held per process (28 MB); a 4 MB budget makes
+    // each fold its events in 7 sender ranges, the later ones' full chunks (4,096 events of
+    // one sender shard) spilled to files as they fill.
+    let dir = scratch("spill");
+    let out = dir.join("rank.parquet");
+    let logs = dir.join("logs");
+    let mut args: Vec<String> = ["cluster", "-n", "2", "--logs", logs.to_str().unwrap(), "--"]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(rank_args(&out));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let log = dir.join("cluster.log");
+    let mut child = spawn(&args, &log, &[("TIERANK_DIST_EVENTS_BUDGET", "4194304")]);
+    let status = wait(&mut child, Instant::now() + DEADLINE, &log);
+    assert!(status.success(), "{}", read(&log));
+    let mut spilled = 0u64;
+    for p in 0..2 {
+        let text = read(&logs.join(format!("process-{p}.log")));
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("sender ranges"))
+            .collect();
+        assert_eq!(lines.len(), 1, "process {p}:\n{text}");
+        for line in lines {
+            let number_before = |marker: &str| -> u64 {
+                line.split(marker)
+                    .next()
+                    .and_then(|s| s.rsplit(' ').next())
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| panic!("no number before {marker:?} in {line}"))
+            };
+            assert!(number_before(" sender ranges") > 1, "{line}");
+            spilled += number_before(" bytes spilled");
+        }
+    }
+    assert!(spilled > 0, "nothing spilled:\n{}", read(&log));
+    assert_eq!(
+        without_ppr(&read_rankings(&out)),
+        single_process_rows_partitionable()
+    );
+}

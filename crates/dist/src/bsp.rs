@@ -148,6 +148,11 @@ pub struct Bsp {
 }
 
 impl Bsp {
+    /// Worker threads of each process (they share its memory).
+    pub fn workers_per_process(&self) -> usize {
+        self.workers_per_process
+    }
+
     /// Builds the dataflow in `worker`.
     pub fn new(worker: &mut Worker, workers_per_process: usize) -> Self {
         let mut input: InputHandleVec<u64, (u32, u64, Msg)> = InputHandleVec::new();

@@ -57,7 +57,7 @@ use crate::bsp::{Bsp, Inbox, Msg, Traffic};
 use crate::cluster::{ClusterSpec, DistError, owner_of};
 use crate::failure::{ConnectWatchdog, install_exit_on_panic};
 use crate::ppr::{DEFAULT_PUSH_BATCH, OwnedAdjacency, PushParams, push_partitioned, top_k_pushed};
-use crate::rank::{HOLD_ENV, WireRow};
+use crate::rank::{EVENTS_BUDGET_ENV, HOLD_ENV, WireRow};
 
 /// Default memory budget of one wave's ball, per worker: 256 MiB.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 256 << 20;
@@ -173,6 +173,11 @@ pub struct PartitionedReport {
     /// worker only (the owner of its sender), so over the cluster this is at most the
     /// number of events.
     pub events_held: u64,
+    /// Sender ranges the held events were folded in, one after another (the most of any
+    /// worker; 1 when they fit the events budget, see [`EVENTS_BUDGET_ENV`]).
+    pub event_ranges: u64,
+    /// Bytes of held events written to spill files (beyond the budget).
+    pub events_spilled_bytes: u64,
     /// Targets ranked here.
     pub targets_here: u64,
     /// Rows ranked here.
@@ -341,6 +346,8 @@ pub(crate) fn merge_reports(reports: Vec<PartitionedReport>) -> PartitionedRepor
         out.event_rows_read += r.event_rows_read;
         out.ties_held += r.ties_held;
         out.events_held += r.events_held;
+        out.event_ranges = out.event_ranges.max(r.event_ranges);
+        out.events_spilled_bytes += r.events_spilled_bytes;
         out.targets_here += r.targets_here;
         out.rows_here += r.rows_here;
         out.waves = out.waves.max(r.waves);
@@ -805,9 +812,29 @@ pub(crate) fn load_and_fold(
     drop((ties, listed));
     let graph = Rc::new(input(bsp.agree(worker, friendships))?);
 
-    let arrivals = window.map(|(w, _)| {
+    // The events a worker holds are about its share of all rows (owners by hash); the
+    // process's decoded-event budget is split between its workers, and beyond it the
+    // later sender ranges are spilled as they arrive.
+    let hold = window.map(|(w, _)| {
+        EventHold::with_budget(
+            &graph,
+            w,
+            run.load.half_life_ms,
+            run.load.strict,
+            run.shape.event_rows.div_ceil(peers.max(1) as u64),
+            events_budget() / bsp.workers_per_process().max(1) as u64,
+        )
+    });
+    // Not bad input (a temporary directory that cannot be made): not agreed on; this
+    // process ends and its peers lose it.
+    let hold = hold.transpose().map_err(|e| {
+        Failure::Other(format!(
+            "worker {me}: creating its event spill directory: {e}"
+        ))
+    })?;
+    let arrivals = hold.map(|hold| {
         let arrivals = Rc::new(RefCell::new(Arrivals {
-            hold: EventHold::new(&graph, w, run.load.half_life_ms, run.load.strict),
+            hold,
             strict: run.load.strict,
             me,
             peers,
@@ -863,12 +890,17 @@ pub(crate) fn load_and_fold(
     });
     if let Some(a) = &arrivals {
         report.events_held = a.hold.received();
+        report.event_ranges = a.hold.ranges() as u64;
+        report.events_spilled_bytes = a.hold.spilled_bytes();
         log::info!(
             "worker {me}: received {} tie and {} event records (each event once, at its \
-             sender's owner); {} events held for the fold",
+             sender's owner); {} events held for the fold in {} sender range(s), {} bytes \
+             spilled",
             report.ties_held,
             report.events_held,
-            a.hold.held()
+            a.hold.held(),
+            a.hold.ranges(),
+            a.hold.spilled_bytes()
         );
     }
     report.phases.exchange = t.elapsed();
@@ -1026,6 +1058,15 @@ pub(crate) fn own_targets(
     report.targets_here = mine.len() as u64;
     report.phases.targets = t.elapsed();
     Ok(mine)
+}
+
+/// Bytes of held events one process keeps in memory (see [`EVENTS_BUDGET_ENV`]).
+fn events_budget() -> u64 {
+    std::env::var(EVENTS_BUDGET_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&b| b > 0)
+        .unwrap_or_else(tierank_io::memory::decoded_events_budget)
 }
 
 /// One wave: (position in the target list, target, its friends).

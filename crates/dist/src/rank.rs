@@ -14,3 +14,9 @@ pub const WIRE_ROW_BYTES: u64 = 33;
 /// before ranking. For fault drills and the failure tests (kill a process while its peers
 /// are connected); unset in normal runs.
 pub const HOLD_ENV: &str = "TIERANK_DIST_HOLD_MS";
+
+/// Environment variable: bytes of held events a process keeps in memory during the
+/// partitioned load (split between its workers) before it spills later sender ranges to
+/// temporary files; unset, [`tierank_io::memory::DECODED_EVENTS_BUDGET`]. For tests, which
+/// force a spill on small datasets; the graph does not depend on it.
+pub const EVENTS_BUDGET_ENV: &str = "TIERANK_DIST_EVENTS_BUDGET";

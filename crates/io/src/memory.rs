@@ -45,6 +45,14 @@ pub const DECODED_EVENTS_BUDGET: u64 = 4 << 30;
 pub static DECODED_EVENTS_BUDGET_OVERRIDE: std::sync::atomic::AtomicU64 =
     std::sync::atomic::AtomicU64::new(0);
 
+/// [`DECODED_EVENTS_BUDGET`], or its override when one is set.
+pub fn decoded_events_budget() -> u64 {
+    match DECODED_EVENTS_BUDGET_OVERRIDE.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => DECODED_EVENTS_BUDGET,
+        b => b,
+    }
+}
+
 /// What [`estimate_load`] found and estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoadEstimate {

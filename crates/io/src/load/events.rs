@@ -425,10 +425,7 @@ pub(super) fn aggregate(
     // budget, fold contiguous shard (sender) ranges one after another, the later ranges'
     // events spilled to temporary files by the one decode.
     let rows: u64 = hist.values().map(|d| d.count).sum();
-    let budget = match crate::memory::DECODED_EVENTS_BUDGET_OVERRIDE.load(Ordering::Relaxed) {
-        0 => crate::memory::DECODED_EVENTS_BUDGET,
-        b => b,
-    };
+    let budget = crate::memory::decoded_events_budget();
     let passes = usize::try_from(
         rows.saturating_mul(std::mem::size_of::<Event>() as u64)
             .div_ceil(budget.max(1)),
@@ -1015,71 +1012,183 @@ pub(super) type MemoryEvent = (NodeId, NodeId, u8, u64, f64);
 /// small and no chunk is ever copied to grow.
 const BIN_CHUNK: usize = 4096;
 
-/// Events held in memory for [`EventBins::fold`], as they arrive (the partitioned load's
-/// exchange hands them in one at a time), grouped by sender shard in fixed-size chunks:
-/// 24 bytes per event, no second copy to group them and no doubling of a growing vector.
-/// The fold is [`aggregate`]'s per-shard sort and fold, so it is exact and does not depend
-/// on the order of arrival.
+/// Events held for [`EventBins::fold`], as they arrive (the partitioned load's exchange
+/// hands them in one at a time), grouped by sender shard in fixed-size chunks: 24 bytes per
+/// event, no second copy to group them and no doubling of a growing vector. The fold is
+/// [`aggregate`]'s per-shard sort and fold, so it is exact and does not depend on the order
+/// of arrival.
+///
+/// Bounded memory, as in [`aggregate`]: when the events expected exceed the budget, the
+/// shards are cut into contiguous sender ranges; the first range's events stay in memory,
+/// and each later range's full chunks are appended to that range's spill file as they fill
+/// (one chunk buffer per shard stays in memory). The fold folds the first range, then reads
+/// each later range back and folds it. On `large` at two processes each worker would hold
+/// 374 M events (9 GB) without it.
 pub(super) struct EventBins {
     /// The shard of each sender (a table: the division of [`shard_of`] per event is slow).
     shard_of_node: Vec<u8>,
     shards: Vec<Vec<Vec<Event>>>,
     len: u64,
+    /// The sender range of each shard: range 0 stays in memory, range `r >= 1` is spilled
+    /// to file `r - 1` of `spill`.
+    range_of_shard: Vec<u8>,
+    ranges: usize,
+    spill: Option<Spill<Event>>,
+    /// The first failed append (a full disk): [`EventBins::push`] cannot return it to the
+    /// exchange that hands events in, so [`EventBins::fold`] does; the run fails there.
+    spill_error: Option<IoError>,
 }
 
 impl EventBins {
-    /// Bins for the senders of a graph of `num_nodes` people.
-    pub(super) fn new(num_nodes: usize) -> Self {
-        Self {
+    /// Bins for the senders of a graph of `num_nodes` people, for about `expected` events
+    /// within `budget` bytes of held events (see the type's documentation).
+    ///
+    /// # Errors
+    /// [`IoError::Io`] when the spill directory cannot be created.
+    pub(super) fn new(num_nodes: usize, expected: u64, budget: u64) -> Result<Self, IoError> {
+        let ranges = usize::try_from(
+            expected
+                .saturating_mul(std::mem::size_of::<Event>() as u64)
+                .div_ceil(budget.max(1)),
+        )
+        .unwrap_or(SHARDS)
+        .clamp(1, SHARDS);
+        // Range `r` is shards `r * SHARDS / ranges .. (r + 1) * SHARDS / ranges`, as in
+        // [`aggregate`] (and in the fold below).
+        let range_of_shard: Vec<u8> = (0..ranges)
+            .flat_map(|r| (r * SHARDS / ranges..(r + 1) * SHARDS / ranges).map(move |_| r as u8))
+            .collect();
+        Ok(Self {
             shard_of_node: (0..num_nodes)
                 .map(|u| shard_of(NodeId(u as u32), num_nodes) as u8)
                 .collect(),
             shards: (0..SHARDS).map(|_| Vec::new()).collect(),
             len: 0,
-        }
+            range_of_shard,
+            ranges,
+            spill: if ranges > 1 {
+                Some(Spill::create(ranges - 1)?)
+            } else {
+                None
+            },
+            spill_error: None,
+        })
     }
 
-    /// Events held.
+    /// Events held (in memory or spilled).
     pub(super) fn len(&self) -> u64 {
         self.len
     }
 
+    /// Sender ranges folded one after another (1: everything in memory).
+    pub(super) fn ranges(&self) -> usize {
+        self.ranges
+    }
+
+    /// Bytes written to the spill files so far.
+    pub(super) fn spilled_bytes(&self) -> u64 {
+        self.spill.as_ref().map_or(0, Spill::bytes_written)
+    }
+
     /// Holds one event inside the window between two distinct people (dense ids).
     pub(super) fn push(&mut self, (u, v, channel, offset, value): MemoryEvent) {
-        let shard = &mut self.shards[usize::from(self.shard_of_node[u.index()])];
-        if shard.last().is_none_or(|c| c.len() == BIN_CHUNK) {
-            shard.push(Vec::with_capacity(BIN_CHUNK));
+        let shard = usize::from(self.shard_of_node[u.index()]);
+        let range = usize::from(self.range_of_shard[shard]);
+        let chunks = &mut self.shards[shard];
+        if chunks.last().is_none_or(|c| c.len() == BIN_CHUNK) {
+            chunks.push(Vec::with_capacity(BIN_CHUNK));
         }
-        let chunk = shard.last_mut().expect("a chunk was pushed");
+        let chunk = chunks.last_mut().expect("a chunk was pushed");
         chunk.push(Event {
             pair: u64::from(u.0) << 32 | u64::from(v.0),
             time: u64::from(channel) << CHANNEL_SHIFT | offset,
             value,
         });
         self.len += 1;
+        if range > 0 && chunk.len() == BIN_CHUNK {
+            let spill = self
+                .spill
+                .as_ref()
+                .expect("ranges beyond the first have a spill");
+            if self.spill_error.is_none()
+                && let Err(e) = spill.append(range - 1, chunk)
+            {
+                self.spill_error = Some(e);
+            }
+            // Kept for the next events of the shard: one buffer per spilled shard.
+            chunk.clear();
+        }
     }
 
     /// Folds every held event per directed tie of `csr` (events between non-friends are
-    /// left out), shard by shard in parallel, freeing each shard's events once gathered.
-    /// Returns the parts and the number of events folded.
+    /// left out), shard by shard in parallel, freeing each shard's events once gathered;
+    /// the spilled ranges after the first, each read back once. Returns the parts and the
+    /// number of events folded.
+    ///
+    /// # Errors
+    /// [`IoError::Io`] when a spill file could not be written or read back.
     pub(super) fn fold(
         self,
         csr: &Csr,
         window: TimeWindow,
         half_life_ms: i64,
     ) -> Result<(InteractionParts, u64), IoError> {
+        let Self {
+            shard_of_node,
+            shards,
+            range_of_shard,
+            ranges,
+            spill,
+            spill_error,
+            ..
+        } = self;
+        if let Some(e) = spill_error {
+            return Err(e);
+        }
         let cal = calendar(window, half_life_ms)?;
-        let outs: Vec<ShardOut> = self
-            .shards
-            .into_par_iter()
-            .map(|chunks| {
-                let mut events = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-                for chunk in chunks {
-                    events.extend_from_slice(&chunk);
-                }
-                fold_events(events, csr, &cal)
-            })
-            .collect();
+        let gather = |chunks: Vec<Vec<Event>>| {
+            let mut events = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+            for chunk in chunks {
+                events.extend_from_slice(&chunk);
+            }
+            events
+        };
+        let mut shards: Vec<(usize, Vec<Vec<Event>>)> = shards.into_iter().enumerate().collect();
+        let later = shards.split_off(range_of_shard.iter().filter(|&&r| r == 0).count());
+        let mut outs: Vec<ShardOut> = Vec::with_capacity(SHARDS);
+        outs.par_extend(
+            shards
+                .into_par_iter()
+                .map(|(_, chunks)| fold_events(gather(chunks), csr, &cal)),
+        );
+        let mut later = later.into_iter().peekable();
+        for range in 1..ranges {
+            let mut these = Vec::new();
+            while let Some((_, chunks)) =
+                later.next_if(|(shard, _)| usize::from(range_of_shard[*shard]) == range)
+            {
+                these.push(chunks);
+            }
+            // The range's partly filled chunks, then its spill file, each grouped by shard.
+            let mut decoded = vec![group_by_shard(
+                these.into_iter().flat_map(gather).collect(),
+                &shard_of_node,
+            )];
+            spill
+                .as_ref()
+                .expect("ranges beyond the first have a spill")
+                .read_back(range - 1, SPILL_CHUNK_EVENTS, |events| {
+                    decoded.push(group_by_shard(events, &shard_of_node));
+                    Ok(())
+                })?;
+            let first = range * SHARDS / ranges;
+            let last = (range + 1) * SHARDS / ranges;
+            outs.par_extend(
+                (first..last)
+                    .into_par_iter()
+                    .map(|s| fold_shard(s, &decoded, csr, &cal)),
+            );
+        }
         let aggregated = outs.iter().map(|o| o.aggregated).sum();
         let parts = assemble(outs, csr, &cal, half_life_ms)?;
         Ok((parts, aggregated))

@@ -616,8 +616,28 @@ impl EventHold {
     /// graph who are not friends apart (and does not hold it); without, it holds it and the
     /// fold leaves it out.
     pub fn new(graph: &Graph, window: TimeWindow, half_life_ms: i64, check_friends: bool) -> Self {
-        Self {
-            bins: events::EventBins::new(graph.num_nodes()),
+        Self::with_budget(graph, window, half_life_ms, check_friends, 0, u64::MAX)
+            .expect("a hold within its budget has no spill to create")
+    }
+
+    /// As [`EventHold::new`], for about `expected` events held within `budget` bytes: when
+    /// `expected` events of 24 bytes exceed it, the later sender ranges' events are
+    /// written to temporary spill files as they arrive and read back for the fold, range
+    /// by range (as the single-process load does beyond
+    /// [`crate::memory::DECODED_EVENTS_BUDGET`]). The folded graph does not depend on it.
+    ///
+    /// # Errors
+    /// [`IoError::Io`] when the spill directory cannot be created.
+    pub fn with_budget(
+        graph: &Graph,
+        window: TimeWindow,
+        half_life_ms: i64,
+        check_friends: bool,
+        expected: u64,
+        budget: u64,
+    ) -> Result<Self, IoError> {
+        Ok(Self {
+            bins: events::EventBins::new(graph.num_nodes(), expected, budget)?,
             dense: graph
                 .ids()
                 .persons()
@@ -634,7 +654,7 @@ impl EventHold {
             window,
             half_life_ms,
             received: 0,
-        }
+        })
     }
 
     /// Holds `e` when it lies inside the window between two distinct people of `graph`
@@ -673,11 +693,22 @@ impl EventHold {
         self.bins.len()
     }
 
+    /// Sender ranges the fold folds one after another (1: every event held in memory).
+    pub fn ranges(&self) -> usize {
+        self.bins.ranges()
+    }
+
+    /// Bytes of held events written to spill files so far.
+    pub fn spilled_bytes(&self) -> u64 {
+        self.bins.spilled_bytes()
+    }
+
     /// Folds the held events into `graph`'s interaction features (the graph this hold was
     /// made for), freeing them shard by shard.
     ///
     /// # Errors
-    /// [`IoError::Graph`] beyond `u32::MAX` channel records.
+    /// [`IoError::Graph`] beyond `u32::MAX` channel records; [`IoError::Io`] when a spill
+    /// file could not be written or read back.
     pub fn fold(self, graph: Graph) -> Result<Graph, IoError> {
         let (parts, _) = self
             .bins

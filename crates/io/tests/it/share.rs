@@ -222,3 +222,81 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_hold_over_its_budget_spills_later_sender_ranges_and_folds_the_same_graph() {
+    // 300 people on a ring with chords; a few heavy senders in every part of the id range
+    // (so every sender range has full 4,096-event chunks to spill) and light ones.
+    let people = 300i64;
+    let mut ties = Vec::new();
+    for p in 0..people {
+        for step in [1, 7, 31] {
+            ties.push(TieRecord {
+                row: ties.len() as u64,
+                src: p,
+                dst: (p + step) % people,
+                weight: 1.0,
+            });
+        }
+    }
+    let mut events = Vec::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for p in 0..people {
+        let n = if p % 37 == 0 { 9_000 } else { 40 };
+        for _ in 0..n {
+            let r = next();
+            let step = [1, 7, 31][(r % 3) as usize];
+            let dst = if r % 5 == 0 {
+                (p + people - step) % people
+            } else {
+                (p + step) % people
+            };
+            events.push(EventRecord {
+                part: 0,
+                row: events.len() as u64,
+                src: p,
+                dst,
+                ts_ms: T0 + (r >> 8) as i64 % (30 * DAY),
+                value: (r % 1000) as f64 * 0.5,
+                channel: (r >> 40) as u8 % 6,
+            });
+        }
+    }
+    let graph = friendship_graph(&[], &ties, false).unwrap();
+    let window = window();
+    let mut in_memory = EventHold::new(&graph, window, HALF_LIFE, false);
+    let budget = events.len() as u64 * 24 / 4;
+    let mut spilling = EventHold::with_budget(
+        &graph,
+        window,
+        HALF_LIFE,
+        false,
+        events.len() as u64,
+        budget,
+    )
+    .unwrap();
+    for e in &events {
+        in_memory.add(&graph, e);
+        spilling.add(&graph, e);
+    }
+    assert_eq!(in_memory.ranges(), 1);
+    assert_eq!(spilling.ranges(), 4);
+    assert_eq!(spilling.held(), in_memory.held());
+    // Three of four ranges, less each spilled shard's last partly filled chunk.
+    let spilled = spilling.spilled_bytes();
+    assert!(
+        spilled >= 8 * 4096 * 24 && spilled < events.len() as u64 * 24,
+        "{spilled} bytes spilled"
+    );
+    let want = in_memory.fold(graph.clone()).unwrap();
+    let got = spilling.fold(graph).unwrap();
+    assert_eq!(got.csr(), want.csr());
+    assert_eq!(got.interactions(), want.interactions());
+    assert!(want.interactions().unwrap().num_channel_records() > 0);
+}
