@@ -118,8 +118,9 @@ pub struct Scratch {
     pub buf_b: Vec<f64>,
     /// Per-friend temporaries.
     pub buf_c: Vec<f64>,
-    /// Per-friend index lists (e.g. common neighbours as positions).
-    pub lists: Vec<Vec<u32>>,
+    /// The last target's ego network and dispersed pairs, kept so that dispersion and
+    /// recursive dispersion build them once per target between them.
+    pub ego: two_hop::EgoCache,
     /// Reserved for `combo`: one component's scores, kept apart from the buffers above
     /// because the components use those themselves.
     pub combo_part: Vec<f64>,
