@@ -132,8 +132,13 @@ pub struct Scratch {
     /// busy nodes target after target: computing it once per thread made `ppr` on `large`
     /// several times faster. Valid only for [`Scratch::weighted_degree_key`].
     pub weighted_degree: Vec<f64>,
+    /// `ppr`'s lower bound on `d(x)` from `x`'s own events, NaN where not computed yet: most
+    /// touched nodes stay far below the push threshold, and this bound shows it without the
+    /// search per friend that `d(x)` costs. Valid only for [`Scratch::weighted_degree_key`].
+    pub weighted_degree_floor: Vec<f64>,
     /// The graph ([`Graph::instance`](tierank_graph::Graph::instance)) and channel weights
-    /// (as bits) that [`Scratch::weighted_degree`] was computed for.
+    /// (as bits) that [`Scratch::weighted_degree`] and [`Scratch::weighted_degree_floor`]
+    /// were computed for.
     pub weighted_degree_key: Option<(u64, [u64; CHANNEL_COUNT])>,
 }
 
