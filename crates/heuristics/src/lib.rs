@@ -118,8 +118,9 @@ pub struct Scratch {
     pub buf_b: Vec<f64>,
     /// Per-friend temporaries.
     pub buf_c: Vec<f64>,
-    /// Per-friend index lists (e.g. common neighbours as positions).
-    pub lists: Vec<Vec<u32>>,
+    /// The last target's ego network and dispersed pairs, kept so that dispersion and
+    /// recursive dispersion build them once per target between them.
+    pub ego: two_hop::EgoCache,
     /// Reserved for `combo`: one component's scores, kept apart from the buffers above
     /// because the components use those themselves.
     pub combo_part: Vec<f64>,
@@ -131,8 +132,13 @@ pub struct Scratch {
     /// busy nodes target after target: computing it once per thread made `ppr` on `large`
     /// several times faster. Valid only for [`Scratch::weighted_degree_key`].
     pub weighted_degree: Vec<f64>,
+    /// `ppr`'s lower bound on `d(x)` from `x`'s own events, NaN where not computed yet: most
+    /// touched nodes stay far below the push threshold, and this bound shows it without the
+    /// search per friend that `d(x)` costs. Valid only for [`Scratch::weighted_degree_key`].
+    pub weighted_degree_floor: Vec<f64>,
     /// The graph ([`Graph::instance`](tierank_graph::Graph::instance)) and channel weights
-    /// (as bits) that [`Scratch::weighted_degree`] was computed for.
+    /// (as bits) that [`Scratch::weighted_degree`] and [`Scratch::weighted_degree_floor`]
+    /// were computed for.
     pub weighted_degree_key: Option<(u64, [u64; CHANNEL_COUNT])>,
 }
 

@@ -1,6 +1,6 @@
 //! Normalised dispersion (Backstrom & Kleinberg 2014).
 
-use super::{EgoBits, raw_dispersion};
+use super::ego_network;
 use crate::{CostClass, Heuristic, HeuristicConfig, HeuristicError, Needs, Scratch};
 use tierank_graph::{Graph, NodeId};
 
@@ -29,10 +29,11 @@ use tierank_graph::{Graph, NodeId};
 /// networkx's own defaults are α = 1, b = 0, c = 0.
 ///
 /// - Cost class: [`CostClass::TwoHop`]; needs only the topology.
-/// - Complexity: building the ego bitsets costs `O(Σ_{v∈N(u)} k_v + k_u²/32)` time and
-///   `k_u²/32` words; each pair test is `O(k_u/32)`, so the total is
-///   `O(Σ_{v∈N(u)} |C_uv|² · k_u / 32)` in the worst case (a dense ego network), a few
-///   milliseconds for `k_u` of a few hundred.
+/// - Complexity: `O(Σ_{v∈N(u)} k_v)` to find the ego network, then
+///   `O(Σ_{v∈N(u)} |C_uv|²)` constant-cost steps to find every friend's dispersed pairs at once
+///   (see [`super::EgoCache`]: a dispersed pair has exactly one friend it is dispersed for).
+///   Memory: the ego ties and the dispersed pairs (at most `k_u (k_u − 1) / 2`), kept in the
+///   [`Scratch`] so that recursive dispersion on the same target reuses them.
 ///
 /// # Arguments and returns
 /// [`Heuristic::score`] writes one finite non-negative value per friend of `target`,
@@ -92,14 +93,11 @@ impl Dispersion {
     ) {
         disp.clear();
         emb.clear();
-        let ego = EgoBits::build(graph, target, scratch);
-        let mut members = std::mem::take(&mut scratch.lists[ego.degree]);
-        for i in 0..ego.degree {
-            ego.members_into(scratch, i, &mut members);
-            emb.push(members.len() as u64);
-            disp.push(raw_dispersion(&ego, scratch, i, &members));
+        let ego = ego_network(graph, target, scratch);
+        for i in 0..ego.degree() {
+            emb.push(ego.common(i).len() as u64);
+            disp.push(ego.dispersed(i).len() as u64);
         }
-        scratch.lists[ego.degree] = members;
     }
 }
 
@@ -118,15 +116,12 @@ impl Heuristic for Dispersion {
 
     fn score(&self, graph: &Graph, target: NodeId, scratch: &mut Scratch, out: &mut Vec<f64>) {
         out.clear();
-        let ego = EgoBits::build(graph, target, scratch);
-        let mut members = std::mem::take(&mut scratch.lists[ego.degree]);
-        for i in 0..ego.degree {
-            ego.members_into(scratch, i, &mut members);
-            let disp = raw_dispersion(&ego, scratch, i, &members) as f64;
-            let denom = members.len() as f64 + self.c;
+        let ego = ego_network(graph, target, scratch);
+        for i in 0..ego.degree() {
+            let disp = ego.dispersed(i).len() as f64;
+            let denom = ego.common(i).len() as f64 + self.c;
             let num = (disp + self.b).powf(self.alpha);
             out.push(if denom > 0.0 { num / denom } else { num });
         }
-        scratch.lists[ego.degree] = members;
     }
 }

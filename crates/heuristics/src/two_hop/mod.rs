@@ -7,8 +7,8 @@
 //!   every friend `v` in `O(Σ_{v∈N(u)} k_v)`.
 //! - [`every_tie`]: the same sums for every tie of the graph at once, each tie scored from
 //!   its higher-degree endpoint (`O(Σ min(k_u, k_v))`), for graph-wide tie tables.
-//! - `EgoBits`: the target's ego network as bitsets over positions in `N(u)`, which
-//!   dispersion and recursive dispersion query pair by pair.
+//! - [`EgoCache`]: the target's ego network and the pairs of friends dispersed for each
+//!   friend, built once per target and shared by dispersion and recursive dispersion.
 //!
 //! All kernels leave [`Scratch`] clean: marks are generation-stamped and the per-friend
 //! buffers are overwritten, never read before being written.
@@ -174,93 +174,201 @@ impl<'a> FriendBits<'a> {
     }
 }
 
-/// Bits per bitset word.
-const WORD_BITS: usize = 32;
-
-/// The target's ego network as bitsets over positions in `N(u)`: row `i` holds the
-/// positions of `N(u) ∩ N(s_i)`, where `s_i` is the target's `i`-th friend.
+/// The target's ego network and its dispersed pairs, built once per target and shared by
+/// dispersion and recursive dispersion (a ranking thread scores both with one [`Scratch`]).
 ///
-/// Row `i` is also `C_{u s_i}` as a set of positions, so one structure answers both
-/// "which are the common friends of `u` and `v`" and "are `s` and `t` adjacent / do they
-/// share a friend inside the ego network". The rows live in `scratch.lists[0..k_u]`
-/// (words of 32 bits), and `scratch.lists[k_u]` holds a member list as positions;
-/// building costs `O(Σ_{v∈N(u)} k_v + k_u²/32)`.
-pub(crate) struct EgoBits {
-    /// Target degree `k_u`.
-    pub degree: usize,
+/// Let positions `0..k_u` number the target's friends in neighbour order. Row `i` of the ego
+/// adjacency holds the positions of `N(u) ∩ N(s_i)`, ascending: for `v = s_i` that is `C_uv`.
+///
+/// **Why each dispersed pair belongs to exactly one friend.** For `s, t ∈ C_uv`, `v` itself is
+/// a common friend of `s` and `t` inside `N(u)`. So `d_v(s, t) = 1` (`s`, `t` not adjacent and
+/// no common friend in `N(u) \ {u, v}`) holds exactly when `s` and `t` are not adjacent and `v`
+/// is their *only* common friend inside `N(u)`. Every non-adjacent pair of friends with exactly
+/// one common friend inside `N(u)` is dispersed for that friend and for no other, and no other
+/// pair is dispersed for anyone. The kernel therefore counts, for each position `a`, the paths
+/// `a – v – t` (`t > a`) inside the ego network, and keeps `(v; a, t)` when `t` was reached
+/// once and is not adjacent to `a`: `O(Σ_{v∈N(u)} |C_uv|²)` constant-cost steps, where the
+/// bitset kernel it replaced paid `O(k_u / 32)` per pair and recomputed them every round of
+/// recursive dispersion.
+///
+/// Each friend's pairs are kept in lexicographic order of positions `(a, t)`, the order the
+/// pair-by-pair definition visits them, so sums over them are bit-identical to it.
+/// Memory: the ego ties (`≤ Σ_{v∈N(u)} k_v`) and the dispersed pairs (`≤ k_u (k_u − 1) / 2`),
+/// reused from target to target.
+#[derive(Debug, Clone, Default)]
+pub struct EgoCache {
+    /// The graph ([`Graph::instance`]) and target the lists describe; `None` before the first
+    /// build.
+    key: Option<(u64, NodeId)>,
+    /// Row `i` of the ego adjacency is `adj[adj_start[i]..adj_start[i + 1]]`.
+    adj_start: Vec<usize>,
+    /// Ego adjacency rows, positions ascending.
+    adj: Vec<u32>,
+    /// The pairs dispersed for the friend at position `i` are
+    /// `pairs[pair_start[i]..pair_start[i + 1]]`.
+    pair_start: Vec<usize>,
+    /// Dispersed pairs `(a, t)`, `a < t`, grouped by friend, lexicographic within a friend.
+    pairs: Vec<(u32, u32)>,
+    /// Found pairs `(v, a, t)` in `(a, t)` order, before grouping by `v`.
+    found: Vec<(u32, u32, u32)>,
+    /// Per position: paths from the current `a` that reached it.
+    count: Vec<u32>,
+    /// Per position: the middle friend of the first path that reached it.
+    via: Vec<u32>,
+    /// Per position: `generation` when `count` and `via` are current.
+    seen: Vec<u32>,
+    /// Per position: `generation` when it is adjacent to the current `a`.
+    near: Vec<u32>,
+    /// Per position, one bit: reached from the current `a` (all zero between positions).
+    reached: Vec<u64>,
+    /// Stamp of the current `a`; never 0 once used.
+    generation: u32,
 }
 
-impl EgoBits {
-    /// Builds the rows for `target` into `scratch.lists`.
-    pub(crate) fn build(graph: &Graph, target: NodeId, scratch: &mut Scratch) -> Self {
-        let degree = graph.degree(target);
-        let words = degree.div_ceil(WORD_BITS);
-        scratch.mark_neighbors(graph, target);
-        if scratch.lists.len() < degree + 1 {
-            scratch.lists.resize_with(degree + 1, Vec::new);
+impl EgoCache {
+    /// `C_uv` as positions, ascending, for the friend at position `i`.
+    #[inline]
+    pub(crate) fn common(&self, i: usize) -> &[u32] {
+        &self.adj[self.adj_start[i]..self.adj_start[i + 1]]
+    }
+
+    /// The pairs `(a, t)` of positions dispersed for the friend at position `i`, in
+    /// lexicographic order; their number is the raw dispersion `disp(u, v)`.
+    #[inline]
+    pub(crate) fn dispersed(&self, i: usize) -> &[(u32, u32)] {
+        &self.pairs[self.pair_start[i]..self.pair_start[i + 1]]
+    }
+
+    /// Number of friends of the target the lists describe.
+    #[inline]
+    pub(crate) fn degree(&self) -> usize {
+        self.adj_start.len() - 1
+    }
+
+    /// A new stamp for `seen` and `near`, clearing them when the counter wraps.
+    fn next_generation(&mut self) -> u32 {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.seen.iter_mut().for_each(|s| *s = 0);
+            self.near.iter_mut().for_each(|s| *s = 0);
+            self.generation = 1;
         }
-        for (i, &s) in graph.neighbors(target).iter().enumerate() {
-            let mut row = std::mem::take(&mut scratch.lists[i]);
-            row.clear();
-            row.resize(words, 0);
+        self.generation
+    }
+
+    /// Builds the ego adjacency and the dispersed pairs of `target`. `marks`, `position` and
+    /// `stamp` are [`Scratch::mark_neighbors`]'s output for `target`.
+    fn build(
+        &mut self,
+        graph: &Graph,
+        target: NodeId,
+        marks: &[u32],
+        position: &[u32],
+        stamp: u32,
+    ) {
+        let friends = graph.neighbors(target);
+        let k = friends.len();
+        self.adj_start.clear();
+        self.adj.clear();
+        self.adj_start.push(0);
+        for &s in friends {
             for &w in graph.neighbors(s) {
-                if scratch.is_marked(w) {
-                    let p = scratch.position[w.index()] as usize;
-                    row[p / WORD_BITS] |= 1 << (p % WORD_BITS);
+                if marks[w.index()] == stamp {
+                    self.adj.push(position[w.index()]);
                 }
             }
-            scratch.lists[i] = row;
+            self.adj_start.push(self.adj.len());
         }
-        Self { degree }
-    }
-
-    /// Whether position `j` is set in `row`.
-    #[inline]
-    pub(crate) fn has(row: &[u32], j: usize) -> bool {
-        row[j / WORD_BITS] & (1 << (j % WORD_BITS)) != 0
-    }
-
-    /// Writes the positions set in row `i` (that is, `C_uv` for `v` at position `i`) into
-    /// `members`, ascending.
-    pub(crate) fn members_into(&self, scratch: &Scratch, i: usize, members: &mut Vec<u32>) {
-        members.clear();
-        for (wi, &word) in scratch.lists[i].iter().enumerate() {
-            let mut bits = word;
-            while bits != 0 {
-                let b = bits.trailing_zeros() as usize;
-                members.push((wi * WORD_BITS + b) as u32);
-                bits &= bits - 1;
+        if self.count.len() < k {
+            self.count.resize(k, 0);
+            self.via.resize(k, 0);
+            self.seen.resize(k, 0);
+            self.near.resize(k, 0);
+        }
+        if self.reached.len() < k.div_ceil(64) {
+            self.reached.resize(k.div_ceil(64), 0);
+        }
+        self.found.clear();
+        for a in 0..k {
+            let generation = self.next_generation();
+            let row_a = &self.adj[self.adj_start[a]..self.adj_start[a + 1]];
+            let mut any = false;
+            for &j in row_a {
+                self.near[j as usize] = generation;
+            }
+            for &v in row_a {
+                let row_v = &self.adj[self.adj_start[v as usize]..self.adj_start[v as usize + 1]];
+                let after = row_v.partition_point(|&t| t as usize <= a);
+                for &t in &row_v[after..] {
+                    let t = t as usize;
+                    if self.seen[t] == generation {
+                        self.count[t] += 1;
+                    } else {
+                        self.seen[t] = generation;
+                        self.count[t] = 1;
+                        self.via[t] = v;
+                        self.reached[t >> 6] |= 1 << (t & 63);
+                        any = true;
+                    }
+                }
+            }
+            if !any {
+                continue;
+            }
+            // Ascending `t`, so that each friend's pairs come out in lexicographic order.
+            for wi in (a + 1) >> 6..k.div_ceil(64) {
+                let mut bits = std::mem::take(&mut self.reached[wi]);
+                while bits != 0 {
+                    let t = (wi << 6) | bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if self.count[t] == 1 && self.near[t] != generation {
+                        self.found.push((self.via[t], a as u32, t as u32));
+                    }
+                }
             }
         }
-    }
-
-    /// `d_v(s, t)` with `v` at position `i`, `s` at `a`, `t` at `b` (all in `N(u)`, and
-    /// `s, t ∈ C_uv`): 1 when `s` and `t` are not adjacent and have no common friend in
-    /// `N(u) \ {u, v}`. `O(k_u / 32)`.
-    #[inline]
-    pub(crate) fn dispersed(&self, scratch: &Scratch, i: usize, a: usize, b: usize) -> bool {
-        let (row_a, row_b) = (&scratch.lists[a], &scratch.lists[b]);
-        if Self::has(row_a, b) {
-            return false;
+        // Group by friend, keeping the `(a, t)` order within each (a stable counting sort).
+        self.pair_start.clear();
+        self.pair_start.resize(k + 1, 0);
+        for &(v, _, _) in &self.found {
+            self.pair_start[v as usize + 1] += 1;
         }
-        let (vi, vb) = (i / WORD_BITS, 1u32 << (i % WORD_BITS));
-        !row_a.iter().zip(row_b).enumerate().any(|(wi, (&x, &y))| {
-            let both = x & y;
-            (if wi == vi { both & !vb } else { both }) != 0
-        })
+        for i in 0..k {
+            self.pair_start[i + 1] += self.pair_start[i];
+        }
+        self.pairs.clear();
+        self.pairs.resize(self.found.len(), (0, 0));
+        // `pair_start[v]` serves as `v`'s write cursor, ending at `v + 1`'s start; shifting it
+        // by one place afterwards restores the starts.
+        for &(v, a, t) in &self.found {
+            let slot = &mut self.pair_start[v as usize];
+            self.pairs[*slot] = (a, t);
+            *slot += 1;
+        }
+        self.pair_start.copy_within(0..k, 1);
+        self.pair_start[0] = 0;
     }
 }
 
-/// Raw dispersion `disp(u, v)` for the friend at position `i`, given its common friends'
-/// positions. `O(|C_uv|² · k_u / 32)`.
-pub(crate) fn raw_dispersion(ego: &EgoBits, scratch: &Scratch, i: usize, members: &[u32]) -> u64 {
-    let mut disp = 0u64;
-    for (x, &a) in members.iter().enumerate() {
-        for &b in &members[x + 1..] {
-            if ego.dispersed(scratch, i, a as usize, b as usize) {
-                disp += 1;
-            }
-        }
+/// The ego network and dispersed pairs of `target` (see [`EgoCache`]), built unless `scratch`
+/// already holds them for this graph and target.
+pub(crate) fn ego_network<'s>(
+    graph: &Graph,
+    target: NodeId,
+    scratch: &'s mut Scratch,
+) -> &'s EgoCache {
+    let key = (graph.instance(), target);
+    if scratch.ego.key != Some(key) {
+        scratch.ego.key = None;
+        let stamp = scratch.mark_neighbors(graph, target);
+        let Scratch {
+            marks,
+            position,
+            ego,
+            ..
+        } = scratch;
+        ego.build(graph, target, marks, position, stamp);
+        ego.key = Some(key);
     }
-    disp
+    &scratch.ego
 }

@@ -56,7 +56,11 @@ use tierank_graph::{Graph, NodeId};
 /// - Complexity: `O(Σ_{pushes} k_x)` time, at most `O(1/(εα) · max k)`, plus one weighted
 ///   degree per touched node (`O(k_y)` when the graph has weights, `O(1)` without), computed
 ///   once per node and thread and kept in [`Scratch::weighted_degree`] across targets (a
-///   graph or channel-weight change starts it afresh, an `O(n)` fill); memory is the dense
+///   graph or channel-weight change starts it afresh, an `O(n)` fill). With events a weighted
+///   degree costs a search in each friend's active ties, so a touched node first gets only a
+///   lower bound from its own events (`O(active ties of y)`, kept in
+///   [`Scratch::weighted_degree_floor`]) and its exact `d(y)` only once `r(y)` reaches `ε`
+///   times the bound; the queue is exactly the one the exact degrees give. Memory is the dense
 ///   scratch arrays, and only touched entries are reset afterwards, so a call costs what it
 ///   touches, not the graph size.
 ///
@@ -109,6 +113,9 @@ struct Push<'a> {
     graph: &'a Graph,
     config: &'a HeuristicConfig,
     unweighted: bool,
+    /// Whether weighted degrees come from events and are computed only when needed (see
+    /// [`Push::touch`]).
+    lazy: bool,
     touched_stamp: u32,
     queued_stamp: u32,
 }
@@ -124,8 +131,37 @@ impl Push<'_> {
         d
     }
 
-    /// Records `x` as touched (first time only), caching its weighted degree in `buf_a` at
-    /// the index kept in `position`.
+    /// A lower bound on `d(x)` that reads only `x`'s own active ties: the channel-weighted
+    /// volume `x` sent, summed in neighbour order as [`Push::weighted_degree`] sums `d(x)`.
+    ///
+    /// Why it bounds `d(x)` in floating point too: `d(x)` adds, tie by tie in neighbour
+    /// order, `fl(out + in)` with `in ≥ 0`, where this adds `out` (and nothing for a tie
+    /// without events); rounding is monotone, so `fl(out + in) ≥ out`, and by induction every
+    /// partial sum of `d(x)` is at least the same partial sum here.
+    fn weighted_degree_floor(&self, x: NodeId) -> f64 {
+        let Some(inter) = self.graph.interactions() else {
+            return 0.0;
+        };
+        let mut floor = 0.0;
+        for t in inter.out_ties(x) {
+            let out: f64 = t
+                .channels
+                .iter()
+                .map(|c| self.config.channel_weights[usize::from(c.channel)] * f64::from(c.count))
+                .sum();
+            floor += out;
+        }
+        floor
+    }
+
+    /// Records `x` as touched (first time only): its weighted degree goes to `buf_a` at the
+    /// index kept in `position`, and a lower bound on it to `buf_b`.
+    ///
+    /// With events, `d(x)` costs a search in every friend's active ties, and most touched
+    /// nodes never reach the threshold: their `buf_a` entry stays NaN (unknown) until
+    /// [`Push::maybe_enqueue`] finds the residual at or above `ε` times the bound
+    /// ([`Push::weighted_degree_floor`], which reads only `x`'s own ties). Both are kept per
+    /// thread across targets.
     fn touch(&self, scratch: &mut Scratch, x: NodeId) {
         let m = scratch.marks[x.index()];
         if m == self.touched_stamp || m == self.queued_stamp {
@@ -134,19 +170,32 @@ impl Push<'_> {
         scratch.marks[x.index()] = self.touched_stamp;
         scratch.position[x.index()] = scratch.touched.len() as u32;
         scratch.touched.push(x);
-        let d = if self.unweighted {
-            self.graph.degree(x) as f64
-        } else {
-            let cached = scratch.weighted_degree[x.index()];
-            if cached.is_nan() {
+        if self.unweighted {
+            let d = self.graph.degree(x) as f64;
+            scratch.buf_a.push(d);
+            scratch.buf_b.push(d);
+            return;
+        }
+        let cached = scratch.weighted_degree[x.index()];
+        if !cached.is_nan() || !self.lazy {
+            let d = if cached.is_nan() {
                 let d = self.weighted_degree(x);
                 scratch.weighted_degree[x.index()] = d;
                 d
             } else {
                 cached
-            }
-        };
-        scratch.buf_a.push(d);
+            };
+            scratch.buf_a.push(d);
+            scratch.buf_b.push(d);
+            return;
+        }
+        let mut floor = scratch.weighted_degree_floor[x.index()];
+        if floor.is_nan() {
+            floor = self.weighted_degree_floor(x);
+            scratch.weighted_degree_floor[x.index()] = floor;
+        }
+        scratch.buf_a.push(f64::NAN);
+        scratch.buf_b.push(floor);
     }
 
     /// Queues a touched `x` when it is above threshold and not already queued.
@@ -154,8 +203,22 @@ impl Push<'_> {
         if scratch.marks[x.index()] == self.queued_stamp {
             return;
         }
-        let d = scratch.buf_a[scratch.position[x.index()] as usize];
-        if d > 0.0 && scratch.dense_b[x.index()] >= epsilon * d {
+        let at = scratch.position[x.index()] as usize;
+        let r = scratch.dense_b[x.index()];
+        let mut d = scratch.buf_a[at];
+        if d.is_nan() {
+            // `r < ε floor ≤ ε d`: below threshold whatever `d` is.
+            if r < epsilon * scratch.buf_b[at] {
+                return;
+            }
+            d = scratch.weighted_degree[x.index()];
+            if d.is_nan() {
+                d = self.weighted_degree(x);
+                scratch.weighted_degree[x.index()] = d;
+            }
+            scratch.buf_a[at] = d;
+        }
+        if d > 0.0 && r >= epsilon * d {
             scratch.marks[x.index()] = self.queued_stamp;
             scratch.queue.push(x);
         }
@@ -187,12 +250,14 @@ impl Heuristic for PersonalizedPageRank {
             graph,
             config: &self.config,
             unweighted: graph.weights().is_none() && graph.interactions().is_none(),
+            lazy: graph.weights().is_none() && graph.interactions().is_some(),
             touched_stamp,
             queued_stamp,
         };
         scratch.touched.clear();
         scratch.queue.clear();
         scratch.buf_a.clear();
+        scratch.buf_b.clear();
         if !push.unweighted {
             let key = (
                 graph.instance(),
@@ -203,6 +268,10 @@ impl Heuristic for PersonalizedPageRank {
             {
                 scratch.weighted_degree.clear();
                 scratch.weighted_degree.resize(graph.num_nodes(), f64::NAN);
+                scratch.weighted_degree_floor.clear();
+                scratch
+                    .weighted_degree_floor
+                    .resize(graph.num_nodes(), f64::NAN);
                 scratch.weighted_degree_key = Some(key);
             }
         }
@@ -258,5 +327,6 @@ impl Heuristic for PersonalizedPageRank {
         scratch.touched.clear();
         scratch.queue.clear();
         scratch.buf_a.clear();
+        scratch.buf_b.clear();
     }
 }

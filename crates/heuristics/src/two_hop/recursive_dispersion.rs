@@ -1,6 +1,6 @@
 //! Recursive dispersion (Backstrom & Kleinberg 2014).
 
-use super::EgoBits;
+use super::ego_network;
 use crate::{CostClass, Heuristic, HeuristicConfig, HeuristicError, Needs, Scratch};
 use tierank_graph::{Graph, NodeId};
 
@@ -30,9 +30,10 @@ use tierank_graph::{Graph, NodeId};
 /// rounds (the default, `dispersion_iterations`) ranked the partner first most often.
 ///
 /// - Cost class: [`CostClass::TwoHop`]; needs only the topology.
-/// - Complexity: as [`super::Dispersion`] times the number of rounds:
-///   `O(Σ_{v∈N(u)} k_v + R · Σ_{v∈N(u)} |C_uv|² · k_u / 32)`; the dispersed pairs are
-///   recomputed every round instead of stored, so memory stays `O(k_u²/32)` words.
+/// - Complexity: the dispersed pairs are found once, as for [`super::Dispersion`]
+///   (`O(Σ_{v∈N(u)} k_v + Σ_{v∈N(u)} |C_uv|²)`, and not at all when dispersion was just
+///   scored on the same target with the same [`Scratch`]), then each of the `R` rounds costs
+///   `O(Σ_{v∈N(u)} |C_uv| + disp(u, v))`. Memory: the ego ties and the dispersed pairs.
 ///
 /// # Arguments and returns
 /// [`Heuristic::score`] writes one value in `[0, 1]` per friend of `target`, aligned with
@@ -88,11 +89,10 @@ impl Heuristic for RecursiveDispersion {
 
     fn score(&self, graph: &Graph, target: NodeId, scratch: &mut Scratch, out: &mut Vec<f64>) {
         out.clear();
-        let ego = EgoBits::build(graph, target, scratch);
-        let d = ego.degree;
-        let mut members = std::mem::take(&mut scratch.lists[d]);
         let mut x = std::mem::take(&mut scratch.buf_a);
         let mut next = std::mem::take(&mut scratch.buf_b);
+        let ego = ego_network(graph, target, scratch);
+        let d = ego.degree();
         x.clear();
         x.resize(d, 1.0);
         next.clear();
@@ -100,18 +100,17 @@ impl Heuristic for RecursiveDispersion {
         for _ in 0..self.iterations {
             let mut max = 0.0f64;
             for (i, slot) in next.iter_mut().enumerate() {
-                ego.members_into(scratch, i, &mut members);
+                let members = ego.common(i);
                 if members.is_empty() {
                     *slot = 0.0;
                     continue;
                 }
+                // The squares in ascending position, then the dispersed pairs in
+                // lexicographic order: the order of the pair-by-pair definition, so the sums
+                // are bit-identical to it.
                 let mut sum: f64 = members.iter().map(|&w| x[w as usize].powi(2)).sum();
-                for (k, &a) in members.iter().enumerate() {
-                    for &b in &members[k + 1..] {
-                        if ego.dispersed(scratch, i, a as usize, b as usize) {
-                            sum += 2.0 * x[a as usize] * x[b as usize];
-                        }
-                    }
+                for &(a, b) in ego.dispersed(i) {
+                    sum += 2.0 * x[a as usize] * x[b as usize];
                 }
                 *slot = sum / members.len() as f64;
                 max = max.max(*slot);
@@ -122,7 +121,6 @@ impl Heuristic for RecursiveDispersion {
             std::mem::swap(&mut x, &mut next);
         }
         out.extend_from_slice(&x[..d]);
-        scratch.lists[d] = members;
         scratch.buf_a = x;
         scratch.buf_b = next;
     }
