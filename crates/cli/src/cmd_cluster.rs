@@ -34,8 +34,9 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub connect_timeout: u64,
     /// Memory budget of one wave of targets per worker of a partitioned run (bytes, or with
-    /// a suffix K, M, G): each wave's friend records and graph stay about within it.
-    /// Default 256M.
+    /// a suffix K, M, G): each wave's ball (the folded friendships it is assembled from,
+    /// counted exactly before the wave is fetched) stays within it; a target whose ball
+    /// alone exceeds it is ranked in a wave of its own. Default 256M.
     #[arg(long, value_name = "SIZE")]
     pub memory_budget: Option<String>,
 }
@@ -116,7 +117,8 @@ pub fn rank(
     })?;
     print_load(spec, &report, tie_rows, event_rows);
     println!(
-        "process {}: ranked {} targets, {} rows in {} waves (largest ball {} bytes); sent {} \
+        "process {}: ranked {} targets, {} rows in {} waves (largest ball {} bytes, planned {}; \
+         of several targets {} bytes, budget {}; {} targets over the budget alone); sent {} \
          bytes (ties {}, events {}, folded directions {}, folded ties in wave replies {}, \
          rows {}, control {}); {:.1} bytes sent per tie row",
         spec.process,
@@ -124,6 +126,10 @@ pub fn rank(
         report.rows_here,
         report.waves,
         report.peak_ball_bytes,
+        report.peak_planned_ball_bytes,
+        report.peak_shared_ball_bytes,
+        memory_budget,
+        report.lone_targets_over_budget,
         report.traffic.total(),
         report.traffic.ties,
         report.traffic.events,

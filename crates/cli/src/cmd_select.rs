@@ -196,13 +196,18 @@ fn run_partitioned(
     crate::cmd_cluster::print_load(&spec, report, shape.tie_rows, shape.event_rows);
     println!(
         "process {}: selected for {} targets, {} notices or pool entries in {} waves (largest \
-         ball {} bytes); sent {} bytes (ties {}, events {}, folded directions {}, folded ties \
+         ball {} bytes, planned {}; of several targets {} bytes, budget {}; {} targets over the \
+         budget alone); sent {} bytes (ties {}, events {}, folded directions {}, folded ties \
          in wave replies {}, passes {}, control {})",
         spec.process,
         report.targets_here,
         report.rows_here,
         report.waves,
         report.peak_ball_bytes,
+        report.peak_planned_ball_bytes,
+        report.peak_shared_ball_bytes,
+        memory_budget,
+        report.lone_targets_over_budget,
         report.traffic.total(),
         report.traffic.ties,
         report.traffic.events,

@@ -54,6 +54,12 @@ pub enum Msg {
     Request(i64, u32),
     /// A friendship with its weight and folded features (a wave's reply).
     Folded(FoldedTie),
+    /// A request for the ball bytes of a person's folded friendships (what a wave's reply
+    /// for them will add to the requester's ball), from a worker: the wave planner asks
+    /// before it cuts the waves.
+    SizeRequest(i64, u32),
+    /// The ball bytes of a person's folded friendships (the reply to a `SizeRequest`).
+    Size(i64, u64),
     /// A ranked row for worker 0.
     Row(WireRow),
     /// A partitioned `select`'s per-target pass for worker 0: (position in the target
@@ -75,7 +81,8 @@ impl Msg {
             Msg::Event(_) => 45,
             Msg::Candidate(..) => 16,
             Msg::Target(..) => 12,
-            Msg::Request(..) => 12,
+            Msg::Request(..) | Msg::SizeRequest(..) => 12,
+            Msg::Size(..) => 16,
             Msg::Folded(t) => t.wire_bytes(),
             Msg::Direction(d) => d.wire_bytes(),
             Msg::Row(_) => crate::rank::WIRE_ROW_BYTES,
@@ -91,7 +98,8 @@ pub struct Traffic {
     pub ties: u64,
     /// Event records.
     pub events: u64,
-    /// Person records, requests, day counts, targets, statuses.
+    /// Person records, requests (of wave replies and of their sizes), sizes, day counts,
+    /// targets, statuses.
     pub control: u64,
     /// Folded friendships (wave replies).
     pub folded: u64,

@@ -21,8 +21,10 @@
 //!    `strict_event_refusals` as they arrive);
 //! 5. **targets**: listed ones are checked by their owners; a sample is chosen from every
 //!    worker's candidates (the same keys as the single-process sample) by worker 0;
-//! 6. **waves**: each worker takes its targets in waves whose estimated size stays within
-//!    the memory budget; for a wave it asks the owners of the targets' friends for their
+//! 6. **waves**: each worker takes its targets in waves whose ball stays within the memory
+//!    budget, counted exactly before any wave is fetched (one round asks the owner of each
+//!    distinct friend of its targets for the size of that friend's folded friendships;
+//!    [`plan_waves`]); for a wave it asks the owners of the targets' friends for their
 //!    friendships, folded ([`tierank_io::share::folded_ties_of`]: weight and both
 //!    directions' features), assembles the wave's *ball* from them with
 //!    [`tierank_io::share::graph_from_folded`] (no second fold) and ranks the targets on it
@@ -49,8 +51,8 @@ use tierank_io::LoadOptions;
 use tierank_io::WindowSource;
 use tierank_io::share::{
     Arrival, DatasetShape, EventHold, EventRecord, FoldedTie, check_share_checksums, choose_window,
-    folded_ties_of, for_each_direction, for_each_share_event, friendship_graph, graph_from_folded,
-    read_share, with_directions,
+    folded_size_of, folded_ties_of, for_each_direction, for_each_share_event, friendship_graph,
+    graph_from_folded, read_share, with_directions,
 };
 
 use crate::bsp::{Bsp, Inbox, Msg, Traffic};
@@ -62,10 +64,11 @@ use crate::rank::{EVENTS_BUDGET_ENV, HOLD_ENV, WireRow};
 /// Default memory budget of one wave's ball, per worker: 256 MiB.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 256 << 20;
 
-/// Estimated bytes of one folded friendship in a ball (the record, its two CSR slots and
-/// weights, the wave's bookkeeping).
+/// Bytes a ball is charged per folded friendship it is assembled from (the record, its two
+/// CSR slots and weights, the wave's bookkeeping). With [`BALL_CHANNEL_BYTES`], the unit in
+/// which `--memory-budget` is planned and the assembled balls are counted (`ball_bytes`).
 const BALL_TIE_BYTES: u64 = 96;
-/// Estimated bytes of one (directed tie, channel) record in a ball (the wire record and its
+/// Bytes a ball is charged per (directed tie, channel) record (the wire record and its
 /// place in the ball's interaction arrays).
 const BALL_CHANNEL_BYTES: u64 = 48;
 
@@ -184,8 +187,16 @@ pub struct PartitionedReport {
     pub rows_here: u64,
     /// Waves (the most of any worker of the cluster).
     pub waves: u64,
-    /// Largest ball of any worker here, in estimated bytes.
+    /// Largest ball of any worker here, in ball bytes (`BALL_TIE_BYTES` per folded
+    /// friendship it was assembled from, `BALL_CHANNEL_BYTES` per channel record).
     pub peak_ball_bytes: u64,
+    /// Largest ball of any worker here as planned, before the wave's replies arrived: equal
+    /// to [`PartitionedReport::peak_ball_bytes`] (the plan counts exactly).
+    pub peak_planned_ball_bytes: u64,
+    /// Largest ball of a wave of more than one target: within `--memory-budget`.
+    pub peak_shared_ball_bytes: u64,
+    /// Targets whose ball alone exceeds `--memory-budget` (each ranked in a wave of its own).
+    pub lone_targets_over_budget: u64,
     /// Phases.
     pub phases: Phases,
     /// Bytes sent to other processes.
@@ -352,6 +363,9 @@ pub(crate) fn merge_reports(reports: Vec<PartitionedReport>) -> PartitionedRepor
         out.rows_here += r.rows_here;
         out.waves = out.waves.max(r.waves);
         out.peak_ball_bytes = out.peak_ball_bytes.max(r.peak_ball_bytes);
+        out.peak_planned_ball_bytes = out.peak_planned_ball_bytes.max(r.peak_planned_ball_bytes);
+        out.peak_shared_ball_bytes = out.peak_shared_ball_bytes.max(r.peak_shared_ball_bytes);
+        out.lone_targets_over_budget += r.lone_targets_over_budget;
         out.phases.max(&r.phases);
         out.traffic.ties += r.traffic.ties;
         out.traffic.events += r.traffic.events;
@@ -577,7 +591,7 @@ fn work(
     report.phases.connect = connect;
     let (home, window) = load_and_fold(worker, bsp, run, &mut report)?;
     let mine = own_targets(worker, bsp, run, &home, &mut report)?;
-    let waves = plan_waves(&home, &mine, run.memory_budget);
+    let waves = plan_waves(worker, bsp, &home, &mine, run.memory_budget, &mut report);
     let num_waves = bsp.max(worker, waves.len() as u64);
     report.waves = num_waves;
     let mut gathered: Vec<WireRow> = Vec::new();
@@ -593,7 +607,7 @@ fn work(
     let mut pending: Vec<(usize, Msg)> = Vec::new();
     let mut heuristic_nanos = vec![Duration::ZERO; columns.names.len()];
     for r in 0..usize::try_from(num_waves).unwrap_or(usize::MAX) {
-        let empty = Vec::new();
+        let empty = Wave::default();
         let wave = waves.get(r).unwrap_or(&empty);
         let out = std::mem::take(&mut pending);
         let (ball, mut mail) =
@@ -605,10 +619,15 @@ fn work(
 
         let t = Instant::now();
         let positions: HashMap<NodeId, u32> = wave
+            .targets
             .iter()
             .filter_map(|&(pos, p, _)| ball.dense(p).map(|u| (u, pos)))
             .collect();
-        let targets: Vec<NodeId> = wave.iter().filter_map(|&(_, p, _)| ball.dense(p)).collect();
+        let targets: Vec<NodeId> = wave
+            .targets
+            .iter()
+            .filter_map(|&(_, p, _)| ball.dense(p))
+            .collect();
         let summary = rank_targets(
             &ball,
             &targets,
@@ -641,6 +660,8 @@ fn work(
         }
         report.phases.rank += t.elapsed();
     }
+
+    log_waves(me, waves.len(), &report, run.memory_budget);
 
     // `ppr`: the distributed push over every worker's graph (its scores are within
     // the push's error bound of the single-process ones; docs/distributed.md).
@@ -1069,39 +1090,143 @@ fn events_budget() -> u64 {
         .unwrap_or_else(tierank_io::memory::decoded_events_budget)
 }
 
-/// One wave: (position in the target list, target, its friends).
-pub(crate) type Wave = Vec<(u32, i64, Vec<i64>)>;
+/// One wave: its targets, as (position in the target list, target, its friends), and the
+/// bytes of its ball ([`ball_bytes`] of every record [`fetch_ball`] assembles it from).
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Wave {
+    pub(crate) targets: Vec<(u32, i64, Vec<i64>)>,
+    pub(crate) bytes: u64,
+}
 
-/// Step 5's cut: this worker's targets, in list order, in waves whose estimated ball stays
-/// within `budget` bytes, estimated from the mean folded records per owned person.
-pub(crate) fn plan_waves(home: &Home, mine: &[(u32, i64)], budget: u64) -> Vec<Wave> {
-    // 5. Waves within the memory budget, estimated from the mean folded records per owned
-    // person.
-    let owned = home.owned_people().len().max(1) as u64;
-    let records = home
-        .graph
-        .interactions()
-        .map_or(0, |i| i.num_channel_records()) as u64;
-    let per_person = (home.graph.num_edges() as u64 * BALL_TIE_BYTES
-        + records * BALL_CHANNEL_BYTES)
-        .div_ceil(owned)
-        .max(1);
-    let mut waves: Vec<Vec<(u32, i64, Vec<i64>)>> = Vec::new();
-    let mut wave_bytes = 0u64;
-    for &(pos, p) in mine {
-        let friends = home.friends(p);
-        let cost = (1 + friends.len() as u64) * per_person;
-        if waves.is_empty() || wave_bytes + cost > budget {
-            if waves.last().is_none_or(|w| !w.is_empty()) {
-                waves.push(Vec::new());
-            }
-            wave_bytes = 0;
+/// The bytes a ball is charged for `ties` folded friendships carrying `records` channel
+/// records in all: the unit of `--memory-budget`, the same for the plan and for the ball.
+fn ball_bytes(ties: u64, records: u64) -> u64 {
+    ties * BALL_TIE_BYTES + records * BALL_CHANNEL_BYTES
+}
+
+/// The ball bytes of an owned person's folded friendships (what a wave's reply for them
+/// adds to a ball).
+fn reply_bytes(home: &Home, p: i64) -> u64 {
+    let (ties, records) = folded_size_of(&home.graph, p);
+    ball_bytes(ties, records)
+}
+
+/// Step 5's plan: this worker's targets, in list order, in waves whose ball stays within
+/// `budget` bytes, counted exactly. A wave's ball is what [`fetch_ball`] assembles: the
+/// folded friendships of each distinct friend of its targets (from their owners) and of
+/// each target. A friend's are as many as its own friends, and friends have more friends
+/// than the mean person (the friendship paradox), so a plan from the mean person's size
+/// undershoots; instead one round asks each distinct friend's owner for the size of that
+/// friend's reply (16 B there and 20 B back per friend and worker). Every worker makes the same two
+/// rounds.
+pub(crate) fn plan_waves(
+    worker: &mut timely::worker::Worker,
+    bsp: &mut Bsp,
+    home: &Home,
+    mine: &[(u32, i64)],
+    budget: u64,
+    report: &mut PartitionedReport,
+) -> Vec<Wave> {
+    let (me, peers) = (worker.index(), worker.peers());
+    let me32 = u32::try_from(me).expect("worker index fits u32");
+    let targets: Vec<(u32, i64, Vec<i64>)> = mine
+        .iter()
+        .map(|&(pos, p)| (pos, p, home.friends(p)))
+        .collect();
+    let mut friends: Vec<i64> = targets
+        .iter()
+        .flat_map(|(_, _, f)| f.iter().copied())
+        .collect();
+    friends.sort_unstable();
+    friends.dedup();
+    let asks = friends
+        .iter()
+        .map(|&f| (owner_of(f, peers), Msg::SizeRequest(f, me32)));
+    let asked = bsp.round(worker, asks).other;
+    let replies = asked.into_iter().filter_map(|m| match m {
+        Msg::SizeRequest(f, from) => Some((from as usize, Msg::Size(f, reply_bytes(home, f)))),
+        _ => None,
+    });
+    let mut sizes: HashMap<i64, u64> = bsp
+        .round(worker, replies.collect::<Vec<_>>())
+        .other
+        .into_iter()
+        .filter_map(|m| match m {
+            Msg::Size(f, bytes) => Some((f, bytes)),
+            _ => None,
+        })
+        .collect();
+    let own: Vec<(i64, u64)> = mine
+        .iter()
+        .map(|&(_, p)| (p, reply_bytes(home, p)))
+        .collect();
+    let waves = cut_waves(targets, &own, &sizes, budget);
+    sizes.clear();
+    for wave in waves.iter().filter(|w| w.bytes > budget) {
+        report.lone_targets_over_budget += 1;
+        let (_, p, friends) = &wave.targets[0];
+        log::info!(
+            "worker {me}: target {p}'s ball alone is {} bytes ({} friends), over the memory \
+             budget of {budget} bytes: it takes a wave of its own (a ball cannot be split)",
+            wave.bytes,
+            friends.len()
+        );
+    }
+    waves
+}
+
+/// Logs what a worker's waves held against `budget` (after its last wave).
+pub(crate) fn log_waves(me: usize, waves: usize, report: &PartitionedReport, budget: u64) {
+    log::info!(
+        "worker {me}: {waves} waves within a memory budget of {budget} bytes: largest ball \
+         {} bytes as planned, {} bytes as assembled ({} bytes of a wave of several targets); \
+         {} targets over the budget alone, each in a wave of its own",
+        report.peak_planned_ball_bytes,
+        report.peak_ball_bytes,
+        report.peak_shared_ball_bytes,
+        report.lone_targets_over_budget
+    );
+}
+
+/// Cuts `targets` (in list order; each with its friends) into waves, greedily: a target
+/// joins the current wave when the wave's ball with it stays within `budget`, else it
+/// starts the next one. A wave's ball is charged `own` bytes for each of its targets and
+/// `sizes` bytes for each distinct friend of its targets (a friend shared by several
+/// targets of the wave is fetched once). A target whose ball alone exceeds `budget` gets a
+/// wave of its own: the only waves over `budget` are single-target ones.
+fn cut_waves(
+    targets: Vec<(u32, i64, Vec<i64>)>,
+    own: &[(i64, u64)],
+    sizes: &HashMap<i64, u64>,
+    budget: u64,
+) -> Vec<Wave> {
+    let own: HashMap<i64, u64> = own.iter().copied().collect();
+    let size = |f: &i64| sizes.get(f).copied().unwrap_or(0);
+    let mut waves: Vec<Wave> = Vec::new();
+    let mut current = Wave::default();
+    let mut fetched: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    for (pos, p, friends) in targets {
+        let own_bytes = own.get(&p).copied().unwrap_or(0);
+        let added = |fetched: &std::collections::HashSet<i64>| {
+            own_bytes
+                + friends
+                    .iter()
+                    .filter(|f| !fetched.contains(f))
+                    .map(size)
+                    .sum::<u64>()
+        };
+        let mut cost = added(&fetched);
+        if !current.targets.is_empty() && current.bytes + cost > budget {
+            waves.push(std::mem::take(&mut current));
+            fetched.clear();
+            cost = added(&fetched);
         }
-        wave_bytes += cost;
-        waves
-            .last_mut()
-            .expect("a wave was pushed")
-            .push((pos, p, friends));
+        fetched.extend(friends.iter().copied());
+        current.bytes += cost;
+        current.targets.push((pos, p, friends));
+    }
+    if !current.targets.is_empty() {
+        waves.push(current);
     }
     waves
 }
@@ -1130,6 +1255,7 @@ pub(crate) fn fetch_ball(
     let mut mail = Vec::new();
     let t = Instant::now();
     let mut asked: Vec<i64> = wave
+        .targets
         .iter()
         .flat_map(|(_, _, f)| f.iter().copied())
         .collect();
@@ -1150,20 +1276,24 @@ pub(crate) fn fetch_ball(
     let mut inbox = bsp.finish(worker);
     mail.append(&mut inbox.other);
     report.phases.wave_exchange += t.elapsed();
-    if wave.is_empty() {
+    if wave.targets.is_empty() {
         return Ok((None, mail));
     }
 
     let t = Instant::now();
     let mut ball_ties: Vec<FoldedTie> = std::mem::take(&mut inbox.folded);
-    for (_, p, _) in wave {
+    for (_, p, _) in &wave.targets {
         ball_ties.extend(folded_ties_of(&home.graph, *p));
     }
-    let ball_bytes = ball_ties
-        .iter()
-        .map(|t| BALL_TIE_BYTES + t.channels.len() as u64 * BALL_CHANNEL_BYTES)
-        .sum::<u64>();
-    report.peak_ball_bytes = report.peak_ball_bytes.max(ball_bytes);
+    let bytes = ball_bytes(
+        ball_ties.len() as u64,
+        ball_ties.iter().map(|t| t.channels.len() as u64).sum(),
+    );
+    report.peak_ball_bytes = report.peak_ball_bytes.max(bytes);
+    report.peak_planned_ball_bytes = report.peak_planned_ball_bytes.max(wave.bytes);
+    if wave.targets.len() > 1 {
+        report.peak_shared_ball_bytes = report.peak_shared_ball_bytes.max(bytes);
+    }
     // The folded records as they are: no event is folded again.
     let ball = graph_from_folded(
         ball_ties,
@@ -1173,5 +1303,121 @@ pub(crate) fn fetch_ball(
     )
     .map_err(|e| Failure::Other(format!("worker {me}: building wave {r}: {e}")))?;
     report.phases.build += t.elapsed();
+    log::debug!(
+        "worker {me}: wave {r}: {} targets, ball {bytes} bytes (planned {}), assembled graph \
+         {} heap bytes",
+        wave.targets.len(),
+        wave.bytes,
+        ball.heap_bytes()
+    );
     Ok((Some(ball), mail))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use proptest::prelude::*;
+
+    use super::{Wave, cut_waves};
+
+    /// The bytes of a ball of `targets`, counted from scratch: each target's own, and each
+    /// distinct friend's once.
+    fn exact(
+        targets: &[(u32, i64, Vec<i64>)],
+        own: &HashMap<i64, u64>,
+        sizes: &HashMap<i64, u64>,
+    ) -> u64 {
+        let friends: HashSet<i64> = targets
+            .iter()
+            .flat_map(|(_, _, f)| f.iter().copied())
+            .collect();
+        targets.iter().map(|(_, p, _)| own[p]).sum::<u64>()
+            + friends.iter().map(|f| sizes[f]).sum::<u64>()
+    }
+
+    /// A planner's input: targets with their friends, the targets' own bytes, the
+    /// friends' sizes, the budget.
+    type Plan = (
+        Vec<(u32, i64, Vec<i64>)>,
+        Vec<(i64, u64)>,
+        HashMap<i64, u64>,
+        u64,
+    );
+
+    /// Targets 0..n (distinct), each with friends among 100..130 (shared between targets),
+    /// random sizes, and a budget.
+    fn plans() -> impl Strategy<Value = Plan> {
+        (
+            prop::collection::vec(
+                (prop::collection::btree_set(100i64..130, 0..8), 0u64..500),
+                0..25,
+            ),
+            prop::collection::vec(1u64..2_000, 30),
+            1u64..6_000,
+        )
+            .prop_map(|(targets, friend_sizes, budget)| {
+                let sizes: HashMap<i64, u64> = (100i64..130).zip(friend_sizes).collect();
+                let own = targets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, b))| (i as i64, *b))
+                    .collect();
+                let targets = targets
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (f, _))| (i as u32, i as i64, f.into_iter().collect()))
+                    .collect();
+                (targets, own, sizes, budget)
+            })
+    }
+
+    proptest! {
+        /// Every target once, in list order; each wave's bytes are its ball's exactly, a
+        /// friend shared within a wave counted once; only a single target can exceed the
+        /// budget; and a wave ends only when the next target would not fit in it.
+        #[test]
+        fn waves_hold_their_exact_ball_within_the_budget((targets, own, sizes, budget) in plans()) {
+            let waves = cut_waves(targets.clone(), &own, &sizes, budget);
+            let own: HashMap<i64, u64> = own.into_iter().collect();
+            let flat: Vec<_> = waves.iter().flat_map(|w| w.targets.iter().cloned()).collect();
+            prop_assert_eq!(&flat, &targets);
+            for (i, w) in waves.iter().enumerate() {
+                prop_assert!(!w.targets.is_empty());
+                prop_assert_eq!(w.bytes, exact(&w.targets, &own, &sizes));
+                prop_assert!(w.bytes <= budget || w.targets.len() == 1);
+                if let Some(next) = waves.get(i + 1) {
+                    let mut grown = w.targets.clone();
+                    grown.push(next.targets[0].clone());
+                    prop_assert!(exact(&grown, &own, &sizes) > budget);
+                }
+            }
+        }
+    }
+
+    /// The friendship paradox: two targets of one friend each, the friends far larger than
+    /// the targets. Each ball alone fits; together they do not, so they take two waves.
+    /// A target over the budget alone takes a wave of its own.
+    #[test]
+    fn large_friends_split_the_waves_and_a_lone_large_ball_stands_alone() {
+        let sizes: HashMap<i64, u64> = [(10, 600), (11, 600), (12, 5_000)].into();
+        let own = [(1, 10), (2, 10), (3, 10), (4, 10)];
+        let targets = vec![
+            (0, 1, vec![10]),
+            (1, 2, vec![11]),
+            (2, 3, vec![12]),
+            (3, 4, vec![10, 11]),
+        ];
+        let waves = cut_waves(targets, &own, &sizes, 1_000);
+        let wave = |targets: Vec<(u32, i64, Vec<i64>)>, bytes| Wave { targets, bytes };
+        assert_eq!(
+            waves,
+            vec![
+                wave(vec![(0, 1, vec![10])], 610),
+                wave(vec![(1, 2, vec![11])], 610),
+                wave(vec![(2, 3, vec![12])], 5_010),
+                wave(vec![(3, 4, vec![10, 11])], 1_210),
+            ]
+        );
+    }
 }

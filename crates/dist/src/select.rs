@@ -33,8 +33,8 @@ use tierank_select::{
 use crate::bsp::{Bsp, Msg};
 use crate::cluster::{ClusterSpec, DistError, owner_of};
 use crate::partition::{
-    Failure, PartitionedRank, PartitionedReport, TargetSpec, WindowCheck, fetch_ball, input,
-    load_and_fold, merge_reports, own_targets, plan_waves, run_workers,
+    Failure, PartitionedRank, PartitionedReport, TargetSpec, Wave, WindowCheck, fetch_ball, input,
+    load_and_fold, log_waves, merge_reports, own_targets, plan_waves, run_workers,
 };
 
 /// Bytes of one [`tierank_select::Pick`] on the wire (bincode: alter 8, score 8, value 8,
@@ -179,7 +179,14 @@ fn work(
     consent.excluded_in_graph = known;
     consent.unknown = consent.listed - known;
 
-    let waves = plan_waves(&home, &mine, run.load.memory_budget);
+    let waves = plan_waves(
+        worker,
+        bsp,
+        &home,
+        &mine,
+        run.load.memory_budget,
+        &mut report,
+    );
     let num_waves = bsp.max(worker, waves.len() as u64);
     report.waves = num_waves;
     let mut gathered: Vec<(u32, TargetPass)> = Vec::new();
@@ -193,7 +200,7 @@ fn work(
     let mut pending: Vec<(usize, Msg)> = Vec::new();
     let mut heuristic_time = Duration::ZERO;
     for r in 0..usize::try_from(num_waves).unwrap_or(usize::MAX) {
-        let empty = Vec::new();
+        let empty = Wave::default();
         let wave = waves.get(r).unwrap_or(&empty);
         let out = std::mem::take(&mut pending);
         let (ball, mail) = fetch_ball(
@@ -214,8 +221,11 @@ fn work(
         let status = match &ball {
             None => Ok(Vec::new()),
             Some(ball) => {
-                let targets: Vec<NodeId> =
-                    wave.iter().filter_map(|&(_, p, _)| ball.dense(p)).collect();
+                let targets: Vec<NodeId> = wave
+                    .targets
+                    .iter()
+                    .filter_map(|&(_, p, _)| ball.dense(p))
+                    .collect();
                 let opts = SelectOptions {
                     excluded: ExclusionSet::new(ball, &sel.excluded),
                     strict_minimization: sel.strict_minimization,
@@ -235,13 +245,14 @@ fn work(
             }
         };
         let passes = input(bsp.agree(worker, status))?;
-        for (&(pos, _, _), pass) in wave.iter().zip(passes) {
+        for (&(pos, _, _), pass) in wave.targets.iter().zip(passes) {
             report.rows_here += pass.chosen.len() as u64;
             pending.push((0, Msg::Pass(pos, Box::new(pass))));
         }
         heuristic_time += t.elapsed();
         report.phases.rank += t.elapsed();
     }
+    log_waves(me, waves.len(), &report, run.load.memory_budget);
     report.heuristic_time = vec![(sel.heuristic.name().to_owned(), heuristic_time)];
 
     // The last wave's passes to worker 0, which runs the step across targets.

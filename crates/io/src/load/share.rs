@@ -985,6 +985,26 @@ pub fn folded_ties_of(graph: &Graph, person: i64) -> Vec<FoldedTie> {
     out
 }
 
+/// How many friendships [`folded_ties_of`] would return for `person`, and how many channel
+/// records they would carry in all (both directions), without building them: what the
+/// partitioned run's wave planner needs to know of each friend's reply before asking for it.
+pub fn folded_size_of(graph: &Graph, person: i64) -> (u64, u64) {
+    let Some(u) = graph.dense(person) else {
+        return (0, 0);
+    };
+    let friends = graph.neighbors(u);
+    let records = graph.interactions().map_or(0, |inter| {
+        friends
+            .iter()
+            .map(|&v| {
+                let count = |x, y| inter.tie(x, y).map_or(0, |a| a.channels.len() as u64);
+                count(u, v) + count(v, u)
+            })
+            .sum()
+    });
+    (friends.len() as u64, records)
+}
+
 /// Assembles a graph from folded friendships (see [`FoldedTie`]), as
 /// [`crate::snapshot`] assembles one from stored arrays: the people are every endpoint
 /// (dense ids in person-id order, as in the whole graph), the CSR is built with the loader's

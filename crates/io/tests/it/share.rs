@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use tierank_graph::{Graph, TimeWindow};
 use tierank_io::share::{
-    EventHold, EventRecord, FoldedDirection, FoldedTie, TieRecord, build_graph, folded_ties_of,
-    for_each_direction, friendship_graph, graph_from_folded, with_directions,
+    EventHold, EventRecord, FoldedDirection, FoldedTie, TieRecord, build_graph, folded_size_of,
+    folded_ties_of, for_each_direction, friendship_graph, graph_from_folded, with_directions,
 };
 
 const DAY: i64 = 86_400_000;
@@ -110,6 +110,15 @@ proptest! {
             .iter()
             .flat_map(|&p| folded_ties_of(&homes[owner(p)], p))
             .collect();
+        // What the wave planner is told of each person's reply is its size.
+        for &p in &ball_people {
+            let ties = folded_ties_of(&homes[owner(p)], p);
+            let records = ties.iter().map(|t| t.channels.len() as u64).sum::<u64>();
+            prop_assert_eq!(
+                folded_size_of(&homes[owner(p)], p),
+                (ties.len() as u64, records)
+            );
+        }
         let ball = graph_from_folded(folded, weighted, window, HALF_LIFE).unwrap();
 
         prop_assert_eq!(ball.ids().persons(), raw_ball.ids().persons());
