@@ -1303,3 +1303,76 @@ fn a_process_over_its_event_budget_spills_and_writes_the_same_rows() {
         single_process_rows_partitionable()
     );
 }
+
+/// A copy of `tiny` (without its manifest) whose persons.parquet lists one more person, who
+/// has no tie: person row 0 with a new id (one above the largest). Returns the copy and
+/// the new person.
+fn tiny_with_a_friendless_person(name: &str) -> (PathBuf, i64) {
+    use arrow::array::{ArrayRef, RecordBatch};
+    use std::sync::Arc;
+    let data = scratch(name).join("data");
+    std::fs::create_dir_all(data.join("events")).unwrap();
+    for entry in std::fs::read_dir(tiny().join("events")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), data.join("events").join(entry.file_name())).unwrap();
+    }
+    std::fs::copy(tiny().join("ties.parquet"), data.join("ties.parquet")).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(
+        File::open(tiny().join("persons.parquet")).unwrap(),
+    )
+    .unwrap();
+    let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+    let all = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let friendless = tiny_people().last().unwrap() + 1;
+    let row = all.slice(0, 1);
+    let mut columns: Vec<ArrayRef> = row.columns().to_vec();
+    columns[all.schema().index_of("person_id").unwrap()] =
+        Arc::new(Int64Array::from(vec![friendless]));
+    let extra = RecordBatch::try_new(row.schema(), columns).unwrap();
+    let persons = arrow::compute::concat_batches(&all.schema(), &[all.clone(), extra]).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        File::create(data.join("persons.parquet")).unwrap(),
+        persons.schema(),
+        None,
+    )
+    .unwrap();
+    writer.write(&persons).unwrap();
+    writer.close().unwrap();
+    (data, friendless)
+}
+
+#[test]
+fn select_partitioned_gives_a_friendless_target_its_empty_audience_like_one_process() {
+    // A listed target known only from persons.parquet has no friendship, so no wave's ball
+    // held it: its pass was missing and every later target of its wave took the pass of
+    // the one after it (the count check then stopped the run with exit 1).
+    let (data, friendless) = tiny_with_a_friendless_person("friendless");
+    let dir = scratch("friendless-select");
+    let people = tiny_people();
+    let mut targets: Vec<i64> = (0..6).map(|i| people[i * people.len() / 6]).collect();
+    targets.insert(2, friendless);
+    let targets_path = dir.join("targets.csv");
+    let text: String = std::iter::once("person_id\n".to_owned())
+        .chain(targets.iter().map(|t| format!("{t}\n")))
+        .collect();
+    std::fs::write(&targets_path, text).unwrap();
+    let command = |out: &Path| {
+        let mut args = select_args(&targets_path, out, "jaccard", "top-k:3");
+        args[2] = data.to_str().unwrap().to_owned();
+        args
+    };
+    let single = dir.join("single");
+    run_select(&dir, "single", None, &command(&single));
+    assert!(!selected_alters(&single).is_empty());
+    for shape in [(2, 1), (1, 1)] {
+        let name = format!("n{}w{}", shape.0, shape.1);
+        let out = dir.join(&name);
+        run_select(&dir, &name, Some(shape), &command(&out));
+        for file in ["audiences.parquet", "exposure.parquet"] {
+            assert!(
+                std::fs::read(out.join(file)).unwrap() == std::fs::read(single.join(file)).unwrap(),
+                "{name}: {file} differs from the single-process one"
+            );
+        }
+    }
+}

@@ -1295,8 +1295,11 @@ pub(crate) fn fetch_ball(
         report.peak_shared_ball_bytes = report.peak_shared_ball_bytes.max(bytes);
     }
     // The folded records as they are: no event is folded again.
+    // The targets too: one without a friendship is in no tie, yet has its (empty) pass.
+    let targets: Vec<i64> = wave.targets.iter().map(|&(_, p, _)| p).collect();
     let ball = graph_from_folded(
         ball_ties,
+        &targets,
         run.shape.has_weights,
         window,
         run.load.half_life_ms,

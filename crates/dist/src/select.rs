@@ -226,6 +226,9 @@ fn work(
                     .iter()
                     .filter_map(|&(_, p, _)| ball.dense(p))
                     .collect();
+                // The ball holds each of its wave's targets (even one without a friend), so
+                // each gets its own pass, in the wave's order, zipped with the positions
+                // below; a missing one would hand every later target the next one's pass.
                 let opts = SelectOptions {
                     excluded: ExclusionSet::new(ball, &sel.excluded),
                     strict_minimization: sel.strict_minimization,
@@ -233,15 +236,23 @@ fn work(
                     calibration: sel.calibration.as_deref(),
                     config: &sel.config,
                 };
-                select_targets(
-                    ball,
-                    &targets,
-                    sel.heuristic.as_ref(),
-                    &sel.policy,
-                    &opts,
-                    None,
-                )
-                .map_err(|e| e.to_string())
+                if targets.len() == wave.targets.len() {
+                    select_targets(
+                        ball,
+                        &targets,
+                        sel.heuristic.as_ref(),
+                        &sel.policy,
+                        &opts,
+                        None,
+                    )
+                    .map_err(|e| e.to_string())
+                } else {
+                    Err(format!(
+                        "worker {me}: wave {r}: {} of {} targets in the ball",
+                        targets.len(),
+                        wave.targets.len()
+                    ))
+                }
             }
         };
         let passes = input(bsp.agree(worker, status))?;

@@ -1007,7 +1007,8 @@ pub fn folded_size_of(graph: &Graph, person: i64) -> (u64, u64) {
 
 /// Assembles a graph from folded friendships (see [`FoldedTie`]), as
 /// [`crate::snapshot`] assembles one from stored arrays: the people are every endpoint
-/// (dense ids in person-id order, as in the whole graph), the CSR is built with the loader's
+/// and every one of `people` (dense ids in person-id order, as in the whole graph; a wave
+/// lists its targets there, so that a target without a friendship is in its ball), the CSR is built with the loader's
 /// own [`ties::friendship_csr`], and the features of each active direction are laid into
 /// [`Interactions`] as they are, with no second fold. A friendship listed more than once
 /// (from both its ends' owners) is taken once; its copies are equal.
@@ -1019,6 +1020,7 @@ pub fn folded_size_of(graph: &Graph, person: i64) -> (u64, u64) {
 /// [`IoError::Graph`] beyond `u32::MAX` people or for inconsistent records.
 pub fn graph_from_folded(
     mut ties: Vec<FoldedTie>,
+    people: &[i64],
     has_weights: bool,
     window: Option<TimeWindow>,
     half_life_ms: i64,
@@ -1027,7 +1029,7 @@ pub fn graph_from_folded(
     ties.dedup_by_key(|t| (t.a, t.b));
     let a: Vec<i64> = ties.iter().map(|t| t.a).collect();
     let b: Vec<i64> = ties.iter().map(|t| t.b).collect();
-    let ids = IdMap::from_unsorted_parts(&[a.as_slice(), b.as_slice()])?;
+    let ids = IdMap::from_unsorted_parts(&[a.as_slice(), b.as_slice(), people])?;
     drop((a, b));
     let dense = ids.dense_lookup();
     let edges: Vec<(NodeId, NodeId)> = ties

@@ -119,7 +119,7 @@ proptest! {
                 (ties.len() as u64, records)
             );
         }
-        let ball = graph_from_folded(folded, weighted, window, HALF_LIFE).unwrap();
+        let ball = graph_from_folded(folded, &[], weighted, window, HALF_LIFE).unwrap();
 
         prop_assert_eq!(ball.ids().persons(), raw_ball.ids().persons());
         prop_assert_eq!(ball.csr(), raw_ball.csr());
@@ -230,6 +230,16 @@ proptest! {
             prop_assert_eq!(got.interactions(), want[w].interactions());
         }
     }
+}
+
+#[test]
+fn a_ball_holds_every_listed_person_even_one_without_a_friendship() {
+    // A wave's target known only from persons.parquet has no folded tie; its ball must
+    // still hold it (with no friend), or the wave's passes lose their order.
+    let ball = graph_from_folded(Vec::new(), &[42, 7], false, Some(window()), HALF_LIFE).unwrap();
+    assert_eq!(ball.ids().persons(), &[7, 42]);
+    let u = ball.dense(42).expect("the listed person is in the ball");
+    assert_eq!(ball.degree(u), 0);
 }
 
 #[test]
