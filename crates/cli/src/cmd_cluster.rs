@@ -39,6 +39,13 @@ pub struct ProcessArgs {
     /// alone exceeds it is ranked in a wave of its own. Default 256M.
     #[arg(long, value_name = "SIZE")]
     pub memory_budget: Option<String>,
+    /// Directory where each worker of a partitioned run keeps a checkpoint of its load
+    /// (worker-W-of-N.snap), written after the load and resumed from by a later run with
+    /// the same dataset, input files, loader options and number of workers (a restart
+    /// after a failure then skips reading, exchanging and folding); any other run loads
+    /// the dataset and rewrites it. One process keeps its load with `tierank index`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
 }
 
 impl ProcessArgs {
@@ -54,6 +61,18 @@ impl ProcessArgs {
             None => Ok(tierank_dist::partition::DEFAULT_MEMORY_BUDGET),
             Some(text) => tierank_api::memory::parse_size(text)
                 .map_err(|e| bad_input(format!("--memory-budget: {e}"))),
+        }
+    }
+
+    /// The checkpoint directory, refused without a partitioned run (one process has
+    /// `tierank index`, whose snapshot holds the whole graph).
+    pub fn checkpoint(&self) -> anyhow::Result<Option<PathBuf>> {
+        match &self.checkpoint {
+            Some(_) if !self.is_partitioned() => Err(bad_input(
+                "--checkpoint keeps the load of a partitioned run (-n, -w, --hostfile or \
+                 `tierank cluster`); one process keeps its load with `tierank index`",
+            )),
+            other => Ok(other.clone()),
         }
     }
 
@@ -80,6 +99,7 @@ pub fn rank(
     plan: tierank_api::rank::PartitionedPlan,
     k: usize,
     memory_budget: u64,
+    checkpoint: Option<PathBuf>,
     out: &std::path::Path,
     started: std::time::Instant,
 ) -> anyhow::Result<()> {
@@ -109,6 +129,7 @@ pub fn rank(
                     check.check(window).map_err(|e| format!("{e:#}"))
                 }))
             }),
+            checkpoint,
         },
     )
     .map_err(|e| match e {
@@ -204,6 +225,13 @@ pub fn print_load(
             String::new()
         },
     );
+    if report.resumed {
+        println!(
+            "process {}: resumed from its workers' checkpoints (--checkpoint): the load above \
+             is the one that wrote them, not repeated",
+            spec.process
+        );
+    }
 }
 
 /// The line of one process's phase times and peak memory.

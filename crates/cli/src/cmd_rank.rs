@@ -86,6 +86,7 @@ impl Args {
 /// Runs `tierank rank`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cluster = args.cluster.spec()?;
+    let checkpoint = args.cluster.checkpoint()?;
     let request = args.request()?;
     let progress = CliProgress::default();
     if args.cluster.is_partitioned() {
@@ -96,6 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             plan,
             args.k,
             args.cluster.memory_budget()?,
+            checkpoint,
             &args.out,
             started,
         );

@@ -143,6 +143,8 @@ pub fn request_from_command_line(line: &[String]) -> Result<SelectRequest, Strin
 /// Runs `tierank select` and prints the exposure summary.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
+    // Refused before anything is read when the run is not partitioned.
+    args.cluster.checkpoint()?;
     let request = args.request(std::env::args().collect())?;
     let progress = CliProgress::default();
     if args.cluster.is_partitioned() {
@@ -168,6 +170,7 @@ fn run_partitioned(
 ) -> anyhow::Result<()> {
     let spec = args.cluster.spec()?;
     let memory_budget = args.cluster.memory_budget()?;
+    let checkpoint = args.cluster.checkpoint()?;
     let plan = request.prepare_partitioned(progress).map_err(api_error)?;
     let shape = plan.shape.clone();
     let run = tierank_dist::PartitionedSelect {
@@ -187,6 +190,7 @@ fn run_partitioned(
                 check.check(window).map_err(|e| format!("{e:#}"))
             }))
         }),
+        checkpoint,
     };
     let done = tierank_dist::select_partitioned_load(&spec, run).map_err(|e| match e {
         tierank_dist::DistError::Input(m) => crate::util::bad_input(m),

@@ -1376,3 +1376,100 @@ fn select_partitioned_gives_a_friendless_target_its_empty_audience_like_one_proc
         }
     }
 }
+
+// ---- `--checkpoint` ----
+
+/// Runs `tierank cluster -n 2 -- rank …` on `data` with `extra` arguments; returns its
+/// rows and the processes' logs joined.
+fn checkpointed_run(dir: &Path, name: &str, data: &Path, extra: &[&str]) -> (Vec<Row>, String) {
+    let out = dir.join(format!("{name}.parquet"));
+    let logs = dir.join(format!("{name}-logs"));
+    let mut args: Vec<String> = ["cluster", "-n", "2", "--logs", logs.to_str().unwrap(), "--"]
+        .map(str::to_owned)
+        .to_vec();
+    let mut rank = rank_args(&out);
+    rank[2] = data.to_str().unwrap().to_owned();
+    args.extend(rank);
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, log) = tierank(&args, &dir.join(format!("{name}.log")));
+    assert!(status.success(), "{name}: {log}");
+    let logs: String = (0..2)
+        .map(|p| read(&logs.join(format!("process-{p}.log"))))
+        .collect();
+    (read_rankings(&out), logs)
+}
+
+#[test]
+fn a_checkpoint_lets_a_rerun_skip_the_load_and_write_the_same_rows() {
+    // A copy of tiny, so that touching its files does not disturb the other tests.
+    let data = tiny_with_extra_ties("checkpoint-data", &[]);
+    let dir = scratch("checkpoint");
+    let checkpoints = dir.join("checkpoints");
+    let flag = ["--checkpoint", checkpoints.to_str().unwrap()];
+    const RESUMED: &str = "resumed from its workers' checkpoints";
+
+    let (first, logs) = checkpointed_run(&dir, "first", &data, &flag);
+    assert!(!logs.contains(RESUMED), "{logs}");
+    for w in 0..2 {
+        assert!(
+            checkpoints.join(format!("worker-{w}-of-2.snap")).is_file(),
+            "worker {w}'s checkpoint"
+        );
+    }
+    let (again, again_logs) = checkpointed_run(&dir, "again", &data, &flag);
+    assert_eq!(again_logs.matches(RESUMED).count(), 2, "{again_logs}");
+    assert_eq!(again, first, "the resumed run's rows");
+    // The load's figures are those of the run that wrote the checkpoint.
+    let figures = |logs: &str| -> Vec<String> {
+        logs.lines()
+            .filter(|l| l.contains(" tie rows, "))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(figures(&again_logs), figures(&logs));
+    assert_eq!(figures(&logs).len(), 2, "{logs}");
+
+    // A changed input file: not resumed; the rows are those of a fresh load.
+    let part = std::fs::read_dir(data.join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let file = File::options().append(true).open(&part).unwrap();
+    file.set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .unwrap();
+    drop(file);
+    let (touched, logs) = checkpointed_run(&dir, "touched", &data, &flag);
+    assert!(!logs.contains(RESUMED), "{logs}");
+    assert_eq!(touched, first);
+
+    // Other loader options: not resumed, and rewritten for them.
+    let other = [flag[0], flag[1], "--half-life-days", "3"];
+    let (_, logs) = checkpointed_run(&dir, "half-life", &data, &other);
+    assert!(!logs.contains(RESUMED), "{logs}");
+    let (_, logs) = checkpointed_run(&dir, "half-life-again", &data, &other);
+    assert_eq!(logs.matches(RESUMED).count(), 2, "{logs}");
+
+    // A checkpoint is a share of the graph: never opened as a snapshot.
+    let out = dir.join("as-snapshot.parquet");
+    let mut args = rank_args(&out);
+    args[2] = checkpoints
+        .join("worker-0-of-2.snap")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, log) = tierank(&args, &dir.join("as-snapshot.log"));
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(log.contains("checkpoint of one worker's share"), "{log}");
+    assert!(!out.exists());
+
+    // One process has `tierank index`: --checkpoint is refused there.
+    let mut args = rank_args(&out);
+    args.extend(flag.map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, log) = tierank(&args, &dir.join("single.log"));
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(log.contains("tierank index"), "{log}");
+}

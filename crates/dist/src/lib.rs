@@ -26,6 +26,7 @@
 //! `tierank_select` on each ball, the step across targets on worker 0.
 
 pub mod bsp;
+pub mod checkpoint;
 pub mod cluster;
 pub mod failure;
 pub mod launch;

@@ -40,6 +40,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -56,6 +57,7 @@ use tierank_io::share::{
 };
 
 use crate::bsp::{Bsp, Inbox, Msg, Traffic};
+use crate::checkpoint::load_or_resume;
 use crate::cluster::{ClusterSpec, DistError, owner_of};
 use crate::failure::{ConnectWatchdog, install_exit_on_panic};
 use crate::ppr::{DEFAULT_PUSH_BATCH, OwnedAdjacency, PushParams, push_partitioned, top_k_pushed};
@@ -117,6 +119,9 @@ pub struct PartitionedRank {
     pub memory_budget: u64,
     /// Checks to run once the event window is known.
     pub window_check: Option<WindowCheck>,
+    /// Where each worker keeps a checkpoint of its load, and resumes from it when it
+    /// serves (`--checkpoint`; [`crate::checkpoint`]).
+    pub checkpoint: Option<PathBuf>,
 }
 
 /// Wall time per phase (for a process: the slowest of its workers).
@@ -207,6 +212,9 @@ pub struct PartitionedReport {
     pub window: Option<(TimeWindow, WindowSource)>,
     /// Events of the whole dataset outside the window, left out.
     pub events_outside: u64,
+    /// Whether the load was skipped: every worker resumed from its checkpoint (the load's
+    /// figures above are then those the checkpoint recorded).
+    pub resumed: bool,
     /// Every row in single-process order; only on process 0.
     pub rows: Vec<WireRow>,
 }
@@ -382,6 +390,7 @@ pub(crate) fn merge_reports(reports: Vec<PartitionedReport>) -> PartitionedRepor
         }
         out.window = out.window.or(r.window);
         out.events_outside = out.events_outside.max(r.events_outside);
+        out.resumed |= r.resumed;
         if !r.rows.is_empty() {
             out.rows = r.rows;
         }
@@ -401,6 +410,9 @@ pub(crate) struct Home {
 }
 
 impl Home {
+    pub(crate) fn new(graph: Graph, me: usize, peers: usize) -> Self {
+        Self { graph, me, peers }
+    }
     /// The friends of an owned person, in ascending id order (self-loops are not
     /// friendships).
     pub(crate) fn friends(&self, p: i64) -> Vec<i64> {
@@ -589,7 +601,7 @@ fn work(
     let (me, peers) = (worker.index(), worker.peers());
     let mut report = PartitionedReport::default();
     report.phases.connect = connect;
-    let (home, window) = load_and_fold(worker, bsp, run, &mut report)?;
+    let (home, window) = load_or_resume(worker, bsp, run, &mut report)?;
     let mine = own_targets(worker, bsp, run, &home, &mut report)?;
     let waves = plan_waves(worker, bsp, &home, &mine, run.memory_budget, &mut report);
     let num_waves = bsp.max(worker, waves.len() as u64);
@@ -766,12 +778,7 @@ pub(crate) fn load_and_fold(
     } else {
         None
     };
-    // The checks that need the window (`--model`'s settings), as one process makes them.
-    let checked = match (&run.window_check, me) {
-        (Some(check), 0) => (check.0)(window.map(|(w, _)| w)),
-        _ => Ok(()),
-    };
-    input(bsp.agree(worker, checked))?;
+    check_window(worker, bsp, run, window.map(|(w, _)| w))?;
     report.phases.window = t.elapsed();
 
     // 3. Records to their owners: first the tie and persons rows, so that every worker
@@ -979,6 +986,21 @@ pub(crate) fn load_and_fold(
         report.phases.fold.as_secs_f64()
     );
     Ok((home, window))
+}
+
+/// The checks that need the window (`--model`'s or a calibration's settings), made by
+/// worker 0 as one process makes them, and agreed on.
+pub(crate) fn check_window(
+    worker: &mut timely::worker::Worker,
+    bsp: &mut Bsp,
+    run: &PartitionedRank,
+    window: Option<TimeWindow>,
+) -> Result<(), Failure> {
+    let checked = match (&run.window_check, worker.index()) {
+        (Some(check), 0) => (check.0)(window),
+        _ => Ok(()),
+    };
+    input(bsp.agree(worker, checked))
 }
 
 /// Step 4: the targets this worker owns, as (position in the target list, person), in

@@ -31,10 +31,11 @@ use tierank_select::{
 };
 
 use crate::bsp::{Bsp, Msg};
+use crate::checkpoint::load_or_resume;
 use crate::cluster::{ClusterSpec, DistError, owner_of};
 use crate::partition::{
     Failure, PartitionedRank, PartitionedReport, TargetSpec, Wave, WindowCheck, fetch_ball, input,
-    load_and_fold, log_waves, merge_reports, own_targets, plan_waves, run_workers,
+    log_waves, merge_reports, own_targets, plan_waves, run_workers,
 };
 
 /// Bytes of one [`tierank_select::Pick`] on the wire (bincode: alter 8, score 8, value 8,
@@ -75,6 +76,8 @@ pub struct PartitionedSelect {
     pub memory_budget: u64,
     /// Checks to run once the event window is known (the calibration's recorded settings).
     pub window_check: Option<WindowCheck>,
+    /// Where each worker keeps a checkpoint of its load (`--checkpoint`; as for `rank`).
+    pub checkpoint: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for PartitionedSelect {
@@ -129,6 +132,7 @@ pub fn select_partitioned_load(
         k: 0,
         memory_budget: select.memory_budget,
         window_check: select.window_check.take(),
+        checkpoint: select.checkpoint.clone(),
     };
     let run = Arc::new(Run { load, select });
     let results = run_workers(spec, move |worker, bsp, connect| {
@@ -162,7 +166,7 @@ fn work(
     let (me, peers) = (worker.index(), worker.peers());
     let mut report = PartitionedReport::default();
     report.phases.connect = connect;
-    let (home, window) = load_and_fold(worker, bsp, &run.load, &mut report)?;
+    let (home, window) = load_or_resume(worker, bsp, &run.load, &mut report)?;
     let mine = own_targets(worker, bsp, &run.load, &home, &mut report)?;
 
     // The consent figures of the whole graph: each owner counts the listed people it knows.

@@ -107,6 +107,7 @@ pub fn open_graph(
     if data.is_file() {
         let t = Instant::now();
         let (graph, mut report, meta) = read_snapshot(data)?;
+        refuse_checkpoint(data, &meta)?;
         if meta.options != SnapshotOptions::from(opts) {
             return Err(IoError::Snapshot {
                 path: data.to_owned(),
@@ -149,6 +150,7 @@ pub fn open_graph(
     if use_snapshot && snapshot.is_file() {
         let t = Instant::now();
         let (graph, mut report, meta) = read_snapshot(&snapshot)?;
+        refuse_checkpoint(&snapshot, &meta)?;
         let change = if meta.options == SnapshotOptions::from(opts) {
             stale_reason(&meta, data)
         } else {
@@ -194,6 +196,108 @@ pub fn open_graph(
         dataset_dir: data.to_owned(),
         source: GraphSource::Dataset,
     })
+}
+
+/// A checkpoint holds one worker's share of a partitioned run's graph: opened as a
+/// snapshot it would rank against a fraction of the friendships without a word.
+fn refuse_checkpoint(path: &Path, meta: &Meta) -> Result<(), IoError> {
+    match meta.checkpoint {
+        None => Ok(()),
+        Some(_) => Err(IoError::Snapshot {
+            path: path.to_owned(),
+            reason: "is a partitioned run's checkpoint of one worker's share of the graph \
+                     (--checkpoint), not a snapshot of the whole graph: give the dataset \
+                     directory, or a snapshot written by `tierank index`"
+                .to_owned(),
+        }),
+    }
+}
+
+/// Writes one worker's graph of a partitioned run to `path`, atomically, as a checkpoint:
+/// the snapshot layout, with the dataset's source files (size, modification time, manifest
+/// checksum), the loader options and `tag` (what the run needs to resume: the worker, the
+/// number of workers, the window) in its metadata.
+///
+/// # Errors
+/// [`IoError::Io`] when a source file cannot be described or the file cannot be written;
+/// the errors of reading the dataset's `manifest.json`.
+pub fn write_checkpoint(
+    path: &Path,
+    graph: &Graph,
+    dir: &Path,
+    files: &[PathBuf],
+    opts: &LoadOptions,
+    tag: serde_json::Value,
+) -> Result<u64, IoError> {
+    let checksums = Checksums::open(dir)?;
+    let meta = Meta {
+        tierank_version: env!("CARGO_PKG_VERSION").to_owned(),
+        dataset_dir: dir.to_string_lossy().into_owned(),
+        options: SnapshotOptions::from(opts),
+        sources: describe_sources(dir, files, &checksums)?,
+        files_read: files.iter().map(|f| relative(dir, f)).collect(),
+        report: ReportRecord::new(&LoadReport::default(), dir),
+        sections: Vec::new(),
+        checkpoint: Some(tag),
+    };
+    write_graph(path, graph, meta)
+}
+
+/// Opens a checkpoint written by [`write_checkpoint`] when it still serves this run: the
+/// same dataset directory, loader options and tierank version, and no source file changed
+/// since (size, modification time, manifest checksum; no event part added or gone).
+/// Returns the graph and the tag it was written with (the caller checks the tag); `Err`
+/// with the reason it does not serve (missing, unreadable, corrupt, stale, other settings),
+/// for a log line: the run then loads the dataset and writes a new checkpoint.
+pub fn read_checkpoint(
+    path: &Path,
+    dir: &Path,
+    files: &[PathBuf],
+    opts: &LoadOptions,
+) -> Result<(Graph, serde_json::Value), String> {
+    if !path.is_file() {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    let (graph, _, meta) = read_snapshot(path).map_err(|e| e.to_string())?;
+    let Some(tag) = meta.checkpoint.clone() else {
+        return Err(format!(
+            "{} is a snapshot, not a checkpoint",
+            path.display()
+        ));
+    };
+    if meta.tierank_version != env!("CARGO_PKG_VERSION") {
+        return Err(format!(
+            "{} was written by tierank {}",
+            path.display(),
+            meta.tierank_version
+        ));
+    }
+    if Path::new(&meta.dataset_dir) != dir {
+        return Err(format!(
+            "{} is of the dataset {}",
+            path.display(),
+            meta.dataset_dir
+        ));
+    }
+    if meta.options != SnapshotOptions::from(opts) {
+        return Err(format!(
+            "{} was written with loader options {} (now: {})",
+            path.display(),
+            meta.options.describe(),
+            SnapshotOptions::from(opts).describe()
+        ));
+    }
+    let read: Vec<String> = files.iter().map(|f| relative(dir, f)).collect();
+    if read != meta.files_read {
+        return Err(format!(
+            "{} was written from other input files",
+            path.display()
+        ));
+    }
+    if let Some(change) = stale_reason(&meta, dir) {
+        return Err(format!("{} is out of date: {change}", path.display()));
+    }
+    Ok((graph, tag))
 }
 
 fn log_opened(path: &Path, report: &LoadReport) {
@@ -280,6 +384,11 @@ struct Meta {
     files_read: Vec<String>,
     report: ReportRecord,
     sections: Vec<Section>,
+    /// Set on a partitioned run's checkpoint of one worker's graph
+    /// ([`write_checkpoint`]): what the run recorded beside it. A checkpoint holds a share
+    /// of the graph, so it is never opened as a snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkpoint: Option<serde_json::Value>,
 }
 
 /// The parts of [`LoadReport`] not recomputed from the graph.
@@ -516,6 +625,7 @@ pub fn write_snapshot(
         files_read: report.files_read.iter().map(|f| relative(dir, f)).collect(),
         report: ReportRecord::new(&report, dir),
         sections: Vec::new(),
+        checkpoint: None,
     };
     let bytes = write_graph(&target, &graph, meta)?;
     log::info!("wrote snapshot {} ({bytes} bytes)", target.display());
