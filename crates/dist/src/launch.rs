@@ -55,6 +55,17 @@ fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
         .collect()
 }
 
+/// The events budget of each of `processes` local processes: they share one machine, so
+/// they share the one budget a single process would take
+/// ([`tierank_io::memory::DECODED_EVENTS_BUDGET`]; `large` at two processes was killed by
+/// the OOM killer at 12.2 GB in one process when each held 4 GiB of events on a 24 GiB
+/// machine). `None` when the caller set [`crate::rank::EVENTS_BUDGET_ENV`] itself, which
+/// every process then inherits.
+fn child_events_budget(processes: usize, set_by_caller: bool) -> Option<u64> {
+    (!set_by_caller)
+        .then(|| (tierank_io::memory::decoded_events_budget() / processes.max(1) as u64).max(1))
+}
+
 /// Starts the cluster and waits for it.
 ///
 /// # Errors
@@ -72,7 +83,14 @@ pub fn run_local(cluster: &LocalCluster) -> Result<(), DistError> {
     for index in 0..cluster.processes {
         let log = File::create(log_path(&cluster.log_dir, index)).map_err(spawn_err(index))?;
         let log2 = log.try_clone().map_err(spawn_err(index))?;
-        let child = Command::new(&cluster.program)
+        let mut command = Command::new(&cluster.program);
+        if let Some(budget) = child_events_budget(
+            cluster.processes,
+            std::env::var_os(crate::rank::EVENTS_BUDGET_ENV).is_some(),
+        ) {
+            command.env(crate::rank::EVENTS_BUDGET_ENV, budget.to_string());
+        }
+        let child = command
             .args(&cluster.args)
             .arg("--processes")
             .arg(cluster.processes.to_string())
@@ -162,6 +180,15 @@ fn kill_all(children: &mut [Option<Child>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_processes_share_one_events_budget_unless_the_caller_sets_it() {
+        let whole = tierank_io::memory::decoded_events_budget();
+        assert_eq!(child_events_budget(1, false), Some(whole));
+        assert_eq!(child_events_budget(2, false), Some(whole / 2));
+        assert_eq!(child_events_budget(3, false), Some(whole / 3));
+        assert_eq!(child_events_budget(2, true), None);
+    }
 
     /// A cluster of `sh -c SCRIPT`: the process flags land in `$1`..`$8`, so `$4` is the
     /// process index.
