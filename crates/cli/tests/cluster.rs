@@ -1429,6 +1429,12 @@ fn a_checkpoint_lets_a_rerun_skip_the_load_and_write_the_same_rows() {
     };
     assert_eq!(figures(&again_logs), figures(&logs));
     assert_eq!(figures(&logs).len(), 2, "{logs}");
+    // The same dataset by another path (a symbolic link): resumed.
+    let link = dir.join("data-link");
+    std::os::unix::fs::symlink(&data, &link).unwrap();
+    let (linked, logs) = checkpointed_run(&dir, "linked", &link, &flag);
+    assert_eq!(logs.matches(RESUMED).count(), 2, "{logs}");
+    assert_eq!(linked, first);
 
     // A changed input file: not resumed; the rows are those of a fresh load.
     let part = std::fs::read_dir(data.join("events"))

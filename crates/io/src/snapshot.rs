@@ -244,8 +244,9 @@ pub fn write_checkpoint(
 }
 
 /// Opens a checkpoint written by [`write_checkpoint`] when it still serves this run: the
-/// same dataset directory, loader options and tierank version, and no source file changed
-/// since (size, modification time, manifest checksum; no event part added or gone).
+/// same dataset directory (however spelled), loader options and tierank version, and no
+/// source file changed since (size, modification time, manifest checksum; no event part
+/// added or gone).
 /// Returns the graph and the tag it was written with (the caller checks the tag); `Err`
 /// with the reason it does not serve (missing, unreadable, corrupt, stale, other settings),
 /// for a log line: the run then loads the dataset and writes a new checkpoint.
@@ -272,7 +273,13 @@ pub fn read_checkpoint(
             meta.tierank_version
         ));
     }
-    if Path::new(&meta.dataset_dir) != dir {
+    // The same directory however it is spelled (`large`, `./large`, an absolute path).
+    let written_for = Path::new(&meta.dataset_dir);
+    let same_dir = match (written_for.canonicalize(), dir.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => written_for == dir,
+    };
+    if !same_dir {
         return Err(format!(
             "{} is of the dataset {}",
             path.display(),
