@@ -100,6 +100,22 @@ fn tiny() -> &'static Path {
     })
 }
 
+/// Copies `tiny`'s event parts into `data/events/`, for tests that change its other files.
+fn copy_tiny_events(data: &Path) {
+    std::fs::create_dir_all(data.join("events")).unwrap();
+    for entry in std::fs::read_dir(tiny().join("events")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), data.join("events").join(entry.file_name())).unwrap();
+    }
+}
+
+/// `tierank cluster -n 2 --logs LOGS --`, to which a test appends its command.
+fn cluster_of_two(logs: &Path) -> Vec<String> {
+    ["cluster", "-n", "2", "--logs", logs.to_str().unwrap(), "--"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
 /// The ranking arguments every run here shares: all heuristics, 60 sampled targets.
 fn rank_args(out: &Path) -> Vec<String> {
     [
@@ -383,9 +399,7 @@ fn a_small_memory_budget_runs_in_many_waves_with_the_same_rows() {
     let dir = scratch("waves");
     let out = dir.join("rank.parquet");
     let logs = dir.join("logs");
-    let mut args: Vec<String> = ["cluster", "-n", "2", "--logs", logs.to_str().unwrap(), "--"]
-        .map(str::to_owned)
-        .to_vec();
+    let mut args = cluster_of_two(&logs);
     args.extend(rank_args(&out));
     args.extend(["--memory-budget".to_owned(), "64K".to_owned()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -424,9 +438,7 @@ fn every_ball_of_several_targets_is_within_the_memory_budget() {
     let dir = scratch("budget");
     let out = dir.join("rank.parquet");
     let logs = dir.join("logs");
-    let mut args: Vec<String> = ["cluster", "-n", "2", "--logs", logs.to_str().unwrap(), "--"]
-        .map(str::to_owned)
-        .to_vec();
+    let mut args = cluster_of_two(&logs);
     args.extend(rank_args(&out));
     args.extend(["--memory-budget".to_owned(), "28M".to_owned()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -482,11 +494,7 @@ fn a_bad_row_in_the_share_of_process_2_stops_the_run_with_exit_2_naming_it() {
     use std::sync::Arc;
     let dir = scratch("bad-row");
     let data = dir.join("data");
-    std::fs::create_dir_all(data.join("events")).unwrap();
-    for entry in std::fs::read_dir(tiny().join("events")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), data.join("events").join(entry.file_name())).unwrap();
-    }
+    copy_tiny_events(&data);
     if tiny().join("persons.parquet").is_file() {
         std::fs::copy(tiny().join("persons.parquet"), data.join("persons.parquet")).unwrap();
     }
@@ -680,11 +688,7 @@ fn tiny_with_extra_ties(name: &str, extra: &[(usize, bool, bool)]) -> PathBuf {
     use arrow::array::{ArrayRef, RecordBatch};
     use std::sync::Arc;
     let data = scratch(name).join("data");
-    std::fs::create_dir_all(data.join("events")).unwrap();
-    for entry in std::fs::read_dir(tiny().join("events")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), data.join("events").join(entry.file_name())).unwrap();
-    }
+    copy_tiny_events(&data);
     if tiny().join("persons.parquet").is_file() {
         std::fs::copy(tiny().join("persons.parquet"), data.join("persons.parquet")).unwrap();
     }
@@ -1268,9 +1272,7 @@ fn a_process_over_its_event_budget_spills_and_writes_the_same_rows() {
     let dir = scratch("spill");
     let out = dir.join("rank.parquet");
     let logs = dir.join("logs");
-    let mut args: Vec<String> = ["cluster", "-n", "2", "--logs", logs.to_str().unwrap(), "--"]
-        .map(str::to_owned)
-        .to_vec();
+    let mut args = cluster_of_two(&logs);
     args.extend(rank_args(&out));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let log = dir.join("cluster.log");
@@ -1311,11 +1313,7 @@ fn tiny_with_a_friendless_person(name: &str) -> (PathBuf, i64) {
     use arrow::array::{ArrayRef, RecordBatch};
     use std::sync::Arc;
     let data = scratch(name).join("data");
-    std::fs::create_dir_all(data.join("events")).unwrap();
-    for entry in std::fs::read_dir(tiny().join("events")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), data.join("events").join(entry.file_name())).unwrap();
-    }
+    copy_tiny_events(&data);
     std::fs::copy(tiny().join("ties.parquet"), data.join("ties.parquet")).unwrap();
     let reader = ParquetRecordBatchReaderBuilder::try_new(
         File::open(tiny().join("persons.parquet")).unwrap(),
@@ -1384,9 +1382,7 @@ fn select_partitioned_gives_a_friendless_target_its_empty_audience_like_one_proc
 fn checkpointed_run(dir: &Path, name: &str, data: &Path, extra: &[&str]) -> (Vec<Row>, String) {
     let out = dir.join(format!("{name}.parquet"));
     let logs = dir.join(format!("{name}-logs"));
-    let mut args: Vec<String> = ["cluster", "-n", "2", "--logs", logs.to_str().unwrap(), "--"]
-        .map(str::to_owned)
-        .to_vec();
+    let mut args = cluster_of_two(&logs);
     let mut rank = rank_args(&out);
     rank[2] = data.to_str().unwrap().to_owned();
     args.extend(rank);
