@@ -49,6 +49,21 @@ fn tiny_report_is_complete_deterministic_and_serialisable() {
     assert_eq!(layers.num_targets, 1000);
     // Cumulative sizes never shrink outwards.
     assert!(layers.mean_cumulative.windows(2).all(|w| w[0] <= w[1]));
+    // Percolation is measured where the ties left have a mean degree of 4, 2 and 1, the
+    // range where a giant component can break (not at fixed fractions, which on a network
+    // of a hundred friends per person measured only who drops out first).
+    let perc = report.percolation.as_ref().unwrap();
+    assert_eq!(perc.kept_mean_degree, vec![4.0, 2.0, 1.0]);
+    for (k, f) in perc.kept_mean_degree.iter().zip(&perc.fractions) {
+        let kept = (k * 1000.0 / 2.0).round();
+        assert!(
+            (f - (1.0 - kept / perc.ties as f64)).abs() < 1e-12,
+            "{k}: {f}"
+        );
+        assert!(*f > 0.5 && *f < 1.0, "{k}: {f}");
+    }
+    assert_eq!(perc.weak_first.len(), 3);
+    assert!(perc.mean_gap().unwrap() > 0.0, "{perc:?}");
     let burst = report.burstiness.as_ref().unwrap();
     assert!(burst.ties_measured > 0 && burst.ties_measured <= burst.ties_sampled);
     let mix = report.channels.as_ref().unwrap();
