@@ -124,7 +124,8 @@ pub struct GeneratorConfig {
     pub days: i64,
     /// First day of the window, `YYYY-MM-DD` (UTC midnight).
     pub start_date: String,
-    /// 0 = easy (interaction volume tracks closeness), 1 = hard (many confounders).
+    /// 0 = easy (behaviour follows closeness with nothing added), 1 = hard (nine tenths of
+    /// behaviour unrelated to closeness); [`crate::difficulty::Difficulty`] lists every term.
     pub difficulty: f64,
     /// Multiplies the number of ties each person forms in every context.
     pub degree_scale: f64,

@@ -5,6 +5,7 @@
 use tierank_format::{AccountType, Channel, Relation};
 
 use crate::config::{GeneratorConfig, Scenario};
+use crate::difficulty::Difficulty;
 use crate::network::{Network, expressed_closeness};
 use crate::population::{ContextKind, Population};
 use crate::rng::{Rng, Stream, key, permute63, unit};
@@ -85,7 +86,7 @@ pub fn tie_info(
         u64::from(lo),
         u64::from(hi) | (1 << 40),
     );
-    let d = config.difficulty;
+    let terms = Difficulty::new(config.difficulty);
     let window_ms = config.days * DAY_S * 1000;
     let x = r.f64();
     let close = matches!(
@@ -96,15 +97,15 @@ pub fn tie_info(
         rel,
         Relation::Colleague | Relation::Classmate | Relation::Acquaintance
     );
-    let dynamics = if weak && x >= 1.0 - BURST_SHARE * d {
+    let dynamics = if weak && x >= 1.0 - terms.burst_share {
         Dynamics::Burst
-    } else if x < 0.04 {
+    } else if x < terms.new_share {
         Dynamics::New
-    } else if x < 0.04 + 0.04 + 0.08 * d {
+    } else if x < terms.new_share + terms.fading_share {
         Dynamics::Fading
-    } else if close && rel != Relation::Family && r.chance(0.05 + 0.25 * d) {
+    } else if close && rel != Relation::Family && r.chance(terms.dormant_chance) {
         Dynamics::Dormant
-    } else if rel == Relation::Family && r.chance(0.1 + 0.4 * d) {
+    } else if rel == Relation::Family && r.chance(terms.quiet_family_chance) {
         Dynamics::QuietFamily
     } else {
         Dynamics::Steady
@@ -121,8 +122,6 @@ pub fn tie_info(
     }
 }
 
-/// Share of weak ties that burst, at difficulty 1.
-const BURST_SHARE: f64 = 0.012;
 /// Daily event rate of a bursting tie per unit of sender activity: above a typical
 /// partner's, so a burst can outrank the closest tie by volume.
 const BURST_RATE: f64 = 2.0;
@@ -142,6 +141,20 @@ const CHANNEL_MIX: [[f64; 5]; 7] = [
     [0.25, 0.028, 0.50, 0.22, 0.01],  // acquaintance: mostly likes
     [0.02, 0.003, 0.69, 0.28, 0.007], // service (follower to broadcaster)
 ];
+
+/// The channel mix of the close friend, the one every relation shares at difficulty 0.
+const COMMON_MIX: [f64; 5] = CHANNEL_MIX[2];
+
+/// `relation`'s channel mix, `share` of the way from [`COMMON_MIX`] to its own: at
+/// difficulty 0 how people talk does not depend on their relation type (a cousin one is
+/// close to is called no more than a friend as close), so traffic follows closeness alone.
+fn relation_mix(relation: Relation, share: f64) -> [f64; 5] {
+    let own = CHANNEL_MIX[relation.index()];
+    if share >= 1.0 {
+        return own;
+    }
+    std::array::from_fn(|i| share * own[i] + (1.0 - share) * COMMON_MIX[i])
+}
 
 /// Interaction volume (events per day per unit of activity) by closeness: steep, so heavy
 /// communication implies closeness (Wiese et al. 2015).
@@ -438,6 +451,7 @@ impl EventContext<'_> {
         let cfg = self.config;
         let pop = self.pop;
         let d = cfg.difficulty;
+        let terms = Difficulty::new(d);
         let info = tie_info(cfg, pop, self.start_ms, u, v, rel);
         let mut r = Rng::new(cfg.seed, Stream::Events, u64::from(u), u64::from(v));
         let act = f64::from(pop.activity[u as usize]);
@@ -462,18 +476,18 @@ impl EventContext<'_> {
             };
             match (sender, receiver) {
                 (AccountType::Spammer, _) => {
-                    streams.push(s(Channel::Message, 0.15 * (0.5 + d), 0.02));
+                    streams.push(s(Channel::Message, 0.15 * terms.spam_volume, 0.02));
                 }
                 (_, AccountType::Spammer) => streams.push(s(Channel::Message, 0.002, 0.1)),
                 (AccountType::Broadcaster, _) if rel == Relation::Service => {
-                    streams.push(s(Channel::Message, 0.02 + 0.04 * d, 0.03));
+                    streams.push(s(Channel::Message, terms.broadcast_rate, 0.03));
                     streams.push(s(Channel::Like, 0.01, 0.0));
                 }
                 _ => {
                     // A follower: some are fans who like and comment a lot; a few buy
                     // from a merchant or write to it.
-                    let fan = r.lognormal_mean1(1.0 + 0.6 * d);
-                    let base = 0.02 * act * fan * (0.5 + d);
+                    let fan = r.lognormal_mean1(terms.fan_sigma);
+                    let base = 0.02 * act * fan * terms.fan_volume;
                     let mix = &CHANNEL_MIX[Relation::Service.index()];
                     for (i, &channel) in DIRECT_CHANNELS.iter().enumerate() {
                         streams.push(s(channel, base * mix[i], 0.3));
@@ -487,7 +501,7 @@ impl EventContext<'_> {
         }
         if streams.is_empty() {
             // Heavy communication implies closeness; the noise mostly spreads weak ties.
-            let noise = r.lognormal_mean1(0.25 + 0.75 * d);
+            let noise = r.lognormal_mean1(terms.rate_noise_sigma);
             let mut per_day = rate * act * noise * volume(c);
             per_day *= match info.dynamics {
                 Dynamics::Dormant => 0.03,
@@ -498,7 +512,7 @@ impl EventContext<'_> {
             if info.dynamics == Dynamics::Burst {
                 per_day = rate * act * noise * BURST_RATE;
             }
-            let mut mix = CHANNEL_MIX[rel.index()];
+            let mut mix = relation_mix(rel, terms.relation_mix);
             match role {
                 EvasionRole::Hidden => {
                     per_day *= HIDDEN_VISIBLE;
@@ -553,7 +567,8 @@ impl EventContext<'_> {
             // Rare streams are not clustered (a tie with one expected session keeps its
             // chance of appearing at all); busy ones cluster fully from ten sessions up.
             let expected = s.per_day * active_days / s.burst_mean;
-            let episode_mean = 1.0 + (EPISODE_MEAN[ci] - 1.0) * (expected / 10.0).min(1.0);
+            let episode_mean = 1.0
+                + (EPISODE_MEAN[ci] - 1.0) * (expected / 10.0).min(1.0) * terms.episode_clustering;
             let episodes = r.poisson(expected / episode_mean);
             let work_share = if rel == Relation::Colleague {
                 WORK_SHARE_COLLEAGUE
@@ -759,7 +774,11 @@ impl EventContext<'_> {
         let cfg = self.config;
         let mut r = Rng::new(cfg.seed, Stream::Groups, g.id as u64, 1);
         let size = g.members.len() as f64;
-        let per_day = cfg.group_rate * g.busy * (0.3 + 0.9 * cfg.difficulty) * 0.6 * size.sqrt();
+        let per_day = cfg.group_rate
+            * g.busy
+            * Difficulty::new(cfg.difficulty).group_volume
+            * 0.6
+            * size.sqrt();
         let mean_len = 6.0;
         let weights: Vec<f64> = g
             .members

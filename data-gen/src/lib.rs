@@ -21,6 +21,7 @@
 //! - [`generate`]: writes a dataset directory; [`build`] keeps it in memory.
 
 pub mod config;
+pub mod difficulty;
 pub mod events;
 pub mod memory;
 pub mod network;

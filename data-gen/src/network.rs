@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use tierank_format::{AccountType, Relation};
 
 use crate::config::GeneratorConfig;
+use crate::difficulty::Difficulty;
 use crate::population::{ContextKind, Population};
 use crate::rng::{Rng, Stream, key, unit};
 use crate::{GenError, check_cancelled};
@@ -111,15 +112,6 @@ const RING_REACH_DIVISOR: f64 = 150.0;
 /// Base closeness of each relation (index order of [`Relation`]).
 const BASE_CLOSENESS: [f64; 7] = [0.90, 0.58, 0.62, 0.30, 0.30, 0.14, 0.03];
 
-/// σ of the shared and the per-direction noise of closeness around its relation's base:
-/// `0.08 + 0.20·difficulty²` and `0.05 + 0.10·difficulty²`. At difficulty 0.5 this is
-/// 0.13 / 0.075 (the relation type explains most, not all, of closeness); at 1 it is
-/// 0.28 / 0.15, and a colleague can be closer than a cousin.
-pub fn closeness_spread(difficulty: f64) -> (f64, f64) {
-    let d2 = difficulty * difficulty;
-    (0.08 + 0.20 * d2, 0.05 + 0.10 * d2)
-}
-
 /// How much a tie's embedding (√ of its neighbourhood overlap, [`Network::embedding`])
 /// moves its closeness: `EMBEDDING_WEIGHT · (embedding − EMBEDDING_CENTER)`. People who
 /// share many friends see each other more and become closer, and close friends introduce
@@ -141,7 +133,8 @@ const EMBEDDING_CENTER: f64 = 0.2;
 /// Relation type sets the base, moved by how embedded the tie is (`embedding`, see
 /// [`EMBEDDING_WEIGHT`]); a noise term shared by both directions and a smaller
 /// per-direction term make closeness vary within a type and differ between directions.
-/// Higher difficulty widens both, so relation type predicts closeness less well.
+/// Higher difficulty widens both ([`Difficulty`]), so relation type and embedding predict
+/// closeness less well.
 pub fn closeness(
     seed: u64,
     pop: &Population,
@@ -166,28 +159,25 @@ pub fn closeness(
                     u64::from(alter),
                 ));
     }
+    let terms = Difficulty::new(difficulty);
     let mut base = BASE_CLOSENESS[rel.index()] + EMBEDDING_WEIGHT * (embedding - EMBEDDING_CENTER);
     if rel == Relation::Family && pop.household[ego as usize] == pop.household[alter as usize] {
         base += 0.17;
     }
     let shared = Rng::new(seed, Stream::Tie, u64::from(lo), u64::from(hi)).normal();
     let own = Rng::new(seed, Stream::Direction, u64::from(ego), u64::from(alter)).normal();
-    let (sigma_shared, sigma_own) = closeness_spread(difficulty);
-    let c = base + sigma_shared * shared + sigma_own * own;
+    let c = base + terms.closeness_sigma_shared * shared + terms.closeness_sigma_own * own;
     c.clamp(0.01, 0.995)
 }
-
-/// Largest weight of the hidden part of expressed closeness (reached at difficulty 1).
-const HIDDEN_WEIGHT_MAX: f64 = 0.75;
 
 /// The closeness `ego`'s behaviour towards `alter` expresses: what drives the volume of
 /// their direct interactions, as opposed to [`closeness`], the planted truth.
 ///
-/// `(1 − w)·closeness + w·c'`, with `w = 0.75·difficulty²` and `c'` a second closeness
-/// draw of the same form, whose relation is the tie's own with probability
-/// `1 − 0.6·difficulty` and otherwise any of the six person-to-person relations: at
-/// difficulty 0 behaviour follows closeness exactly, at difficulty 1 three quarters of it
-/// is unrelated to how close the two are (a colleague one writes to all day, a partner
+/// `(1 − w)·closeness + w·c'`, with `w` = [`Difficulty::hidden_weight`] (0.1875 at the
+/// default) and `c'` a second closeness draw of the same form, whose relation is the tie's
+/// own with probability `1 − 0.6·difficulty` and otherwise any of the six person-to-person
+/// relations: at difficulty 0 behaviour follows closeness exactly, at difficulty 1 nine
+/// tenths of it is unrelated to how close the two are (a colleague one writes to all day, a partner
 /// one rarely messages). Heavy communication then no longer implies a strong tie, which
 /// caps what any heuristic or model can recover from the events (Wiese et al. 2015: little
 /// communication does not imply a weak tie; Gilbert & Karahalios 2009 reach ≈ 85 %, not
@@ -202,7 +192,8 @@ pub fn expressed_closeness(
     embedding: f64,
 ) -> f64 {
     let c = closeness(seed, pop, difficulty, ego, alter, rel, embedding);
-    let w = HIDDEN_WEIGHT_MAX * difficulty * difficulty;
+    let terms = Difficulty::new(difficulty);
+    let w = terms.hidden_weight;
     if w <= 0.0 || rel == Relation::Service {
         return c;
     }
@@ -212,12 +203,12 @@ pub fn expressed_closeness(
         u64::from(ego),
         u64::from(alter) | (1 << 40),
     );
-    let shown = if r.chance(0.6 * difficulty) {
+    let shown = if r.chance(terms.relation_swap) {
         Relation::from_index(r.below(6) as usize).unwrap_or(rel)
     } else {
         rel
     };
-    let hidden = BASE_CLOSENESS[shown.index()] + closeness_spread(difficulty).0 * r.normal();
+    let hidden = BASE_CLOSENESS[shown.index()] + terms.closeness_sigma_shared * r.normal();
     ((1.0 - w) * c + w * hidden).clamp(0.01, 0.995)
 }
 

@@ -8,6 +8,7 @@
 use tierank_format::AccountType;
 
 use crate::config::GeneratorConfig;
+use crate::difficulty::Difficulty;
 use crate::rng::{Rng, Stream, permute63};
 
 /// Age bands written to `persons.parquet`.
@@ -234,7 +235,7 @@ pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
         sociability[i] = (r.lognormal_mean1(SOCIABILITY_SIGMA)
             * AGE_SOCIABILITY[age[i] as usize]
             * region_factor[region[i] as usize]) as f32;
-        activity[i] = r.lognormal_mean1(0.9) as f32;
+        activity[i] = r.lognormal_mean1(Difficulty::new(config.difficulty).activity_sigma) as f32;
         let years = if is_spammer { 0.3 } else { 8.0 };
         joined_at[i] = start_ms - day_ms - (r.f64() * years * 365.0 * day_ms as f64) as i64;
         let mut v = permute63(seed, i as u64);
