@@ -60,7 +60,7 @@ pub struct Difficulty {
     pub fading_share: f64,
     /// Chance that a close friend or classmate tie is dormant (3 % of its rate).
     pub dormant_chance: f64,
-    /// Chance that a family tie is quiet (calls only).
+    /// Chance that a family tie is quiet (a tenth of its calls, less of everything else).
     pub quiet_family_chance: f64,
     /// Share of weak ties that burst (a short, intense episode).
     pub burst_share: f64,
