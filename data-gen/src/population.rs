@@ -149,6 +149,50 @@ const HOUSEHOLD_SIZE_WEIGHTS: [f64; 6] = [0.28, 0.34, 0.16, 0.14, 0.06, 0.02];
 /// Adult age bands of a household head (indices into [`AGE_BANDS`]).
 const HEAD_AGE_WEIGHTS: [f64; 7] = [0.0, 0.10, 0.20, 0.20, 0.18, 0.16, 0.16];
 
+/// Share of couples whose partners fall in different age bands (always neighbouring ones).
+/// Spouses are 2.2 years apart on average; 51 % are within two years, 40 % have a husband
+/// three or more years older and 10 % a wife three or more years older (Pew Research
+/// Center 2024, "A growing share of U.S. husbands and wives are roughly the same age",
+/// ACS 2022). With ages spread evenly within 10-year bands, a gap of `d` years straddles a
+/// band boundary with chance about `d / 10`, which over that distribution is about 0.35.
+/// Before, partners always shared a band, which the blind audit read as a relation tell.
+const PARTNER_OTHER_BAND_SHARE: f64 = 0.35;
+
+/// Chance that a household of two or more headed by an 18–24-year-old is a couple (0.8
+/// for older heads). In 2018, 16 % of 18–24-year-olds lived with a partner (7 % a spouse,
+/// 9 % an unmarried partner) and about half lived with a parent (U.S. Census Bureau,
+/// America's Families and Living Arrangements 2018; Vespa & Schondelmyer 2015), so about a
+/// third of those who left home live as a couple. Before, nobody under 25 had a partner:
+/// an age tell of the partner relation.
+const YOUNG_COUPLE_SHARE: f64 = 0.3;
+
+/// Share of 13–17-year-olds who also work (a shop, a café, a paper round): about a quarter
+/// of 16–17-year-olds and a few per cent of younger teenagers are employed during the
+/// school year (U.S. Bureau of Labor Statistics, Current Population Survey, employment of
+/// 16–17-year-olds), about a tenth of the band. They keep their school. Before, nobody
+/// aged 13–17 had a colleague: an age tell of the colleague relation.
+const TEEN_WORK_SHARE: f64 = 0.1;
+
+/// Share of people aged 65 and over who work: the employment–population ratio of 65+ is
+/// about 18 % (U.S. Bureau of Labor Statistics, Current Population Survey 2023; OECD
+/// employment rate by age). Before, nobody aged 65+ had a colleague.
+const SENIOR_WORK_SHARE: f64 = 0.18;
+
+/// The age band of a household head's partner: the head's own, or a neighbouring adult
+/// band in [`PARTNER_OTHER_BAND_SHARE`] of couples (older or younger alike; only the
+/// adult bands 18–24 to 65+ are possible).
+fn partner_age(r: &mut Rng, head: u8) -> u8 {
+    if !r.chance(PARTNER_OTHER_BAND_SHARE) {
+        return head;
+    }
+    let older = match head {
+        1 => true,
+        6 => false,
+        _ => r.chance(0.5),
+    };
+    if older { head + 1 } else { head - 1 }
+}
+
 /// Builds the population: attributes, households, and every context.
 pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
     let n = config.persons as usize;
@@ -174,11 +218,19 @@ pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
             region_left = region_size(&mut rng, people);
         }
         let head = rng.weighted(&HEAD_AGE_WEIGHTS) as u8;
-        let couple = size >= 2 && head >= 2 && rng.chance(0.8);
+        // The partner's age and a young head's couple come from the household's own stream,
+        // so the layout of every other household stays as it was.
+        let mut own = Rng::new(seed, Stream::Households, 1, u64::from(hh));
+        let couple = size >= 2
+            && match head {
+                0 => false,
+                1 => own.chance(YOUNG_COUPLE_SHARE),
+                _ => rng.chance(0.8),
+            };
         for k in 0..size {
             let a = match k {
                 0 => head,
-                1 if couple => head,
+                1 if couple => partner_age(&mut own, head),
                 _ if head <= 4 => rng.below(2) as u8,
                 _ => 1 + rng.below(2) as u8 * (head - 2),
             };
@@ -428,6 +480,16 @@ fn build_contexts(
                 1..=5 if r.chance(0.8) => workers.push(i as u32),
                 _ => {}
             }
+            // Teenagers with a side job and people working past 65, from their own stream so
+            // the region's draws stay as they were.
+            let side_job = match age[i] {
+                0 => TEEN_WORK_SHARE,
+                6 => SENIOR_WORK_SHARE,
+                _ => 0.0,
+            };
+            if side_job > 0.0 && Rng::new(seed, Stream::Contexts, 4, i as u64).chance(side_job) {
+                workers.push(i as u32);
+            }
         }
         r.shuffle(&mut workers);
         r.shuffle(&mut students);
@@ -543,6 +605,47 @@ mod tests {
         // One region: no regional difference at all.
         let one = stratified_region_factors(5, &[0, 0, 0], 1);
         assert!((one[0] - 1.0).abs() < 1e-12, "{one:?}");
+    }
+
+    /// The blind audit's age tells of the partner and colleague relations: partners always
+    /// shared an age band, nobody under 25 had a partner, and nobody aged 13–17 or 65+ had
+    /// a workplace (all three shares were 0 on the old generator).
+    #[test]
+    fn partners_and_colleagues_span_the_age_bands() {
+        let mut config = GeneratorConfig::preset(Preset::Small);
+        config.seed = 3;
+        let pop = build(&config, 0);
+        // The two partners of a couple are the household's first two members.
+        let (mut couples, mut apart) = (0usize, 0usize);
+        for i in 0..pop.len() - 1 {
+            let first = i == 0 || pop.household[i - 1] != pop.household[i];
+            if first && pop.partnered[i] {
+                assert!(pop.partnered[i + 1] && pop.household[i + 1] == pop.household[i]);
+                couples += 1;
+                let gap = pop.age[i].abs_diff(pop.age[i + 1]);
+                assert!(gap <= 1, "partners {gap} bands apart");
+                apart += usize::from(gap == 1);
+            }
+        }
+        let apart = apart as f64 / couples as f64;
+        assert!(
+            (0.28..0.42).contains(&apart),
+            "partners in other bands {apart:.3}"
+        );
+        let share = |band: u8, has: &dyn Fn(usize) -> bool| {
+            let people: Vec<usize> = (0..pop.len()).filter(|&i| pop.age[i] == band).collect();
+            people.iter().filter(|&&i| has(i)).count() as f64 / people.len() as f64
+        };
+        let young_partnered = share(1, &|i| pop.partnered[i]);
+        assert!(
+            young_partnered > 0.03,
+            "18-24 with a partner {young_partnered:.3}"
+        );
+        let working = |i: usize| pop.workplace[i] != NONE;
+        let teens = share(0, &working);
+        assert!((0.07..0.13).contains(&teens), "13-17 at work {teens:.3}");
+        let seniors = share(6, &working);
+        assert!((0.14..0.22).contains(&seniors), "65+ at work {seniors:.3}");
     }
 
     /// `medium` seed 1, the regression: its 40 % region drew an extreme factor, the spread
