@@ -218,8 +218,9 @@ pub fn build(config: &GeneratorConfig, start_ms: i64) -> Population {
             region_left = region_size(&mut rng, people);
         }
         let head = rng.weighted(&HEAD_AGE_WEIGHTS) as u8;
-        // The partner's age and a young head's couple come from the household's own stream,
-        // so the layout of every other household stays as it was.
+        // The partner's age and whether a young head lives as a couple come from the
+        // household's own stream, not from the layout's; a young couple's second member is no
+        // longer drawn as a child, which shifts the draws of the households after it.
         let mut own = Rng::new(seed, Stream::Households, 1, u64::from(hh));
         let couple = size >= 2
             && match head {
@@ -480,8 +481,8 @@ fn build_contexts(
                 1..=5 if r.chance(0.8) => workers.push(i as u32),
                 _ => {}
             }
-            // Teenagers with a side job and people working past 65, from their own stream so
-            // the region's draws stay as they were.
+            // Teenagers with a side job and people working past 65, from a stream of their own
+            // per person: whether one works does not hang on the region's draws.
             let side_job = match age[i] {
                 0 => TEEN_WORK_SHARE,
                 6 => SENIOR_WORK_SHARE,
@@ -609,7 +610,7 @@ mod tests {
 
     /// The blind audit's age tells of the partner and colleague relations: partners always
     /// shared an age band, nobody under 25 had a partner, and nobody aged 13–17 or 65+ had
-    /// a workplace (all three shares were 0 on the old generator).
+    /// a workplace (all four shares were 0 on the old generator).
     #[test]
     fn partners_and_colleagues_span_the_age_bands() {
         let mut config = GeneratorConfig::preset(Preset::Small);
