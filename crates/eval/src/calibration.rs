@@ -39,6 +39,22 @@ pub const RANK_BANDS: [u32; 10] = [1, 2, 3, 4, 5, 6, 11, 16, 26, 51];
 /// where 625 were, 867.6 for 900 in total).
 pub const CELL_BANDS: [u32; 4] = [1, 6, 16, 51];
 
+/// Cells of each degree bucket inside its first cell of [`CELL_BANDS`] (ranks 1–5): rank 1
+/// alone, and ranks 2–5. Each is fitted where the bucket has [`MIN_CELL_EXAMPLES`] examples
+/// in it, and a friend reads the narrowest fitted cell of its bucket holding its rank. The
+/// cell of ranks 1–5 maps a score to the closeness of the friends at all five ranks, but a
+/// first friend is more often close than a fifth friend with the same score (its rank says
+/// that nobody else in the target's life outscores it). Read for `top-k:1`, that cell
+/// over-predicted strangers: on `tiny` (seed 3), 284.8 [250.6, 319.0] among 800 held-out
+/// targets where 239 were (269.5 where 231 among the 540 of 100+ friends), and on average by
+/// 1.43 standard errors over 12 calibration samples (0.32 with these cells). A bucket with too
+/// few examples keeps its cell of 1–5 rather than the map of rank 1 over all degrees, which the
+/// busiest targets dominate: that map predicted 26.8 strangers among 85 targets of 10–49
+/// friends where 2 were. The `coverage` maps have none: over the same 12 samples its errors
+/// were the same with them (`coverage:20` under-predicted by 1.84 standard errors on average,
+/// 1.88 without).
+pub const TOP_CELLS: [(u32, u32); 2] = [(1, 1), (2, 5)];
+
 /// First position of each band of the `coverage` policy's walk over all degrees: 1–5, 6–15,
 /// 16–50, 51+ (its cells per degree bucket are on [`CELL_BANDS`], the same bands). The
 /// probability of the friends the walk picks depends strongly on the degree (on `tiny`, over
@@ -173,7 +189,7 @@ impl CalibrationFile {
                 },
             )
             .collect();
-        let bands = fit_bands(&RANK_BANDS, &per_target)?;
+        let bands = fit_bands(&RANK_BANDS, &TOP_CELLS, &per_target)?;
         Ok(Self {
             format: CALIBRATION_FORMAT,
             heuristic: heuristic.name().to_owned(),
@@ -223,7 +239,7 @@ impl CalibrationFile {
                     .collect()
             })
             .collect();
-        self.coverage = fit_bands(&COVERAGE_BANDS, &per_target)?;
+        self.coverage = fit_bands(&COVERAGE_BANDS, &[], &per_target)?;
         Ok(self)
     }
 
@@ -365,15 +381,20 @@ fn band_in<'a>(
 ) -> (usize, &'a RankBand) {
     let rank = rank.max(1);
     let bucket = bucket_min(degree as usize);
+    // The narrowest of the bucket's cells holding `rank` ([`TOP_CELLS`] lie inside the cell
+    // of ranks 1–5); the first of them on a tie.
     let i = bands
         .iter()
-        .position(|b| {
-            b.min_degree == Some(bucket)
-                && b.first_rank <= rank
-                && rank
-                    <= b.last_rank
-                        .unwrap_or_else(|| band_end(bounds, b.first_rank))
+        .enumerate()
+        .filter_map(|(i, b)| {
+            let last = b
+                .last_rank
+                .unwrap_or_else(|| band_end(bounds, b.first_rank));
+            (b.min_degree == Some(bucket) && b.first_rank <= rank && rank <= last)
+                .then_some((last - b.first_rank, i))
         })
+        .min()
+        .map(|(_, i)| i)
         .or_else(|| {
             bands
                 .iter()
@@ -392,11 +413,12 @@ fn band_end(bounds: &[u32], first: u32) -> u32 {
 }
 
 /// Fits one map per band of `bounds` over all degrees, and one per (degree bucket, band of
-/// [`CELL_BANDS`]) cell with at least [`MIN_CELL_EXAMPLES`] examples, from examples `(rank,
-/// bucket min, score, close)`. The maps are ordered by first rank, the band over all degrees
+/// [`CELL_BANDS`] or range of ranks of `top_cells`) cell with at least [`MIN_CELL_EXAMPLES`]
+/// examples, from examples `(rank, bucket min, score, close)`. The maps are ordered by first rank, the band over all degrees
 /// before the cells.
 fn fit_bands(
     bounds: &[u32],
+    top_cells: &[(u32, u32)],
     per_target: &[Vec<(u32, u32, f64, bool)>],
 ) -> Result<Vec<RankBand>, EvalError> {
     let examples: Vec<(usize, &Example)> = per_target
@@ -429,12 +451,20 @@ fn fit_bands(
             design_effect,
         });
     }
-    for (c, &first_rank) in CELL_BANDS.iter().enumerate() {
-        let last_rank = CELL_BANDS.get(c + 1).map(|&f| f - 1);
+    let cells = CELL_BANDS
+        .iter()
+        .enumerate()
+        .map(|(c, &first)| (first, CELL_BANDS.get(c + 1).map(|&f| f - 1)))
+        .chain(top_cells.iter().map(|&(f, l)| (f, Some(l))));
+    for (first_rank, last_rank) in cells {
         for &bucket in &BUCKET_MINS {
             let cell: Vec<_> = examples
                 .iter()
-                .filter(|e| band_of(&CELL_BANDS, e.1.0) == c && e.1.1 == bucket)
+                .filter(|e| {
+                    e.1.1 == bucket
+                        && first_rank <= e.1.0
+                        && last_rank.is_none_or(|last| e.1.0 <= last)
+                })
                 .copied()
                 .collect();
             if cell.len() < MIN_CELL_EXAMPLES.max(1) {
@@ -601,7 +631,7 @@ mod tests {
                 per_target.push(friends);
             }
         }
-        let bands = fit_bands(&RANK_BANDS, &per_target).unwrap();
+        let bands = fit_bands(&RANK_BANDS, &TOP_CELLS, &per_target).unwrap();
         let file = CalibrationFile {
             format: CALIBRATION_FORMAT,
             heuristic: "volume".into(),
@@ -610,8 +640,8 @@ mod tests {
             bands,
             coverage: Vec::new(),
         };
-        // One map per rank over all degrees, and one cell of ranks 1–5 per bucket (100
-        // examples each).
+        // One map per rank over all degrees, and per bucket a cell of ranks 1–5 (100
+        // examples) and one of ranks 2–5 (80); rank 1 alone has 20, too few for its own.
         assert_eq!(
             file.bands.iter().filter(|b| b.min_degree.is_none()).count(),
             5
@@ -620,12 +650,16 @@ mod tests {
             .bands
             .iter()
             .filter(|b| b.min_degree.is_some())
+            .map(|b| (b.min_degree, b.first_rank, b.last_rank))
             .collect();
-        assert_eq!(cells.len(), 2, "{cells:?}");
-        assert!(
-            cells
-                .iter()
-                .all(|b| b.first_rank == 1 && b.last_rank == Some(5))
+        assert_eq!(
+            cells,
+            [
+                (Some(10), 1, Some(5)),
+                (Some(100), 1, Some(5)),
+                (Some(10), 2, Some(5)),
+                (Some(100), 2, Some(5)),
+            ]
         );
         for rank in 1..=5 {
             let score = 10.0 - f64::from(rank);
@@ -638,6 +672,42 @@ mod tests {
     }
 
     #[test]
+    fn a_first_friend_reads_a_cell_of_its_own_where_its_bucket_has_one() {
+        // 60 targets of 100–199 friends and 20 of 10–49, all five top friends at one score.
+        // The first friend is always close, the others in one target of four: the cell of
+        // ranks 1–5 says 0.4 for every rank, 0.6 too low for the first friend.
+        let mut per_target = Vec::new();
+        for (bucket, targets) in [(100, 60), (10, 20)] {
+            for t in 0..targets {
+                let friends: Vec<Example> = (1..=5)
+                    .map(|r| (r, bucket, 1.0, r == 1 || (t + r as usize).is_multiple_of(4)))
+                    .collect();
+                per_target.push(friends);
+            }
+        }
+        let bands = fit_bands(&RANK_BANDS, &TOP_CELLS, &per_target).unwrap();
+        let file = CalibrationFile {
+            format: CALIBRATION_FORMAT,
+            heuristic: "volume".into(),
+            relevant_layer: 3,
+            num_targets: 80,
+            bands,
+            coverage: Vec::new(),
+        };
+        // 60 first friends: a cell of their own, and one of ranks 2–5 beside it.
+        assert_eq!(file.probability(1.0, 1, 150), 1.0);
+        for rank in 2..=5 {
+            assert_eq!(file.probability(1.0, rank, 150), 0.25);
+        }
+        // 20 first friends are too few: they read their bucket's cell of ranks 1–5 (0.4),
+        // not rank 1's map over all degrees (1.0).
+        assert!((file.probability(1.0, 1, 20) - 0.4).abs() < 1e-12);
+        assert_eq!(file.probability(1.0, 3, 20), 0.25);
+        // The block ids differ between the cells, so their errors are counted apart.
+        assert_ne!(file.block(1.0, 1, 150).0, file.block(1.0, 2, 150).0);
+    }
+
+    #[test]
     fn friends_of_the_same_target_count_as_one_target_in_the_error() {
         // 20 targets of 10–49 friends, ranks 1–5 at one score: half the targets have all five
         // close, half none. The cell of ranks 1–5 has 100 examples but only 20 independent
@@ -646,7 +716,7 @@ mod tests {
         let per_target: Vec<Vec<Example>> = (0..20)
             .map(|t| (1..=5).map(|r| (r, 10, 1.0, t % 2 == 0)).collect())
             .collect();
-        let bands = fit_bands(&RANK_BANDS, &per_target).unwrap();
+        let bands = fit_bands(&RANK_BANDS, &TOP_CELLS, &per_target).unwrap();
         let cell = bands.iter().find(|b| b.min_degree == Some(10)).unwrap();
         assert_eq!(cell.design_effect.len(), 1);
         assert!(
