@@ -93,8 +93,43 @@ impl Network {
     }
 }
 
-/// Mean triadic-closure picks per person (times sociability and `degree_scale`).
-const CLOSURE_PICKS: f64 = 90.0;
+/// Mean triadic-closure picks per person (times sociability and `degree_scale`). Each pick
+/// is also a gathering ([`GATHERING_MEMBERS`]), so a pick adds several ties: 90 picks of one
+/// friend of a friend each, before gatherings, gave the same median degree as 30 with them.
+const CLOSURE_PICKS: f64 = 30.0;
+
+/// Most people, besides the friend of a friend it is about, that one meets and befriends at
+/// a gathering: when `u` meets `w` through their common friend `v` (a dinner, a birthday, a
+/// match at `v`'s), `u` also befriends some of the people who know both `v` and `w`, the
+/// others who were there. Friendships form in shared foci far more often than between
+/// strangers (Feld 1981, "The focused organization of social ties", AJS 86:1015; Kossinets &
+/// Watts 2006, "Empirical analysis of an evolving social network", Science 311:88: focal
+/// and triadic closure together), and meeting several people at once is what closes many
+/// triangles per tie. One friend of a friend per pick closes about one triangle per tie it
+/// adds, which cannot lift an ego of degree 150 (11,175 pairs) to Facebook's clustering of
+/// 0.14 (Ugander et al. 2011): on `medium` seed 1, 90 plain picks gave 0.092 at degree
+/// 100–199, and 30 picks of up to 8 give 0.104 (3 days; docs/realism.md, "Gatherings").
+const GATHERING_MEMBERS: u32 = 8;
+
+/// Tries per member when looking for the others at a gathering (people in both `v`'s and
+/// `w`'s friend lists), so a pair with few friends in common costs a bounded number of draws.
+const GATHERING_TRIES_PER_MEMBER: u32 = 8;
+
+/// Degree above which a person at a gathering is less likely to become a new friend:
+/// accepted with chance `min(1, GATHERING_REFERENCE_DEGREE / degree)^GATHERING_DEGREE_EXPONENT`
+/// (degree before closure). Someone found in both `v`'s and `w`'s lists is a hub far more
+/// often than a random person (the friendship paradox: the chance is about proportional to
+/// degree), and a hub has less time for each new acquaintance. Without this, gatherings
+/// joined ordinary people to hubs and made assortativity negative (`small` seed 3: −0.028);
+/// with a chance proportional to the ratio of the two ends' sociabilities instead, hubs met
+/// only hubs, and clustering rose from degree 100–199 to 200–499 (0.142 to 0.153 on `small`
+/// seed 3, against a fall on Facebook).
+const GATHERING_REFERENCE_DEGREE: f64 = 60.0;
+
+/// Exponent of the degree discount of [`GATHERING_REFERENCE_DEGREE`]: 1 removes the hub bias
+/// entirely but thinned the degree tail (`small` seed 3: mean/median 1.47 against at least
+/// 1.5); 0.5 left assortativity at 0.002; 0.75 gave 0.017 with mean/median 1.54.
+const GATHERING_DEGREE_EXPONENT: f64 = 0.75;
 
 /// Mean long-range picks per unit of outreach (times `degree_scale`): mostly weak ties with
 /// no friends in common, which keeps the overlap of weak ties low.
@@ -534,6 +569,12 @@ impl Outreach {
 
 /// People in one person's social world, the pool their long-range ties are drawn from:
 /// 10,000, the size of the `small` preset, whose structure passes every realism check.
+/// With gatherings ([`GATHERING_MEMBERS`]) a narrower world closes more triangles, since
+/// long-range ties drawn from fewer people share more friends: `medium` seed 1's clustering
+/// at degree 100–199 was 0.104 with 10,000, 0.115 with 7,000 and 0.127 with 5,000 (3-day
+/// runs). But it also tightens the hubs' rich club: with 7,000, `medium` seed 2's clustering
+/// rose by 0.010 from degree 100–199 to 200–499 (check: at most 0.01), and on `small`, where
+/// the window is a share of everyone, seed 5 reached 0.177 (0.208 with 5,000; bound 0.20).
 ///
 /// Friendship is local: the chance that two people are friends falls with the distance
 /// between them, roughly as its inverse (Liben-Nowell et al. 2005, "Geographic routing in
@@ -593,6 +634,9 @@ fn closure_edges(seed: u64, scale: f64, pop: &Population, net: &Network, u: u32)
         return Vec::new();
     }
     let mut r = Rng::new(seed, Stream::Closure, u64::from(u), 0);
+    // Gatherings draw from their own stream (b = 2), so the friend-of-friend draws do not
+    // depend on how many tries each gathering took.
+    let mut g = Rng::new(seed, Stream::Closure, u64::from(u), 2);
     let picks = r.poisson(CLOSURE_PICKS * scale * f64::from(pop.sociability[ui]));
     let mut out = Vec::with_capacity(picks as usize);
     for _ in 0..picks {
@@ -616,22 +660,65 @@ fn closure_edges(seed: u64, scale: f64, pop: &Population, net: &Network, u: u32)
             Relation::Acquaintance
         };
         out.push(pack(u, w, rel));
+        gathering(&mut g, pop, net, u, v, w as usize, &mut out);
     }
     out
+}
+
+/// The others `u` befriends at the gathering where it met `w` through `v`: up to
+/// [`GATHERING_MEMBERS`] people who are friends of both, each accepted with the degree
+/// discount of [`GATHERING_REFERENCE_DEGREE`]. They become acquaintances: a gathering's
+/// strangers are weak ties until events say otherwise.
+fn gathering(
+    r: &mut Rng,
+    pop: &Population,
+    net: &Network,
+    u: u32,
+    v: usize,
+    w: usize,
+    out: &mut Vec<u64>,
+) {
+    let (v_friends, w_range) = (&net.alters[net.range(v)], net.range(w));
+    if w_range.is_empty() {
+        return;
+    }
+    let mut met = 0;
+    for _ in 0..GATHERING_MEMBERS * GATHERING_TRIES_PER_MEMBER {
+        let x = net.alters[w_range.start + r.below(w_range.len() as u64) as usize];
+        if x == u
+            || pop.account[x as usize] != AccountType::Person
+            || v_friends.binary_search(&x).is_err()
+        {
+            continue;
+        }
+        let discount = (GATHERING_REFERENCE_DEGREE / net.degree(x as usize).max(1) as f64)
+            .min(1.0)
+            .powf(GATHERING_DEGREE_EXPONENT);
+        if r.chance(discount) {
+            out.push(pack(u, x, Relation::Acquaintance));
+            met += 1;
+            if met == GATHERING_MEMBERS {
+                return;
+            }
+        }
+    }
 }
 
 /// Chance that one's partner befriends each of one's friends, by the relation of that
 /// friend (index order of [`Relation`]): couples share close friends and meet a share of
 /// each other's colleagues, classmates and club friends. This is what makes a partner's
 /// mutual friends span several of the ego's circles (household, work, school, friends),
-/// which dispersion detects (Backstrom & Kleinberg 2014). Colleagues and classmates 0.25,
-/// acquaintances 0.12. History: 0.16 / 0.09 ranked the partner first by recursive
+/// which dispersion detects (Backstrom & Kleinberg 2014). Close friends 0.47, colleagues
+/// and classmates 0.21, acquaintances 0.10. History: 0.16 / 0.09 ranked the partner first by recursive
 /// dispersion for only 0.26-0.33 of egos on small seeds 1-5 and 7 (≈ 0.5 on Facebook);
 /// 0.35 / 0.17 fixed that on `small`, but once long-range ties stayed in a person's world
 /// ([`LONG_RANGE_WINDOW`]) `medium` seed 1 ranked the partner first by embeddedness for
 /// 0.43 of egos and by dispersion for 0.57 (bounds 0.37 and 0.52); with 0.7 times those
-/// rates it gave 0.35 and 0.46.
-const PARTNER_MEETS: [f64; 7] = [0.0, 0.0, 0.55, 0.25, 0.25, 0.12, 0.0];
+/// rates it gave 0.35 and 0.46. Gatherings ([`GATHERING_MEMBERS`]) knit the ego's other
+/// circles more densely, so the partner, whose mutual friends span them, stands out more:
+/// with 0.55 / 0.25 / 0.12, `medium` seed 3 ranked the partner first by dispersion for
+/// 0.521 of egos at 90 days (bound 0.52); with 0.85 times those, 0.471 (3 days).
+const PARTNER_MEETS: [f64; 7] = [0.0, 0.0, 0.47, 0.21, 0.21, 0.10, 0.0];
 
 /// Chance that a close friend knows each member of one's household: close friends come
 /// home, so they bridge the household and the circle they came from.
@@ -639,7 +726,7 @@ const CLOSE_FRIEND_MEETS_HOUSEHOLD: f64 = 0.2;
 
 /// Ties that bridge an ego's circles: `u` befriends some friends of its partner, and `u`'s
 /// household members befriend some of `u`'s close friends. Drawn from `Stream::Closure`
-/// with `b = 1` (closure itself uses `b = 0`).
+/// with `b = 1` (closure itself uses `b = 0`, its gatherings `b = 2`).
 fn bridge_edges(seed: u64, pop: &Population, net: &Network, u: u32) -> Vec<u64> {
     let ui = u as usize;
     if pop.account[ui] != AccountType::Person {
@@ -992,5 +1079,88 @@ mod window_tests {
         let x = r.f64() * o.total;
         let i = o.cumulative.partition_point(|&c| c <= x);
         i.min(o.of.len() - 1) as u32
+    }
+}
+
+#[cfg(test)]
+mod gathering_tests {
+    use super::*;
+    use crate::config::Preset;
+
+    /// At a gathering at `v`'s where `u` met `w`, `u` befriends only people who know both
+    /// (never itself, never an organisation), as acquaintances, at most
+    /// [`GATHERING_MEMBERS`] at a time; and a hub among them is met less often than an
+    /// ordinary common friend, by the degree discount (without it, the friendship paradox
+    /// made gatherings join ordinary people to hubs).
+    #[test]
+    fn a_gathering_befriends_common_friends_and_discounts_hubs() {
+        let pop = crate::population::build(&GeneratorConfig::preset(Preset::Tiny), 0);
+        let people: Vec<u32> = (0..pop.len() as u32)
+            .filter(|&i| pop.account[i as usize] == AccountType::Person)
+            .collect();
+        let organisation =
+            (0..pop.len() as u32).find(|&i| pop.account[i as usize] != AccountType::Person);
+        let (u, v, w, hub) = (people[0], people[1], people[2], people[3]);
+        let common = &people[4..14];
+        let mut edges = vec![
+            pack(u, v, Relation::CloseFriend),
+            pack(u, w, Relation::Acquaintance),
+            pack(v, w, Relation::CloseFriend),
+            pack(v, hub, Relation::Acquaintance),
+            pack(w, hub, Relation::Acquaintance),
+        ];
+        for &c in common {
+            edges.push(pack(v, c, Relation::Acquaintance));
+            edges.push(pack(w, c, Relation::Acquaintance));
+        }
+        // The hub's 600 other friends (degree 602, ten times the reference degree).
+        edges.extend(
+            people[14..614]
+                .iter()
+                .map(|&x| pack(hub, x, Relation::Acquaintance)),
+        );
+        if let Some(o) = organisation {
+            edges.push(pack(v, o, Relation::Service));
+            edges.push(pack(w, o, Relation::Service));
+        }
+        let net = to_csr(pop.len(), dedup(edges));
+
+        let mut met = vec![0u32; pop.len()];
+        let gatherings: u32 = 2_000;
+        for s in 0..u64::from(gatherings) {
+            let mut r = Rng::new(s, Stream::Closure, u64::from(u), 2);
+            let mut out = Vec::new();
+            gathering(&mut r, &pop, &net, u, v as usize, w as usize, &mut out);
+            assert!(out.len() <= GATHERING_MEMBERS as usize, "{} met", out.len());
+            for k in out {
+                let (a, b, rel) = unpack(k);
+                assert_eq!(rel, Relation::Acquaintance);
+                assert!(a == u || b == u, "{a}-{b} does not involve u");
+                met[(a ^ b ^ u) as usize] += 1;
+            }
+        }
+        for (x, &times) in met.iter().enumerate() {
+            let x = x as u32;
+            assert!(
+                times == 0 || x == hub || common.contains(&x),
+                "met {x} {times} times, who is not a friend of both"
+            );
+        }
+        let ordinary = common
+            .iter()
+            .map(|&c| f64::from(met[c as usize]))
+            .sum::<f64>()
+            / 10.0;
+        let hub_rate = f64::from(met[hub as usize]) / ordinary;
+        // Per try the hub is as likely to be drawn as each common friend; accepted with
+        // (60 / 602)^0.75 ≈ 0.18 (more, relatively, since the cap stops the commons first).
+        assert!(
+            ordinary > 0.5 * f64::from(gatherings),
+            "commons met {ordinary}"
+        );
+        assert!(
+            hub_rate > 0.05 && hub_rate < 0.4,
+            "hub met {hub_rate} as often"
+        );
     }
 }
