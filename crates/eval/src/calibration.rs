@@ -89,7 +89,8 @@ pub struct RankBand {
     /// [`RankBand::last_rank`], or where the next of [`RANK_BANDS`] begins
     /// ([`COVERAGE_BANDS`] for the coverage maps).
     pub first_rank: u32,
-    /// Last rank of a degree bucket's cell ([`CELL_BANDS`], wider than [`RANK_BANDS`]);
+    /// Last rank of a degree bucket's cell ([`CELL_BANDS`], wider than [`RANK_BANDS`], or
+    /// [`TOP_CELLS`]);
     /// `None` for the maps over all degrees, for the last cell (open-ended), and in files
     /// written before the cells were widened, whose cells end as their band of
     /// [`RANK_BANDS`] (or [`COVERAGE_BANDS`]) does.
@@ -414,8 +415,9 @@ fn band_end(bounds: &[u32], first: u32) -> u32 {
 
 /// Fits one map per band of `bounds` over all degrees, and one per (degree bucket, band of
 /// [`CELL_BANDS`] or range of ranks of `top_cells`) cell with at least [`MIN_CELL_EXAMPLES`]
-/// examples, from examples `(rank, bucket min, score, close)`. The maps are ordered by first rank, the band over all degrees
-/// before the cells.
+/// examples, from examples `(rank, bucket min, score, close)`. The maps are ordered by first
+/// rank and, within one first rank, the band over all degrees, the cells of [`CELL_BANDS`],
+/// then those of `top_cells`.
 fn fit_bands(
     bounds: &[u32],
     top_cells: &[(u32, u32)],
