@@ -599,6 +599,18 @@ fn band_of(bounds: &[u32], rank: u32) -> usize {
 mod tests {
     use super::*;
 
+    /// The file of `volume`'s maps fitted on `per_target` as `CalibrationFile::fit` fits them.
+    fn fitted(per_target: &[Vec<Example>]) -> CalibrationFile {
+        CalibrationFile {
+            format: CALIBRATION_FORMAT,
+            heuristic: "volume".into(),
+            relevant_layer: 3,
+            num_targets: per_target.len(),
+            bands: fit_bands(&RANK_BANDS, &TOP_CELLS, per_target).unwrap(),
+            coverage: Vec::new(),
+        }
+    }
+
     #[test]
     fn small_blocks_are_merged_keeping_the_map_monotone_and_calibrated() {
         // Isotonic blocks: [0] (1 example, p 0), [1, 2] (p 0.5), [3] (1 example, p 1).
@@ -633,15 +645,7 @@ mod tests {
                 per_target.push(friends);
             }
         }
-        let bands = fit_bands(&RANK_BANDS, &TOP_CELLS, &per_target).unwrap();
-        let file = CalibrationFile {
-            format: CALIBRATION_FORMAT,
-            heuristic: "volume".into(),
-            relevant_layer: 3,
-            num_targets: 40,
-            bands,
-            coverage: Vec::new(),
-        };
+        let file = fitted(&per_target);
         // One map per rank over all degrees, and per bucket a cell of ranks 1–5 (100
         // examples) and one of ranks 2–5 (80); rank 1 alone has 20, too few for its own.
         assert_eq!(
@@ -687,15 +691,7 @@ mod tests {
                 per_target.push(friends);
             }
         }
-        let bands = fit_bands(&RANK_BANDS, &TOP_CELLS, &per_target).unwrap();
-        let file = CalibrationFile {
-            format: CALIBRATION_FORMAT,
-            heuristic: "volume".into(),
-            relevant_layer: 3,
-            num_targets: 80,
-            bands,
-            coverage: Vec::new(),
-        };
+        let file = fitted(&per_target);
         // 60 first friends: a cell of their own, and one of ranks 2–5 beside it.
         assert_eq!(file.probability(1.0, 1, 150), 1.0);
         for rank in 2..=5 {
