@@ -416,7 +416,7 @@ fn normal_quantile(p: f64) -> f64 {
 
 /// Most people in one region: a town, or one district of a city, the pool a person's
 /// workplace, school and interest groups are drawn from. A big city is several regions side
-/// by side in the index order, each with its own liveliness.
+/// by side in the index order, each with its own regional factor of sociability.
 ///
 /// Why 10,000: contexts are drawn from the whole region, and friendship is local
 /// (Liben-Nowell et al. 2005, PNAS 102:11623; Backstrom, Sun & Marlow 2010), so a
@@ -425,10 +425,12 @@ fn normal_quantile(p: f64) -> f64 {
 /// clustering at degree 100–199 was 0.105 / 0.119 / 0.107 / 0.128 / 0.132 on seeds 1–5
 /// (`small`, whose regions cannot exceed its 10,000 people: 0.137–0.165; Facebook 0.14,
 /// Ugander et al. 2011). Capped at 10,000, the size of a person's long-range world
-/// (`network::LONG_RANGE_WINDOW`): 0.129–0.131 on every `medium` seed (3-day runs).
-/// Drawing only workplaces, schools and interest groups from 10,000-person districts of
-/// the big regions gave 0.116 on seed 1: the rest of the gain comes from each district
-/// having its own regional factor. `small` and `tiny` are unchanged, to the bit.
+/// (`network::LONG_RANGE_WINDOW`): 0.128–0.131 on every `medium` seed and 0.125–0.129 on
+/// `large` (90 days; docs/realism.md, "Regions of at most 10,000"). Drawing only
+/// workplaces, schools and interest groups from 10,000-person districts of the big regions
+/// gave 0.116 on `medium` seed 1, so part of the gain comes with the rest of what a region
+/// sets, its regional factor above all (not measured apart). `small` and `tiny` are
+/// unchanged, to the bit.
 const REGION_MAX_PEOPLE: usize = 10_000;
 
 fn region_size(rng: &mut Rng, people: usize) -> usize {
@@ -685,7 +687,8 @@ mod tests {
 
     /// `medium` seed 1 drew a region of 40,572 people, whose colleagues and clubs spread
     /// over four long-range worlds (clustering at degree 100–199: 0.105). Now no region
-    /// exceeds [`REGION_MAX_PEOPLE`] (but for its last household), and the Pareto tail still reaches it.
+    /// exceeds [`REGION_MAX_PEOPLE`] (but for its last household), and the Pareto tail
+    /// still reaches it.
     #[test]
     fn no_region_outgrows_a_district() {
         let mut config = GeneratorConfig::preset(Preset::Medium);
