@@ -429,7 +429,7 @@ fn normal_quantile(p: f64) -> f64 {
 /// `large` (90 days; docs/realism.md, "Regions of at most 10,000"). Drawing only
 /// workplaces, schools and interest groups from 10,000-person districts of the big regions
 /// gave 0.116 on `medium` seed 1, so part of the gain comes with the rest of what a region
-/// sets, its regional factor above all (not measured apart). `small` and `tiny` are
+/// sets, such as its regional factor (not measured apart). `small` and `tiny` are
 /// unchanged, to the bit.
 const REGION_MAX_PEOPLE: usize = 10_000;
 
