@@ -699,11 +699,11 @@ mod tests {
             .iter()
             .filter(|&&a| a != AccountType::Spammer)
             .count();
-        let sizes: Vec<usize> = runs(&pop.region[..people])
+        let largest = runs(&pop.region[..people])
             .into_iter()
             .map(|(_, r)| r.len())
-            .collect();
-        let largest = sizes.iter().copied().max().unwrap_or(0);
+            .max()
+            .unwrap_or(0);
         // The last household may overrun the region by up to five people.
         let overrun = HOUSEHOLD_SIZE_WEIGHTS.len() - 1;
         assert!(
